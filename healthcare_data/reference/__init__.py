@@ -1,0 +1,190 @@
+"""Curated reference data: conditions (ICD-10-CM), payers, specialties, appointment
+types, licence formats and state weights.
+
+The data lives in TOML files beside this module (each cites its source); this module
+loads them once into typed, read-only objects and registries.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from healthcare_data.registry import Registry
+
+
+def _load(name: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A diagnosable condition with its real ICD-10-CM code and clinical context."""
+
+    name: str
+    icd10: str
+    min_age: int
+    max_age: int
+    chronic: bool
+    visits_per_year: int
+    category: str
+    medications: tuple[str, ...]
+    treatment: str
+
+    def fits_age(self, age: int) -> bool:
+        return self.min_age <= age <= self.max_age
+
+    @property
+    def description(self) -> str:
+        """The official ICD-10-CM description of the code."""
+        return icd10_description(self.icd10)
+
+
+@dataclass(frozen=True)
+class Payer:
+    """An insurance payer and the shape of its policy numbers."""
+
+    name: str
+    plan_type: str
+    policy_prefix: str
+
+    @property
+    def policy_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"^{re.escape(self.policy_prefix)}-\d{{9}}$")
+
+
+@dataclass(frozen=True)
+class AppointmentType:
+    """A kind of visit, its booked length, and whether it may be held by video."""
+
+    name: str
+    duration_minutes: int
+    telemedicine_allowed: bool
+    category: str
+
+
+@dataclass(frozen=True)
+class Specialty:
+    """A medical specialty: taxonomy code, fitting traits and bookable visit types."""
+
+    name: str
+    taxonomy: str
+    primary_care: bool
+    hospital_based: bool
+    appointment_types: tuple[str, ...]
+    practice_types: tuple[str, ...]
+    visit_fee: int
+
+    def allows(self, appointment_type: str) -> bool:
+        return appointment_type in self.appointment_types
+
+
+@dataclass(frozen=True)
+class LicenceFormat:
+    """How one state's medical board writes a licence number."""
+
+    template: str
+    pattern: re.Pattern[str]
+
+
+CONDITIONS: Registry[Condition] = Registry("condition")
+PAYERS: Registry[Payer] = Registry("insurance provider")
+APPOINTMENT_TYPES: Registry[AppointmentType] = Registry("appointment type")
+SPECIALTIES: Registry[Specialty] = Registry("specialty")
+
+for _name, _row in _load("conditions.toml").items():
+    CONDITIONS.register(
+        _name,
+        Condition(
+            name=_name,
+            icd10=_row["icd10"],
+            min_age=_row["min_age"],
+            max_age=_row["max_age"],
+            chronic=_row["chronic"],
+            visits_per_year=_row["visits_per_year"],
+            category=_row["category"],
+            medications=tuple(_row["medications"]),
+            treatment=_row["treatment"],
+        ),
+    )
+for _name, _row in _load("payers.toml").items():
+    PAYERS.register(_name, Payer(_name, _row["plan_type"], _row["policy_prefix"]))
+for _name, _row in _load("appointment_types.toml").items():
+    APPOINTMENT_TYPES.register(
+        _name,
+        AppointmentType(
+            _name, _row["duration_minutes"], _row["telemedicine_allowed"], _row["category"]
+        ),
+    )
+for _name, _row in _load("specialties.toml").items():
+    SPECIALTIES.register(
+        _name,
+        Specialty(
+            name=_name,
+            taxonomy=_row["taxonomy"],
+            primary_care=_row["primary_care"],
+            hospital_based=_row["hospital_based"],
+            appointment_types=tuple(_row["appointment_types"]),
+            practice_types=tuple(_row["practice_types"]),
+            visit_fee=_row["visit_fee"],
+        ),
+    )
+
+LICENCE_FORMATS: dict[str, LicenceFormat] = {
+    state: LicenceFormat(row["template"], re.compile(row["pattern"]))
+    for state, row in _load("licences.toml").items()
+}
+
+STATE_WEIGHTS: dict[str, float] = dict(_load("states.toml")["weights"])
+
+CONDITION_BY_CODE: dict[str, Condition] = {c.icd10: c for _, c in CONDITIONS.items()}
+
+# Practice types of the exercise plus the virtual practice telemedicine providers use.
+PRACTICE_TYPES: tuple[str, ...] = (
+    "Medical Center",
+    "Clinic",
+    "Hospital",
+    "Urgent Care",
+    "Specialty Practice",
+    "Health System",
+    "Medical Group",
+    "Virtual Practice",
+)
+
+
+def licence_format(state: str) -> LicenceFormat:
+    """The licence format of ``state``, or the default one for unlisted states."""
+    return LICENCE_FORMATS.get(state, LICENCE_FORMATS["default"])
+
+
+def is_valid_icd10(code: str) -> bool:
+    """True when ``code`` is a billable (leaf) ICD-10-CM code."""
+    import simple_icd_10_cm as icd
+
+    return bool(icd.is_valid_item(code) and icd.is_leaf(code))
+
+
+@cache
+def icd10_description(code: str) -> str:
+    """The official description of an ICD-10-CM code (cached: it is looked up often)."""
+    import simple_icd_10_cm as icd
+
+    return str(icd.get_description(code))
+
+
+def payers_of_type(*plan_types: str) -> list[Payer]:
+    """Payers whose plan type is one of ``plan_types``, in file order."""
+    return [p for _, p in PAYERS.items() if p.plan_type in plan_types]
+
+
+def payer_for_policy(policy_number: str) -> Payer | None:
+    """The payer whose prefix a policy number carries, if any."""
+    prefix = policy_number.split("-", 1)[0]
+    for _, payer in PAYERS.items():
+        if payer.policy_prefix == prefix:
+            return payer
+    return None

@@ -1,0 +1,215 @@
+"""SQLAlchemy 2.0 models: the exercise's five tables, exactly, plus two extensions.
+
+Table and column names, types, defaults, UNIQUE and CHECK constraints and foreign
+keys are those of the exercise's ``healthcare-schema.sql`` (the contract). Added
+beside it, never instead of it:
+
+* ``appointments.visit_mode`` ('in_person' | 'telemedicine'), so a telemedicine
+  preference is stored, not implied;
+* ``patient_conditions``: a patient's medical history (``with_medical_history``),
+  one row per condition with its ICD-10-CM code and current medication;
+* ``patient_profiles``: the persona-driven attributes the patients table has no
+  column for (persona, compliance, visit frequency, emergency-contact relationship).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table the library owns."""
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        CheckConstraint(
+            "gender IN ('male', 'female', 'other', 'unknown')", name="ck_patients_gender"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[str] = mapped_column(String(20), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str | None] = mapped_column(String(10))
+    ssn: Mapped[str | None] = mapped_column(String(11), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(255))
+    address_street: Mapped[str | None] = mapped_column(String(255))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_state: Mapped[str | None] = mapped_column(String(2))
+    address_zip: Mapped[str | None] = mapped_column(String(10))
+    emergency_contact_name: Mapped[str | None] = mapped_column(String(200))
+    emergency_contact_phone: Mapped[str | None] = mapped_column(String(20))
+    insurance_provider: Mapped[str | None] = mapped_column(String(100))
+    insurance_policy_number: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str | None] = mapped_column(String(20), server_default=text("'active'"))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+
+    conditions: Mapped[list[PatientCondition]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="PatientCondition.id"
+    )
+    profile: Mapped[PatientProfile | None] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", uselist=False
+    )
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
+
+    def __repr__(self) -> str:
+        return f"Patient(id={self.id!r}, patient_id={self.patient_id!r}, name={self.first_name!r} {self.last_name!r})"
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    npi_number: Mapped[str] = mapped_column(String(10), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    specialty: Mapped[str] = mapped_column(String(100))
+    license_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(255))
+    practice_name: Mapped[str | None] = mapped_column(String(255))
+    practice_address: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str | None] = mapped_column(String(20), server_default=text("'active'"))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="provider")
+
+    def __repr__(self) -> str:
+        return f"Provider(id={self.id!r}, npi_number={self.npi_number!r}, specialty={self.specialty!r})"
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    appointment_date: Mapped[datetime] = mapped_column(DateTime)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, server_default=text("30"))
+    appointment_type: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str | None] = mapped_column(String(20), server_default=text("'scheduled'"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+    visit_mode: Mapped[str | None] = mapped_column(String(20), server_default=text("'in_person'"))
+
+    patient: Mapped[Patient] = relationship(back_populates="appointments")
+    provider: Mapped[Provider] = relationship(back_populates="appointments")
+
+    def __repr__(self) -> str:
+        return (
+            f"Appointment(id={self.id!r}, provider_id={self.provider_id!r}, "
+            f"appointment_date={self.appointment_date!r}, type={self.appointment_type!r})"
+        )
+
+
+class MedicalRecord(Base):
+    __tablename__ = "medical_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    record_type: Mapped[str] = mapped_column(String(50))
+    diagnosis_code: Mapped[str | None] = mapped_column(String(10))
+    diagnosis_description: Mapped[str | None] = mapped_column(Text)
+    treatment_notes: Mapped[str | None] = mapped_column(Text)
+    medications: Mapped[str | None] = mapped_column(Text)
+    follow_up_required: Mapped[bool | None] = mapped_column(Boolean, server_default=text("false"))
+    record_date: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"MedicalRecord(id={self.id!r}, patient_id={self.patient_id!r}, diagnosis_code={self.diagnosis_code!r})"
+
+
+class InsuranceClaim(Base):
+    __tablename__ = "insurance_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    claim_number: Mapped[str] = mapped_column(String(20), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    claim_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    submitted_date: Mapped[date] = mapped_column(Date)
+    processed_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(20), server_default=text("'submitted'"))
+    denial_reason: Mapped[str | None] = mapped_column(Text)
+    payment_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"InsuranceClaim(id={self.id!r}, claim_number={self.claim_number!r}, status={self.status!r})"
+
+
+class PatientCondition(Base):
+    """One entry of a patient's medical history (extension table)."""
+
+    __tablename__ = "patient_conditions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    condition: Mapped[str] = mapped_column(String(100))
+    icd10_code: Mapped[str] = mapped_column(String(10))
+    chronic: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    medication: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship(back_populates="conditions")
+
+    def __repr__(self) -> str:
+        return f"PatientCondition(patient_id={self.patient_id!r}, condition={self.condition!r}, icd10_code={self.icd10_code!r})"
+
+
+class PatientProfile(Base):
+    """Persona-driven attributes with no column in ``patients`` (extension table)."""
+
+    __tablename__ = "patient_profiles"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    persona: Mapped[str | None] = mapped_column(String(50), index=True)
+    preferred_language: Mapped[str | None] = mapped_column(String(40))
+    medication_compliance: Mapped[str | None] = mapped_column(String(10))
+    appointment_compliance: Mapped[str | None] = mapped_column(String(10))
+    communication_style: Mapped[str | None] = mapped_column(String(10))
+    tech_savviness: Mapped[str | None] = mapped_column(String(10))
+    coverage_level: Mapped[str | None] = mapped_column(String(10))
+    annual_deductible: Mapped[int | None] = mapped_column(Integer)
+    payment_arrangement: Mapped[str | None] = mapped_column(String(20))
+    visits_per_year: Mapped[int | None] = mapped_column(Integer)
+    emergency_contact_relationship: Mapped[str | None] = mapped_column(String(20))
+    allergies: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship(back_populates="profile")
+
+    def __repr__(self) -> str:
+        return f"PatientProfile(patient_id={self.patient_id!r}, persona={self.persona!r})"
+
+
+# Tables in dependency order (parents first); cleanup walks it backwards.
+TABLES = Base.metadata.sorted_tables
