@@ -9,7 +9,9 @@ beside it, never instead of it:
 * ``patient_conditions``: a patient's medical history (``with_medical_history``),
   one row per condition with its ICD-10-CM code and current medication;
 * ``patient_profiles``: the persona-driven attributes the patients table has no
-  column for (persona, compliance, visit frequency, emergency-contact relationship).
+  column for (persona, compliance, visit frequency, emergency-contact relationship);
+* ``tenants`` and ``locations``, with a nullable ``tenant_id`` on patients, providers
+  and appointments, for multi-tenant seeding (NULL: single-tenant data).
 """
 
 from __future__ import annotations
@@ -35,6 +37,38 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 class Base(DeclarativeBase):
     """Declarative base of every table the library owns."""
+
+
+class Tenant(Base):
+    """An isolated practice organisation in multi-tenant seeding (extension table)."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"Tenant(id={self.id!r}, name={self.name!r})"
+
+
+class Location(Base):
+    """A site where a tenant's providers see patients (extension table)."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address_street: Mapped[str | None] = mapped_column(String(255))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_state: Mapped[str | None] = mapped_column(String(2))
+    address_zip: Mapped[str | None] = mapped_column(String(10))
+
+    def __repr__(self) -> str:
+        return f"Location(id={self.id!r}, name={self.name!r})"
 
 
 class Patient(Base):
@@ -66,6 +100,7 @@ class Patient(Base):
     status: Mapped[str | None] = mapped_column(String(20), server_default=text("'active'"))
     created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
 
     conditions: Mapped[list[PatientCondition]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="PatientCondition.id"
@@ -76,7 +111,7 @@ class Patient(Base):
     appointments: Mapped[list[Appointment]] = relationship(back_populates="patient")
 
     def __repr__(self) -> str:
-        return f"Patient(id={self.id!r}, patient_id={self.patient_id!r}, name={self.first_name!r} {self.last_name!r})"
+        return f"Patient(id={self.id!r}, patient_id={self.patient_id!r})"
 
 
 class Provider(Base):
@@ -95,11 +130,12 @@ class Provider(Base):
     practice_address: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str | None] = mapped_column(String(20), server_default=text("'active'"))
     created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="provider")
 
     def __repr__(self) -> str:
-        return f"Provider(id={self.id!r}, npi_number={self.npi_number!r}, specialty={self.specialty!r})"
+        return f"Provider(id={self.id!r}, npi_number={self.npi_number!r})"
 
 
 class Appointment(Base):
@@ -116,6 +152,7 @@ class Appointment(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
     visit_mode: Mapped[str | None] = mapped_column(String(20), server_default=text("'in_person'"))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
 
     patient: Mapped[Patient] = relationship(back_populates="appointments")
     provider: Mapped[Provider] = relationship(back_populates="appointments")
@@ -144,7 +181,7 @@ class MedicalRecord(Base):
     record_date: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
 
     def __repr__(self) -> str:
-        return f"MedicalRecord(id={self.id!r}, patient_id={self.patient_id!r}, diagnosis_code={self.diagnosis_code!r})"
+        return f"MedicalRecord(id={self.id!r}, diagnosis_code={self.diagnosis_code!r})"
 
 
 class InsuranceClaim(Base):
@@ -165,7 +202,7 @@ class InsuranceClaim(Base):
     created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
 
     def __repr__(self) -> str:
-        return f"InsuranceClaim(id={self.id!r}, claim_number={self.claim_number!r}, status={self.status!r})"
+        return f"InsuranceClaim(id={self.id!r}, claim_number={self.claim_number!r})"
 
 
 class PatientCondition(Base):
@@ -183,7 +220,7 @@ class PatientCondition(Base):
     patient: Mapped[Patient] = relationship(back_populates="conditions")
 
     def __repr__(self) -> str:
-        return f"PatientCondition(patient_id={self.patient_id!r}, condition={self.condition!r}, icd10_code={self.icd10_code!r})"
+        return f"PatientCondition(patient_id={self.patient_id!r}, icd10_code={self.icd10_code!r})"
 
 
 class PatientProfile(Base):

@@ -1,0 +1,1 @@
+"""Factories with traits (providers, appointments, records, claims)."""

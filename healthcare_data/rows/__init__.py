@@ -1,0 +1,1 @@
+"""Fast row drafts shared by the single-record builders and the bulk engine."""
