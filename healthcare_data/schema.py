@@ -248,5 +248,12 @@ class PatientProfile(Base):
         return f"PatientProfile(patient_id={self.patient_id!r}, persona={self.persona!r})"
 
 
+
+# The exercise declares ``INTEGER PRIMARY KEY AUTOINCREMENT``: on SQLite that keeps ids
+# from being reused after deletes and gives sequences (sqlite_sequence) to reset.
+for _table in Base.metadata.tables.values():
+    if _table.name != "patient_profiles":
+        _table.dialect_options["sqlite"]["autoincrement"] = True
+
 # Tables in dependency order (parents first); cleanup walks it backwards.
 TABLES = Base.metadata.sorted_tables
