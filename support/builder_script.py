@@ -1,0 +1,201 @@
+"""A whitelist parser for the builder docstring of the feature file.
+
+The docstring is data written by analysts, in the exercise's JavaScript-like style::
+
+    PatientBuilder()
+      .withPersona('elderly_patient')
+      .withAge(72)
+      .withDemographics('Margaret', 'Johnson', null, 'female')
+      .create()
+
+It is parsed with Python's ``ast`` (never ``eval``/``exec``) and accepted only when it
+is one call chain that starts at ``PatientBuilder()``, calls known builder methods
+(camelCase in the text, the library's snake_case names underneath) with literal
+arguments: strings, integers, ``null``/``true``/``false`` and lists of those, and
+ends with ``.create()`` or ``.build()``. Anything else (an attribute access, an
+unknown method, a name, an expression, a keyword argument) is rejected with a
+:class:`BuilderScriptError` that quotes the offending text.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ROOT = "PatientBuilder"
+TERMINALS = ("create", "build")
+_LITERAL_NAMES: dict[str, Any] = {"null": None, "true": True, "false": False}
+_BUILDER_PREFIXES = ("with_", "as_")
+_BUILDER_NAMES = ("reset",)
+
+
+class BuilderScriptError(AssertionError):
+    """The builder docstring is not a whitelisted builder call chain."""
+
+
+def camel_to_snake(name: str) -> str:
+    """``withEmergencyContact`` -> ``with_emergency_contact``."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def snake_to_camel(name: str) -> str:
+    """``with_emergency_contact`` -> ``withEmergencyContact``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def builder_methods(builder_class: type | None = None) -> dict[str, str]:
+    """camelCase -> snake_case for every public chain method of the library's builder.
+
+    Derived from the class, so a method added to ``PatientBuilder`` is usable in a
+    feature file without changing the suite.
+    """
+    if builder_class is None:
+        from healthcare_data.builders import PatientBuilder as builder_class  # noqa: N813
+    names = [
+        name
+        for name in dir(builder_class)
+        if (name.startswith(_BUILDER_PREFIXES) or name in _BUILDER_NAMES)
+        and callable(getattr(builder_class, name))
+    ]
+    return {snake_to_camel(name): name for name in sorted(names)}
+
+
+@dataclass(frozen=True)
+class BuilderCall:
+    """One method call of the chain: the text's name, the library's name, literal args."""
+
+    written: str
+    method: str
+    args: tuple[Any, ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class BuilderScript:
+    calls: tuple[BuilderCall, ...]
+    terminal: str  # "create" or "build"
+
+    def call(self, method: str) -> BuilderCall | None:
+        """The last call of ``method`` (snake_case), if the script makes it."""
+        found = [c for c in self.calls if c.method == method]
+        return found[-1] if found else None
+
+    def apply(self, builder: Any) -> Any:
+        """Replay the calls on ``builder`` and return it (the terminal call is not made)."""
+        for call in self.calls:
+            builder = getattr(builder, call.method)(*call.args)
+        return builder
+
+
+def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) -> BuilderScript:
+    """Parse ``source`` into a :class:`BuilderScript` or raise :class:`BuilderScriptError`."""
+    methods = builder_methods() if methods is None else dict(methods)
+    text = source.strip()
+    if not text:
+        raise BuilderScriptError("The builder docstring is empty; start with PatientBuilder()")
+    wrapped = f"(\n{text}\n)"
+    try:
+        tree = ast.parse(wrapped, mode="eval")
+    except SyntaxError as exc:
+        line = (exc.lineno or 2) - 1
+        raise BuilderScriptError(
+            f"The builder docstring is not a call chain (syntax error on line {line}: {exc.msg}): "
+            f"{_line(text, line)!r}"
+        ) from None
+
+    def snippet(node: ast.AST) -> str:
+        """The node's own text; for a chained call or attribute only its ``.name(...)`` part."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = [ast.get_source_segment(wrapped, a) or "?" for a in node.args]
+            args += [ast.get_source_segment(wrapped, k) or "?" for k in node.keywords]
+            return f".{node.func.attr}({', '.join(args)})"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
+            return f".{node.attr}"
+        return ast.get_source_segment(wrapped, node) or ast.dump(node)
+
+    def reject(node: ast.AST, why: str) -> BuilderScriptError:
+        line = getattr(node, "end_lineno", None) or getattr(node, "lineno", 2)
+        line -= 1
+        return BuilderScriptError(f"Builder docstring line {line}: {why}: {snippet(node)!r}")
+
+    chain: list[ast.Call] = []
+    node: ast.AST = tree.body
+    while True:
+        if not isinstance(node, ast.Call):
+            raise reject(node, "expected a method call, found this instead")
+        func = node.func
+        if isinstance(func, ast.Name):
+            if func.id != ROOT:
+                raise reject(func, f"the chain must start at {ROOT}(), not {func.id}")
+            if node.args or node.keywords:
+                raise reject(node, f"{ROOT}() takes no arguments")
+            break
+        if not isinstance(func, ast.Attribute):
+            raise reject(func, "only builder method calls are allowed")
+        chain.append(node)
+        node = func.value
+    chain.reverse()
+    if not chain:
+        raise BuilderScriptError(f"The builder docstring must end with .create() or .build(): {text!r}")
+
+    calls: list[BuilderCall] = []
+    terminal: str | None = None
+    for index, call in enumerate(chain):
+        assert isinstance(call.func, ast.Attribute)
+        written = call.func.attr
+        is_last = index == len(chain) - 1
+        if written in TERMINALS:
+            if not is_last:
+                raise reject(call, f".{written}() must be the last call")
+            if call.args or call.keywords:
+                raise reject(call, f".{written}() takes no arguments")
+            terminal = written
+            continue
+        if written not in methods:
+            known = ", ".join(sorted(methods) + [f"{t}" for t in TERMINALS])
+            raise reject(call.func, f"unknown builder method {written!r}; known: {known}")
+        if call.keywords:
+            raise reject(call.keywords[0], "keyword arguments are not supported; pass values in order")
+        args = tuple(_literal(arg, reject) for arg in call.args)
+        calls.append(BuilderCall(written, methods[written], args, snippet(call)))
+    if terminal is None:
+        raise BuilderScriptError(
+            f"The builder docstring must end with .create() or .build(), last call is "
+            f".{chain[-1].func.attr}()"  # type: ignore[attr-defined]
+        )
+    return BuilderScript(tuple(calls), terminal)
+
+
+def _literal(node: ast.AST, reject: Any) -> Any:
+    """A whitelisted literal value, or a rejection naming the offending text."""
+    if isinstance(node, ast.Constant) and (
+        isinstance(node.value, str) or (isinstance(node.value, int) and not isinstance(node.value, bool))
+    ):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        operand = node.operand
+        if isinstance(operand, ast.Constant) and type(operand.value) is int:
+            return -operand.value
+    if isinstance(node, ast.Name) and node.id in _LITERAL_NAMES:
+        return _LITERAL_NAMES[node.id]
+    if isinstance(node, ast.List):
+        values = [_literal(item, reject) for item in node.elts]
+        if any(isinstance(v, list) for v in values):
+            raise reject(node, "nested lists are not supported")
+        return values
+    if isinstance(node, ast.Name):
+        raise reject(node, f"{node.id!r} is not a value; use a quoted string, a number or null")
+    if isinstance(node, ast.Attribute):
+        raise reject(node, "attribute access is not allowed in arguments")
+    if isinstance(node, ast.Call):
+        raise reject(node, "calls are not allowed in arguments")
+    raise reject(node, "only strings, integers, null, true, false and lists are allowed as arguments")
+
+
+def _line(text: str, number: int) -> str:
+    lines = text.splitlines()
+    return lines[number - 1].strip() if 0 < number <= len(lines) else text

@@ -1,0 +1,70 @@
+"""Where the suite finds the library's registries: one accessor per vocabulary.
+
+Converters, steps and the README generator all go through these functions, so a
+persona, trait, token or constraint added to the library is usable in a feature file
+at once. Imports are lazy so a converter only needs the modules it uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from healthcare_data.registry import Registry
+
+
+def choices(kind: str, names: Iterable[str]) -> Registry[str]:
+    """A registry over plain names (a tuple of the library), for uniform lookups."""
+    registry: Registry[str] = Registry(kind)
+    for name in names:
+        registry.register(name, name)
+    return registry
+
+
+def _attr(module: str, name: str) -> Any:
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise AssertionError(
+            f"The library does not provide {module}.{name} yet ({exc}); the suite needs it"
+        ) from None
+
+
+def personas() -> Registry[Any]:
+    return _attr("healthcare_data.personas", "PERSONAS")
+
+
+def characteristics() -> Registry[Any]:
+    return _attr("healthcare_data.characteristics", "CHARACTERISTICS")
+
+
+def specialties() -> Registry[Any]:
+    return _attr("healthcare_data.reference", "SPECIALTIES")
+
+
+def appointment_types() -> Registry[Any]:
+    return _attr("healthcare_data.reference", "APPOINTMENT_TYPES")
+
+
+@cache
+def practice_types() -> Registry[str]:
+    return choices("practice type", _attr("healthcare_data.reference", "PRACTICE_TYPES"))
+
+
+def traits() -> Registry[Any]:
+    return _attr("healthcare_data.factories", "TRAITS")
+
+
+def constraints() -> Registry[Any]:
+    return _attr("healthcare_data.scheduling", "CONSTRAINTS")
+
+
+def validators() -> Registry[Any]:
+    return _attr("healthcare_data.validation", "VALIDATORS")
+
+
+@cache
+def claim_statuses() -> Registry[str]:
+    return choices("claim status", _attr("healthcare_data.rows.claims", "CLAIM_STATUSES"))

@@ -1,0 +1,43 @@
+"""Tables for people: failure output and the summaries written to ``reports/``.
+
+Failures show the offending rows as a tabulate table (capped, with a count of the
+rest); the bulk and validation scenarios print a compact summary and write it to
+``reports/<name>.txt`` so passing runs keep it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hamcrest import assert_that, equal_to
+from tabulate import tabulate
+
+REPORT_DIR = Path(__file__).resolve().parent.parent / "reports"
+
+
+def table(rows: Iterable[Mapping[str, Any]] | Sequence[Sequence[Any]], headers: Any = "keys", limit: int = 20) -> str:
+    """``rows`` as a GitHub-style table; beyond ``limit`` rows, a line says how many more."""
+    rows = list(rows)
+    shown = rows[:limit]
+    text = tabulate(shown, headers=headers, tablefmt="github", floatfmt=".2f")
+    if len(rows) > limit:
+        text += f"\n... and {len(rows) - limit} more"
+    return text
+
+
+def assert_no_offenders(offenders: Sequence[Mapping[str, Any]], what: str) -> None:
+    """Fail with the offending rows as a table when ``offenders`` is not empty."""
+    reason = f"{what}: {len(offenders)} offending row(s)\n{table(offenders)}\n" if offenders else what
+    assert_that(len(offenders), equal_to(0), reason)
+
+
+def write_report(name: str, title: str, rows: Sequence[Mapping[str, Any]], directory: Path | None = None) -> str:
+    """Print and write ``reports/<name>.txt``; returns the text."""
+    text = f"{title}\n{table(rows, limit=len(rows) or 1)}\n"
+    target = directory or REPORT_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    (target / f"{name}.txt").write_text(text, encoding="utf-8")
+    print(text)
+    return text

@@ -1,0 +1,458 @@
+"""Table converters: feature-file tables in, typed requests out.
+
+Every converter first checks the columns (``require_columns``), then turns each row
+into a frozen dataclass, looking names up in the library's registries. A bad cell
+fails the step with a :class:`TableInputError` that names the value, where it is
+(row number, feature-file line, column), the valid choices (the registries'
+``UnknownNameError`` adds the closest name) and shows the row as a table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from tabulate import tabulate
+
+from healthcare_data.errors import UnknownNameError
+from support import registries
+
+
+class TableInputError(AssertionError):
+    """A feature-file table holds a column or value the suite cannot use."""
+
+
+class _Lookup(Protocol):
+    def get(self, name: str) -> Any: ...
+
+
+# --- columns --------------------------------------------------------------------------
+
+
+def require_columns(table: Any, required: Sequence[str], optional: Sequence[str] = ()) -> None:
+    """Fail unless ``table`` has every ``required`` column and no column outside both lists."""
+    if table is None:
+        raise TableInputError(f"This step needs a data table with columns: {', '.join(required)}")
+    headings = list(table.headings)
+    allowed = list(required) + list(optional)
+    missing = [c for c in required if c not in headings]
+    unknown = [c for c in headings if c not in allowed]
+    problems = []
+    if missing:
+        problems.append(f"missing column(s) {', '.join(map(repr, missing))}")
+    for column in unknown:
+        hint = _closest(column, allowed)
+        problems.append(f"unknown column {column!r}{hint}")
+    if problems:
+        raise TableInputError(
+            f"Table columns {headings}: {'; '.join(problems)}. Allowed columns: {', '.join(allowed)}"
+        )
+
+
+def _closest(value: str, options: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- plain parsers (raise ValueError; TableRow adds the location) ------------------------
+
+_TIME_UNITS = {
+    "ms": 0.001,
+    "millisecond": 0.001,
+    "milliseconds": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+}
+_TIME_LIMIT = re.compile(r"^\s*<\s*=?\s*(\d+(?:\.\d+)?)\s*[_ ]?\s*([a-z]+)\s*$", re.IGNORECASE)
+
+
+def parse_count(value: str) -> int:
+    """A non-negative whole number such as ``5`` or ``1_000`` / ``1,000``."""
+    text = value.strip().replace("_", "").replace(",", "")
+    if not text.isdigit():
+        raise ValueError(f"count {value!r} is not a whole number (write e.g. 5 or 1000)")
+    return int(text)
+
+
+def parse_percent(value: str) -> float:
+    """``'5%'`` -> 0.05; ``'0%'`` -> 0.0."""
+    text = value.strip()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", text)
+    if not match:
+        raise ValueError(f"tolerance {value!r} is not a percentage (write e.g. 0% or 5%)")
+    rate = float(match.group(1)) / 100
+    if rate > 1:
+        raise ValueError(f"tolerance {value!r} is above 100%")
+    return rate
+
+
+def parse_time_limit(value: str) -> float:
+    """``'<30_seconds'`` -> 30.0 (seconds); also ``<500_ms``, ``<2_minutes``."""
+    match = _TIME_LIMIT.match(value)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _TIME_UNITS:
+        raise ValueError(
+            f"performance target {value!r} is not a time limit "
+            f"(write e.g. <30_seconds; units: {', '.join(sorted(set(_TIME_UNITS)))})"
+        )
+    return float(match.group(1)) * _TIME_UNITS[unit]
+
+
+def parse_amount(value: str) -> Decimal:
+    """``'$350'`` / ``'350.5'`` / ``'$1,250.00'`` -> Decimal with two places."""
+    text = value.strip().lstrip("$").replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"amount {value!r} is not a money amount (write e.g. $350)") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"amount {value!r} must be a non-negative amount")
+    return amount.quantize(Decimal("0.01"))
+
+
+def split_list(value: str, sep: str = ",") -> list[str]:
+    """``'a, b,c'`` -> ['a', 'b', 'c'] (empty items dropped)."""
+    return [item.strip() for item in value.split(sep) if item.strip()]
+
+
+def words(value: str) -> str:
+    """Feature-file spelling to registry spelling: ``Internal_Medicine`` -> ``Internal Medicine``."""
+    return value.replace("_", " ").strip()
+
+
+# --- rows ---------------------------------------------------------------------------
+
+
+@dataclass
+class TableRow:
+    """One data row with its position, for converters that fail with a location."""
+
+    number: int
+    line: int | None
+    cells: dict[str, str]
+
+    def where(self, column: str) -> str:
+        line = f" (line {self.line})" if self.line else ""
+        return f"row {self.number}{line}, column {column!r}"
+
+    def fail(self, column: str, message: str) -> TableInputError:
+        shown = tabulate([self.cells], headers="keys", tablefmt="github")
+        return TableInputError(f"Table {self.where(column)}: {message}\n{shown}")
+
+    def text(self, column: str, default: str | None = None) -> str:
+        value = self.cells.get(column, "")
+        value = value.strip() if value is not None else ""
+        if not value:
+            if default is not None:
+                return default
+            raise self.fail(column, "is empty")
+        return value
+
+    def parsed(self, column: str, parser: Callable[[str], Any]) -> Any:
+        try:
+            return parser(self.text(column))
+        except ValueError as exc:
+            raise self.fail(column, str(exc)) from None
+
+    def count(self, column: str) -> int:
+        return self.parsed(column, parse_count)
+
+    def name(self, column: str, registry: _Lookup, value: str | None = None) -> Any:
+        """Look ``value`` (default: the cell) up in ``registry``; unknown names fail here."""
+        raw = self.text(column) if value is None else value
+        try:
+            return registry.get(raw)
+        except UnknownNameError as exc:
+            raise self.fail(column, exc.message) from None
+
+    def names(self, column: str, registry: _Lookup, *, sep: str = ",", optional: bool = False) -> list[Any]:
+        raw = self.cells.get(column, "") or ""
+        if not raw.strip():
+            if optional:
+                return []
+            raise self.fail(column, "is empty")
+        return [self.name(column, registry, item) for item in split_list(raw, sep)]
+
+    def tokens(self, column: str, registry: _Lookup, *, optional: bool = False) -> tuple[str, ...]:
+        """Comma-separated names, each checked against ``registry``, kept as strings."""
+        raw = self.cells.get(column, "") or ""
+        items = split_list(raw)
+        if not items and not optional:
+            raise self.fail(column, "is empty")
+        for item in items:
+            self.name(column, registry, item)
+        return tuple(items)
+
+
+def rows(table: Any) -> Iterator[TableRow]:
+    """The table's data rows, numbered from 1, with their feature-file line."""
+    for number, row in enumerate(table.rows, start=1):
+        cells = {heading: row[heading] for heading in table.headings}
+        yield TableRow(number, getattr(row, "line", None), cells)
+
+
+# --- typed requests -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonaRequest:
+    persona: str
+    count: int
+    characteristics: tuple[str, ...]
+
+
+def persona_requests(table: Any) -> list[PersonaRequest]:
+    """``| persona | count | expected_characteristics |`` rows."""
+    require_columns(table, ["persona", "count"], ["expected_characteristics"])
+    out = []
+    for row in rows(table):
+        persona = row.name("persona", registries.personas())
+        count = row.count("count")
+        tokens = row.tokens("expected_characteristics", registries.characteristics(), optional=True)
+        out.append(PersonaRequest(persona.name, count, tokens))
+    return out
+
+
+@dataclass(frozen=True)
+class ProviderRequest:
+    specialty: str
+    count: int
+    traits: tuple[str, ...]
+    practice_type: str | None
+
+
+def provider_requests(table: Any) -> list[ProviderRequest]:
+    """``| specialty | count | traits | practice_type |`` rows."""
+    require_columns(table, ["specialty", "count"], ["traits", "practice_type"])
+    out = []
+    for row in rows(table):
+        specialty = row.name("specialty", registries.specialties())
+        count = row.count("count")
+        traits = row.tokens("traits", registries.traits(), optional=True)
+        practice = None
+        if row.cells.get("practice_type", "").strip():
+            practice = row.name("practice_type", registries.practice_types())
+        out.append(ProviderRequest(specialty.name, count, traits, practice))
+    return out
+
+
+@dataclass(frozen=True)
+class AppointmentRequest:
+    row: int
+    persona: str
+    specialty: str
+    appointment_type: str
+    constraints: tuple[str, ...]
+
+
+def appointment_requests(table: Any) -> list[AppointmentRequest]:
+    """``| patient_persona | provider_specialty | appointment_type | scheduling_constraints |``."""
+    require_columns(
+        table, ["patient_persona", "provider_specialty", "appointment_type"], ["scheduling_constraints"]
+    )
+    out = []
+    for row in rows(table):
+        persona = row.name("patient_persona", registries.personas())
+        specialty = row.name("provider_specialty", registries.specialties())
+        kind = row.name("appointment_type", registries.appointment_types())
+        constraints = row.tokens("scheduling_constraints", registries.constraints(), optional=True)
+        out.append(AppointmentRequest(row.number, persona.name, specialty.name, kind.name, constraints))
+    return out
+
+
+@dataclass(frozen=True)
+class Relationships:
+    """The parsed ``relationships`` cell of the workflow table."""
+
+    links: tuple[str, ...] = ()  # earlier entities this one references: patient, provider, ...
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+# key -> (registry getter or parser, is_list); values use underscores for spaces.
+def _relationship_keys() -> dict[str, tuple[Callable[[], _Lookup] | Callable[[str], Any], bool]]:
+    return {
+        "persona": (registries.personas, False),
+        "specialty": (registries.specialties, False),
+        "traits": (registries.traits, True),
+        "type": (registries.appointment_types, False),
+        "amount": (parse_amount, False),
+        "status": (registries.claim_statuses, False),
+        "constraints": (registries.constraints, True),
+    }
+
+
+_PARSERS = {parse_amount}
+
+
+def parse_relationships(row: TableRow, column: str, link_names: Sequence[str]) -> Relationships:
+    """``'patient+provider,type=Annual_Physical'`` -> links ('patient', 'provider'), type.
+
+    Items are comma separated. ``key=value`` sets an option (list options take
+    ``a+b`` or continue over following bare items); a bare item made of entity names
+    joined by ``+`` lists the earlier entities this one references.
+    """
+    raw = row.cells.get(column, "") or ""
+    keys = _relationship_keys()
+    links: list[str] = []
+    options: dict[str, Any] = {}
+    last_list_key: str | None = None
+    for item in split_list(raw):
+        if "=" in item:
+            key, _, value = (part.strip() for part in item.partition("="))
+            if key not in keys:
+                raise row.fail(
+                    column, f"unknown relationship key {key!r}{_closest(key, keys)}; known: {', '.join(keys)}"
+                )
+            source, is_list = keys[key]
+            values = split_list(value, "+") if is_list else [value]
+            parsed = [_relationship_value(row, column, source, v) for v in values]
+            options[key] = parsed if is_list else parsed[0]
+            last_list_key = key if is_list else None
+            continue
+        parts = split_list(item, "+")
+        if all(p.lower() in link_names for p in parts):
+            links.extend(p.lower() for p in parts)
+            last_list_key = None
+        elif last_list_key is not None:
+            source, _ = keys[last_list_key]
+            options[last_list_key].append(_relationship_value(row, column, source, item))
+        else:
+            raise row.fail(
+                column,
+                f"{item!r} is neither key=value (keys: {', '.join(keys)}) nor a reference to earlier "
+                f"entities joined by '+' (entities: {', '.join(link_names)})",
+            )
+    return Relationships(tuple(links), options)
+
+
+def _relationship_value(row: TableRow, column: str, source: Any, value: str) -> Any:
+    if source in _PARSERS:
+        try:
+            return source(value)
+        except ValueError as exc:
+            raise row.fail(column, str(exc)) from None
+    found = row.name(column, source(), words(value))
+    return getattr(found, "name", words(value))
+
+
+@dataclass(frozen=True)
+class WorkflowStep:
+    step: int
+    entity: str  # a name in support.workflow.ENTITIES
+    relationships: Relationships
+    rules: tuple[str, ...]
+
+
+def workflow_steps(table: Any, entities: _Lookup, link_names: Sequence[str], rules: _Lookup) -> list[WorkflowStep]:
+    """``| step | entity | relationships | validation_rules |`` rows, in step order."""
+    require_columns(table, ["step", "entity"], ["relationships", "validation_rules"])
+    out = []
+    for row in rows(table):
+        number = row.count("step")
+        entity = row.text("entity")
+        row.name("entity", entities)
+        relationships = parse_relationships(row, "relationships", link_names)
+        tokens = row.tokens("validation_rules", rules, optional=True)
+        out.append(WorkflowStep(number, entity, relationships, tokens))
+    numbers = [s.step for s in out]
+    if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+        raise TableInputError(f"Workflow steps must be numbered in increasing order, got {numbers}")
+    return out
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    entity: str
+    count: int
+    constraints: tuple[str, ...]
+    limit_seconds: float | None
+    target: str
+
+
+def bulk_requests(table: Any, entities: _Lookup, constraints: _Lookup) -> list[BulkRequest]:
+    """``| entity_type | count | constraints | performance_target |`` rows."""
+    require_columns(table, ["entity_type", "count"], ["constraints", "performance_target"])
+    out = []
+    for row in rows(table):
+        entity = row.text("entity_type")
+        row.name("entity_type", entities)
+        count = row.count("count")
+        tokens = row.tokens("constraints", constraints, optional=True)
+        target = row.text("performance_target", default="")
+        limit = row.parsed("performance_target", parse_time_limit) if target else None
+        out.append(BulkRequest(entity, count, tokens, limit, target))
+    return out
+
+
+@dataclass(frozen=True)
+class ValidationRequest:
+    validation_type: str
+    scope: str
+    standard: str
+    tolerance: float
+    tolerance_text: str
+
+
+def validation_requests(table: Any) -> list[ValidationRequest]:
+    """``| validation_type | scope | compliance_standard | error_tolerance |`` rows."""
+    require_columns(table, ["validation_type", "error_tolerance"], ["scope", "compliance_standard"])
+    out = []
+    for row in rows(table):
+        name = row.text("validation_type")
+        row.name("validation_type", registries.validators())
+        tolerance = row.parsed("error_tolerance", parse_percent)
+        out.append(
+            ValidationRequest(
+                name,
+                row.text("scope", default=""),
+                row.text("compliance_standard", default=""),
+                tolerance,
+                row.text("error_tolerance"),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ErrorScenarioRequest:
+    scenario: str
+    expected_behavior: str
+    recovery_strategy: str | None
+
+
+def error_scenario_requests(table: Any, scenarios: _Lookup, behaviors: _Lookup) -> list[ErrorScenarioRequest]:
+    """``| error_scenario | expected_behavior | recovery_strategy |`` rows.
+
+    The expected behaviour and recovery strategy must be those the scenario declares.
+    """
+    require_columns(table, ["error_scenario", "expected_behavior"], ["recovery_strategy"])
+    out = []
+    for row in rows(table):
+        scenario = row.name("error_scenario", scenarios)
+        behavior = row.text("expected_behavior")
+        row.name("expected_behavior", behaviors)
+        if behavior != scenario.expected_behavior:
+            raise row.fail(
+                "expected_behavior",
+                f"{scenario.name} produces {scenario.expected_behavior!r}, not {behavior!r}",
+            )
+        strategy = row.text("recovery_strategy", default="") or None
+        if strategy is not None and strategy not in scenario.recovery_strategies:
+            raise row.fail(
+                "recovery_strategy",
+                f"{strategy!r} is not a recovery of {scenario.name}; known: "
+                f"{', '.join(scenario.recovery_strategies)}",
+            )
+        out.append(ErrorScenarioRequest(scenario.name, behavior, strategy))
+    return out
