@@ -1,0 +1,302 @@
+"""Provider rows: one fast, seeded draft function and the provider traits as data.
+
+``draft_provider`` is shared by :class:`~healthcare_data.factories.ProviderFactory` and the
+bulk engine. It draws nothing from Faker at run time (names and places come from
+``fakes``' precomputed tables), derives NPI and licence number from the serial (the
+row's primary key), and keeps practice name, practice type, address and licence state
+consistent with each other, so a validator can read them back from the database:
+
+* practice name: ``"<Prefix> <Specialty> <Practice type>"`` ("Lakeview Cardiology
+  Hospital"); :func:`practice_type_of` recovers the type from the suffix.
+* practice address: ``"<street>, <city>, <ST> <ZIP>"`` (a real ZIP of the licence
+  state), prefixed by the affiliated hospital for hospital-based providers; virtual
+  practices write ``"Virtual care — telehealth only (licensed in ST)"``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from healthcare_data import fakes, identifiers
+from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
+from healthcare_data.factories.base import Trait, resolve_traits
+from healthcare_data.randomness import Randomness
+from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
+from healthcare_data.registry import Registry
+from healthcare_data.validation.report import BUSINESS, ValidationReport, Violation
+
+PROVIDER_COLUMNS: tuple[str, ...] = (
+    "id",
+    "uuid",
+    "npi_number",
+    "first_name",
+    "last_name",
+    "specialty",
+    "license_number",
+    "phone",
+    "email",
+    "practice_name",
+    "practice_address",
+    "status",
+    "created_at",
+    "tenant_id",
+)
+PROVIDER_STATUSES: tuple[str, ...] = ("active", "inactive", "retired", "suspended")
+VIRTUAL_PRACTICE = "Virtual Practice"
+TELEHEALTH_TYPE = "Telehealth Visit"
+PROVIDER_EMAIL_DOMAIN = "example.org"
+
+# Neutral place-like prefixes for practice names (half the names use the city instead).
+PRACTICE_PREFIXES: tuple[str, ...] = (
+    "Lakeview", "Riverside", "Summit", "Northside", "Cedar Grove", "Parkview", "Oak Hill",
+    "Harbor", "Meadowbrook", "Valley", "Pinecrest", "Westside", "Eastgate", "Hillcrest",
+    "Brookside", "Fairview", "Maple Ridge", "Willow Creek", "Sunrise", "Prairie",
+)
+HOSPITAL_SUFFIXES: tuple[str, ...] = (
+    "Memorial Hospital", "General Hospital", "Regional Medical Center", "Community Hospital",
+)
+
+# --- traits ---------------------------------------------------------------------------
+# params read by draft_provider:
+#   specialty: attribute -> value a specialty must have (reference Specialty fields)
+#   specialty_offers: an appointment type the specialty must offer
+#   practice_type: the practice type the trait imposes
+#   preferred_practice_type: used when the specialty allows it and nothing else decides
+#   hospital_affiliation / virtual: how the practice address is written
+TRAITS: Registry[Trait] = Registry("provider trait")
+for _trait in (
+    Trait(
+        "primary_care",
+        "primary-care specialty (Internal/Family Medicine, Pediatrics, ...); books the longer "
+        "preventive templates (45-minute annual physicals, 60-minute new-patient visits)",
+        params={"specialty": {"primary_care": True}, "visit_length": "extended"},
+    ),
+    Trait(
+        "specialist",
+        "non-primary-care specialty; specialty-practice naming and higher visit fees",
+        params={"specialty": {"primary_care": False}, "preferred_practice_type": "Specialty Practice"},
+    ),
+    Trait(
+        "hospital_based",
+        "hospital-based specialty working in a Hospital; the affiliated hospital is named in "
+        "the practice address",
+        params={
+            "specialty": {"hospital_based": True},
+            "practice_type": "Hospital",
+            "hospital_affiliation": True,
+        },
+    ),
+    Trait(
+        "telemedicine",
+        "offers telemedicine: a Virtual Practice whose address marks virtual care "
+        "(licensed in the licence state)",
+        params={"specialty_offers": TELEHEALTH_TYPE, "practice_type": VIRTUAL_PRACTICE, "virtual": True},
+    ),
+):
+    TRAITS.register(_trait.name, _trait)
+
+
+def business_error(
+    entity: str, key: object, field: str, rule: str, message: str, recovery: str
+) -> BusinessRuleViolation:
+    """A BusinessRuleViolation carrying a one-violation report (drafts refusing input)."""
+    violation = Violation(entity, key, field, rule, message, recovery, BUSINESS)
+    return BusinessRuleViolation(ValidationReport(f"{entity} draft", 1, [violation]), message)
+
+
+def _specialty_fits(specialty: Specialty, traits: Sequence[Trait]) -> str | None:
+    """The name of the first trait ``specialty`` contradicts, or None."""
+    for trait in traits:
+        for attribute, wanted in trait.params.get("specialty", {}).items():
+            if getattr(specialty, attribute) != wanted:
+                return trait.name
+        offers = trait.params.get("specialty_offers")
+        if offers and not specialty.allows(offers):
+            return trait.name
+    return None
+
+
+@cache
+def specialties_for(traits: tuple[Trait, ...]) -> tuple[str, ...]:
+    """Specialties compatible with every trait (the pool a default specialty is drawn from).
+
+    Without traits the "Telemedicine" practice line is left out: it is drawn only when
+    the telemedicine trait or the specialty itself asks for it.
+    """
+    names = tuple(
+        name
+        for name, specialty in SPECIALTIES.items()
+        if _specialty_fits(specialty, traits) is None
+        and (name != "Telemedicine" or any(t.params.get("virtual") for t in traits))
+    )
+    return names
+
+
+def allowed_practice_types(specialty: str | Specialty) -> tuple[str, ...]:
+    """Practice types fitting ``specialty``: its own plus Virtual Practice if it offers telehealth."""
+    spec = SPECIALTIES.get(specialty) if isinstance(specialty, str) else specialty
+    if spec.allows(TELEHEALTH_TYPE) and VIRTUAL_PRACTICE not in spec.practice_types:
+        return (*spec.practice_types, VIRTUAL_PRACTICE)
+    return spec.practice_types
+
+
+def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trait, ...]) -> Specialty:
+    if specialty is None:
+        pool = specialties_for(traits)
+        if not pool:
+            names = ", ".join(t.name for t in traits)
+            raise business_error(
+                "providers", None, "traits", "traits_compatible",
+                f"No specialty satisfies every trait of [{names}]",
+                "drop one of the contradicting traits (e.g. primary_care with specialist)",
+            )
+        return SPECIALTIES.get(rng.choice(pool))
+    spec = SPECIALTIES.get(specialty)
+    clash = _specialty_fits(spec, traits)
+    if clash is not None:
+        fitting = ", ".join(specialties_for(tuple(t for t in traits if t.name == clash)))
+        raise business_error(
+            "providers", None, "specialty", "trait_specialty_compatible",
+            f"Specialty {specialty!r} is incompatible with trait {clash!r}",
+            f"use a specialty fitting {clash!r}: {fitting}; or drop the trait",
+        )
+    return spec
+
+
+def _choose_practice_type(
+    rng: Randomness, spec: Specialty, traits: tuple[Trait, ...], practice_type: str | None
+) -> str:
+    imposed = {t.params["practice_type"]: t.name for t in traits if "practice_type" in t.params}
+    if len(imposed) > 1:
+        pairs = ", ".join(f"{name} -> {kind!r}" for kind, name in imposed.items())
+        raise business_error(
+            "providers", None, "practice_type", "traits_compatible",
+            f"Traits impose different practice types ({pairs})",
+            "combine traits that agree on the practice type",
+        )
+    if practice_type is not None:
+        if practice_type not in PRACTICE_TYPES:
+            raise UnknownNameError("practice type", practice_type, PRACTICE_TYPES)
+        if imposed and practice_type not in imposed:
+            kind, name = next(iter(imposed.items()))
+            raise business_error(
+                "providers", None, "practice_type", "trait_practice_type",
+                f"Practice type {practice_type!r} contradicts trait {name!r}, which needs {kind!r}",
+                f"use practice type {kind!r} or drop the trait",
+            )
+        return practice_type
+    if imposed:
+        return next(iter(imposed))
+    for trait in traits:
+        preferred = trait.params.get("preferred_practice_type")
+        if preferred in spec.practice_types:
+            return str(preferred)
+    return rng.choice(spec.practice_types)
+
+
+def draft_provider(
+    rng: Randomness,
+    serial: int,
+    specialty: str | None = None,
+    traits: str | Iterable[str | Trait] = (),
+    practice_type: str | None = None,
+    state: str | None = None,
+    **explicit: Any,
+) -> dict[str, Any]:
+    """Every ``providers`` column for the ``serial``-th provider.
+
+    ``explicit`` column values win over drafted ones (unknown column names raise).
+    ``practice_type`` may be any known practice type when given explicitly; otherwise it
+    is one the specialty (or a trait) allows.
+    """
+    unknown = [k for k in explicit if k not in PROVIDER_COLUMNS]
+    if unknown:
+        raise UnknownNameError("provider column", unknown[0], PROVIDER_COLUMNS)
+    resolved = resolve_traits(TRAITS, traits)
+    spec = _choose_specialty(rng, specialty, resolved)
+    kind = _choose_practice_type(rng, spec, resolved, practice_type)
+    if state is None:
+        state = fakes.state(rng)
+    place = fakes.place(rng, state)
+    first = fakes.first_name(rng, "female" if rng.random.random() < 0.5 else "male")
+    last = fakes.last_name(rng)
+    prefix = place.city if rng.random.random() < 0.5 else rng.choice(PRACTICE_PREFIXES)
+    street = fakes.street(rng)
+    if kind == VIRTUAL_PRACTICE:
+        address = f"Virtual care — telehealth only (licensed in {state})"
+    else:
+        address = f"{street}, {place.city}, {place.state} {place.zip}"
+        if any(t.params.get("hospital_affiliation") for t in resolved):
+            address = f"{prefix} {rng.choice(HOSPITAL_SUFFIXES)}, {address}"
+    local = re.sub(r"[^a-z]", "", last.lower()) or "provider"
+    row: dict[str, Any] = {
+        "id": serial,
+        "uuid": rng.uuid4(),
+        "npi_number": identifiers.npi(serial),
+        "first_name": first,
+        "last_name": last,
+        "specialty": spec.name,
+        "license_number": identifiers.licence_number(serial, state),
+        "phone": fakes.phone(rng, place.area_code),
+        "email": f"dr.{local}.{rng.randint(1, 99):02d}@{PROVIDER_EMAIL_DOMAIN}",
+        "practice_name": f"{prefix} {spec.name} {kind}",
+        "practice_address": address,
+        "status": "active",
+        "tenant_id": None,
+    }
+    row.update(explicit)
+    return row
+
+
+# --- reading a row back -----------------------------------------------------------------
+_PRACTICE_TYPES_LONGEST_FIRST = sorted(PRACTICE_TYPES, key=len, reverse=True)
+_ADDRESS_TAIL = re.compile(r",\s*([^,]+),\s*([A-Z]{2})\s+(\d{5})$")
+_VIRTUAL_STATE = re.compile(r"licensed in ([A-Z]{2})\)")
+
+
+def _get(provider: Any, column: str) -> Any:
+    if isinstance(provider, Mapping):
+        return provider.get(column)
+    return getattr(provider, column, None)
+
+
+def practice_type_of(provider: Any) -> str | None:
+    """The practice type a provider row was drafted with (from the practice name suffix)."""
+    name = _get(provider, "practice_name") or ""
+    for kind in _PRACTICE_TYPES_LONGEST_FIRST:
+        if name.endswith(" " + kind) or name == kind:
+            return kind
+    return None
+
+
+def practice_location_of(provider: Any) -> tuple[str | None, str | None, str | None]:
+    """(city, state, zip) of the practice address; (None, state, None) for virtual care."""
+    address = _get(provider, "practice_address") or ""
+    match = _ADDRESS_TAIL.search(address)
+    if match:
+        return match.group(1).strip(), match.group(2), match.group(3)
+    virtual = _VIRTUAL_STATE.search(address)
+    if virtual:
+        return None, virtual.group(1), None
+    return None, None, None
+
+
+def practice_state_of(provider: Any) -> str | None:
+    """The state of the practice (the licence state)."""
+    return practice_location_of(provider)[1]
+
+
+def is_virtual(provider: Any) -> bool:
+    """True for a provider who sees patients by telemedicine only."""
+    return practice_type_of(provider) == VIRTUAL_PRACTICE
+
+
+def offers_telemedicine(provider: Any) -> bool:
+    """True when the provider can hold video visits (virtual practice or telehealth specialty)."""
+    if is_virtual(provider):
+        return True
+    specialty = _get(provider, "specialty")
+    return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)

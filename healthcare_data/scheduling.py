@@ -1,0 +1,512 @@
+"""Calendars, business hours, scheduling constraints and conflict detection.
+
+A provider's calendar is a map from day (``date.toordinal()``) to a 96-bit integer,
+one bit per 15-minute slot of the day. Checking or booking a slot is a couple of bit
+operations (O(1) per provider-day), finding a free slot that satisfies the
+constraints is an AND of precomputed masks, so the bulk engine can schedule millions
+of appointments. Appointments that do not sit on the 15-minute grid (e.g. loaded from
+the database) occupy every slot they touch: conservative, never a double booking.
+
+Scheduling constraints (``CONSTRAINTS``) are declarative data. Each one can both
+*generate* candidate slots (through :meth:`Scheduler.find_slot`) and *check* a stored
+appointment (:meth:`SchedulingConstraint.check`), so a test can verify a preference on
+rows read back from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from healthcare_data.errors import SchedulingConflictError
+from healthcare_data.randomness import Randomness, resolve
+from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
+from healthcare_data.registry import Registry
+
+SLOT_MINUTES = 15
+SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
+VISIT_MODES: tuple[str, ...] = ("in_person", "telemedicine")
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours: an appointment must start at or after ``open`` and END by ``close``."""
+
+    open_minute: int = 8 * 60
+    close_minute: int = 17 * 60
+    weekdays: frozenset[int] = frozenset(range(5))  # Monday=0 .. Friday=4
+
+    def contains(self, start: datetime, duration: int) -> bool:
+        """True when ``[start, start+duration)`` lies inside one business day."""
+        minute = start.hour * 60 + start.minute
+        return (
+            start.weekday() in self.weekdays
+            and start.second == 0
+            and minute >= self.open_minute
+            and minute + duration <= self.close_minute
+        )
+
+    def describe(self) -> str:
+        days = "Mon-Fri" if self.weekdays == frozenset(range(5)) else str(sorted(self.weekdays))
+        return (
+            f"{days} {self.open_minute // 60:02d}:{self.open_minute % 60:02d}-"
+            f"{self.close_minute // 60:02d}:{self.close_minute % 60:02d}, ending by closing time"
+        )
+
+
+BUSINESS_HOURS = BusinessHours()
+
+
+def appointment_duration(appointment_type: str) -> int:
+    """Booked length in minutes of ``appointment_type`` (reference/appointment_types.toml)."""
+    return APPOINTMENT_TYPES.get(appointment_type).duration_minutes
+
+
+def allowed_types(specialty: str) -> tuple[str, ...]:
+    """Appointment types a provider of ``specialty`` may be booked for."""
+    return SPECIALTIES.get(specialty).appointment_types
+
+
+def specialties_allowing(appointment_type: str) -> list[str]:
+    """Specialties whose providers may take ``appointment_type`` (for recovery hints)."""
+    return [name for name, s in SPECIALTIES.items() if s.allows(appointment_type)]
+
+
+def add_business_days(day: date, count: int, hours: BusinessHours = BUSINESS_HOURS) -> date:
+    """The date ``count`` business days after ``day``."""
+    current = day
+    while count > 0:
+        current += timedelta(days=1)
+        if current.weekday() in hours.weekdays:
+            count -= 1
+    return current
+
+
+def _minute_of_day(moment: datetime) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def as_datetime(value: Any) -> datetime:
+    """A datetime from a datetime, date or ISO string (rows read back with raw SQL)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class SchedulingConstraint:
+    """A declarative scheduling preference or rule.
+
+    Time-of-day rules: ``start_window`` (start minute in ``[a, b)``) and ``avoid`` (the
+    visit must not overlap ``[a, b)``). Day rules, relative to the booking date
+    ``today``: ``min_days_ahead`` and ``max_business_days_ahead``. ``interval_weeks``
+    makes a recurring series (± ``interval_tolerance_days``). ``visit_mode`` forces how
+    the visit is held (telemedicine needs a type that allows it).
+    """
+
+    name: str
+    description: str
+    start_window: tuple[int, int] | None = None
+    avoid: tuple[int, int] | None = None
+    min_days_ahead: int | None = None
+    max_business_days_ahead: int | None = None
+    interval_weeks: int | None = None
+    interval_tolerance_days: int = 3
+    visit_mode: str | None = None
+
+    def time_ok(self, minute: int, duration: int) -> bool:
+        """Whether a visit starting at ``minute`` (of the day) for ``duration`` fits."""
+        if self.start_window is not None and not (
+            self.start_window[0] <= minute < self.start_window[1]
+        ):
+            return False
+        if self.avoid is not None and minute < self.avoid[1] and minute + duration > self.avoid[0]:
+            return False
+        return True
+
+    def day_bounds(
+        self, low: date, high: date, today: date, previous: datetime | None = None
+    ) -> tuple[date, date]:
+        """Narrow the candidate day range ``[low, high]`` to what this constraint allows."""
+        if self.min_days_ahead is not None:
+            low = max(low, today + timedelta(days=self.min_days_ahead))
+        if self.max_business_days_ahead is not None:
+            low = max(low, today + timedelta(days=1))
+            high = min(high, add_business_days(today, self.max_business_days_ahead))
+        if self.interval_weeks is not None and previous is not None:
+            target = previous.date() + timedelta(weeks=self.interval_weeks)
+            low = max(low, target - timedelta(days=self.interval_tolerance_days))
+            high = min(high, target + timedelta(days=self.interval_tolerance_days))
+        return low, high
+
+    def check(
+        self, appointment: Any, today: date, previous: datetime | date | str | None = None
+    ) -> bool:
+        """Does a stored appointment (dict or ORM row) satisfy this constraint?
+
+        ``today`` is the date it was booked on. For ``regular_interval`` pass the
+        patient's previous appointment as ``previous``; without one the appointment
+        must carry the recurrence marker its draft writes into ``notes``.
+        """
+        row = _row_view(appointment)
+        start = as_datetime(row["appointment_date"])
+        duration = int(row.get("duration_minutes") or 0)
+        if not self.time_ok(_minute_of_day(start), duration):
+            return False
+        low, high = self.day_bounds(date.min, date.max, today)
+        if not low <= start.date() <= high:
+            return False
+        if self.interval_weeks is not None:
+            if previous is None:
+                return recurrence_note(self.interval_weeks) in (row.get("notes") or "")
+            gap = (start.date() - as_datetime(previous).date()).days
+            if abs(gap - 7 * self.interval_weeks) > self.interval_tolerance_days:
+                return False
+        if self.visit_mode is not None:
+            if row.get("visit_mode") != self.visit_mode:
+                return False
+            kind = row.get("appointment_type")
+            if self.visit_mode == "telemedicine" and not (
+                kind in APPOINTMENT_TYPES and APPOINTMENT_TYPES.get(kind).telemedicine_allowed
+            ):
+                return False
+        return True
+
+
+def recurrence_note(interval_weeks: int) -> str:
+    """The marker a recurring appointment carries in its notes."""
+    return f"recurring every {interval_weeks} weeks"
+
+
+def _row_view(row: Any) -> dict[str, Any]:
+    if isinstance(row, dict):
+        return row
+    mapping = getattr(row, "_mapping", None)
+    if mapping is not None:
+        return dict(mapping)
+    return {c: getattr(row, c, None) for c in _APPOINTMENT_FIELDS}
+
+
+_APPOINTMENT_FIELDS = (
+    "appointment_date",
+    "duration_minutes",
+    "appointment_type",
+    "visit_mode",
+    "notes",
+    "status",
+)
+
+CONSTRAINTS: Registry[SchedulingConstraint] = Registry("scheduling constraint")
+for _constraint in (
+    SchedulingConstraint(
+        "morning_preferred", "start before noon (12:00)", start_window=(8 * 60, 12 * 60)
+    ),
+    SchedulingConstraint(
+        "evening_available",
+        "latest slots of the day: start at 15:00 or later (and still end by 17:00)",
+        start_window=(15 * 60, 17 * 60),
+    ),
+    SchedulingConstraint(
+        "school_hours_avoided",
+        "for school-age children: no overlap with school hours 08:30-15:00, "
+        "i.e. end by 08:30 or start at 15:00 or later",
+        avoid=(8 * 60 + 30, 15 * 60),
+    ),
+    SchedulingConstraint(
+        "regular_interval",
+        "recurring visit every 4 weeks (± 3 days) after the patient's previous one",
+        interval_weeks=4,
+    ),
+    SchedulingConstraint(
+        "telemedicine",
+        "held by video (visit_mode 'telemedicine'); the type must allow telemedicine",
+        visit_mode="telemedicine",
+    ),
+    SchedulingConstraint("routine", "booked at least 7 days ahead", min_days_ahead=7),
+    SchedulingConstraint(
+        "urgent", "within the next 2 business days", max_business_days_ahead=2
+    ),
+):
+    CONSTRAINTS.register(_constraint.name, _constraint)
+
+
+def resolve_constraints(
+    constraints: str | Iterable[str | SchedulingConstraint] | None,
+) -> tuple[SchedulingConstraint, ...]:
+    """Constraint objects from names, objects, or a comma-separated string."""
+    if not constraints:
+        return ()
+    if isinstance(constraints, str):
+        constraints = [c for c in (p.strip() for p in constraints.split(",")) if c]
+    return tuple(c if isinstance(c, SchedulingConstraint) else CONSTRAINTS.get(c) for c in constraints)
+
+
+@cache
+def _start_mask(
+    duration: int, constraints: tuple[SchedulingConstraint, ...], hours: BusinessHours
+) -> int:
+    """Bit i set: a visit of ``duration`` may start at slot i (hours + time-of-day rules)."""
+    mask = 0
+    for slot in range(SLOTS_PER_DAY):
+        minute = slot * SLOT_MINUTES
+        if minute < hours.open_minute or minute + duration > hours.close_minute:
+            continue
+        if all(c.time_ok(minute, duration) for c in constraints):
+            mask |= 1 << slot
+    return mask
+
+
+def _slots(duration: int) -> int:
+    return max(1, -(-duration // SLOT_MINUTES))
+
+
+def _span_mask(minute: int, duration: int) -> int:
+    first = minute // SLOT_MINUTES
+    last = min(SLOTS_PER_DAY, -(-(minute + max(duration, 1)) // SLOT_MINUTES))
+    return ((1 << (last - first)) - 1) << first
+
+
+def _fitting_starts(busy: int, start_mask: int, slots: int) -> int:
+    free = ~busy
+    fits = start_mask
+    for shift in range(slots):
+        fits &= free >> shift
+    return fits
+
+
+def _describe(constraints: Sequence[SchedulingConstraint]) -> str:
+    return ", ".join(c.name for c in constraints) or "none"
+
+
+class Scheduler:
+    """Per-provider calendars with O(1) conflict checks on a 15-minute grid."""
+
+    def __init__(self, hours: BusinessHours = BUSINESS_HOURS) -> None:
+        self.hours = hours
+        self._calendars: dict[int, dict[int, int]] = {}
+        self._count = 0
+
+    # --- state ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        """Number of bookings held (loaded ones included)."""
+        return self._count
+
+    def booked_days(self, provider_id: int) -> int:
+        return len(self._calendars.get(provider_id, {}))
+
+    def occupy(self, provider_id: int, start: datetime, duration: int) -> None:
+        """Mark time as busy without any check (existing data, even outside hours)."""
+        calendar = self._calendars.setdefault(provider_id, {})
+        day = start.toordinal()
+        calendar[day] = calendar.get(day, 0) | _span_mask(_minute_of_day(start), duration)
+        self._count += 1
+
+    def release(self, provider_id: int, start: datetime, duration: int) -> None:
+        """Free a booking again (a cancelled appointment, a rolled-back insert)."""
+        calendar = self._calendars.get(provider_id, {})
+        day = start.toordinal()
+        if day in calendar:
+            calendar[day] &= ~_span_mask(_minute_of_day(start), duration)
+            self._count = max(0, self._count - 1)
+
+    def load_existing(self, conn: Connection, provider_ids: Iterable[int] | None = None) -> int:
+        """Seed the calendars from the appointments table; returns rows loaded.
+
+        Cancelled and no-show appointments do not hold their slot.
+        """
+        from healthcare_data.schema import Appointment
+
+        table = Appointment.__table__
+        query = select(table.c.provider_id, table.c.appointment_date, table.c.duration_minutes).where(
+            table.c.status.is_(None) | table.c.status.not_in(("cancelled", "no_show"))
+        )
+        if provider_ids is not None:
+            query = query.where(table.c.provider_id.in_(list(provider_ids)))
+        loaded = 0
+        for provider_id, start, duration in conn.execute(query):
+            self.occupy(provider_id, as_datetime(start), int(duration or 30))
+            loaded += 1
+        return loaded
+
+    # --- queries ----------------------------------------------------------------------
+    def is_free(self, provider_id: int, start: datetime, duration: int) -> bool:
+        """True when the slot is inside business hours and overlaps no booking."""
+        if not self.hours.contains(start, duration):
+            return False
+        busy = self._calendars.get(provider_id, {}).get(start.toordinal(), 0)
+        return not busy & _span_mask(_minute_of_day(start), duration)
+
+    def book(self, provider_id: int, start: datetime, duration: int) -> datetime:
+        """Book the slot or raise SchedulingConflictError offering the next free slots."""
+        if not self.hours.contains(start, duration):
+            raise SchedulingConflictError(
+                f"{start:%a %Y-%m-%d %H:%M} for {duration} min is outside business hours "
+                f"({self.hours.describe()})",
+                self.suggest_alternatives(provider_id, start, duration),
+            )
+        if not self.is_free(provider_id, start, duration):
+            raise SchedulingConflictError(
+                f"Provider {provider_id} is already booked at {start:%a %Y-%m-%d %H:%M} "
+                f"(double booking of a {duration}-minute appointment)",
+                self.suggest_alternatives(provider_id, start, duration),
+            )
+        self.occupy(provider_id, start, duration)
+        return start
+
+    def find_slot(
+        self,
+        provider_id: int,
+        duration: int,
+        constraints: str | Iterable[str | SchedulingConstraint] = (),
+        rng: Randomness | int | None = None,
+        window_start: date | datetime | None = None,
+        window_days: int = 182,
+        previous: datetime | None = None,
+        today: date | None = None,
+    ) -> datetime:
+        """A random free start satisfying every constraint inside the window (not booked).
+
+        The window defaults to the ``window_days`` days after ``today`` (the rng's
+        pinned date). Random probes first, then a full scan, so the result is O(1)
+        on a sparse calendar and still exact on a full one.
+        """
+        cons = resolve_constraints(constraints)
+        rng = resolve(rng)
+        today = today or rng.today
+        if isinstance(window_start, datetime):
+            window_start = window_start.date()
+        low = window_start or today + timedelta(days=1)
+        high = low + timedelta(days=window_days - 1)
+        for constraint in cons:
+            low, high = constraint.day_bounds(low, high, today, previous)
+        if low > high:
+            raise SchedulingConflictError(
+                f"No day satisfies the constraints [{_describe(cons)}] in the window "
+                f"{window_start or today + timedelta(days=1)} + {window_days} days"
+            )
+        start_mask = _start_mask(duration, cons, self.hours)
+        if not start_mask:
+            raise SchedulingConflictError(
+                f"No time of day fits a {duration}-minute visit with constraints "
+                f"[{_describe(cons)}] within business hours ({self.hours.describe()})"
+            )
+        slots = _slots(duration)
+        calendar = self._calendars.get(provider_id, {})
+        first, days = low.toordinal(), (high - low).days + 1
+        weekdays = self.hours.weekdays
+        rand = rng.random
+        for _ in range(min(days, 12)):
+            day = first + rand.randrange(days)
+            if (day - 1) % 7 in weekdays:
+                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                if fits:
+                    return self._pick(day, fits, rand)
+        offset = rand.randrange(days)
+        for step in range(days):
+            day = first + (offset + step) % days
+            if (day - 1) % 7 in weekdays:
+                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                if fits:
+                    return self._pick(day, fits, rand)
+        raise SchedulingConflictError(
+            f"Provider {provider_id} has no free {duration}-minute slot between {low} and {high} "
+            f"with constraints [{_describe(cons)}]",
+            self.suggest_alternatives(
+                provider_id, datetime.combine(high + timedelta(days=1), datetime.min.time()),
+                duration, constraints=cons,
+            ),
+        )
+
+    @staticmethod
+    def _pick(day: int, fits: int, rand: Any) -> datetime:
+        candidates = [slot for slot in range(SLOTS_PER_DAY) if fits >> slot & 1]
+        slot = candidates[rand.randrange(len(candidates))]
+        return datetime.fromordinal(day) + timedelta(minutes=slot * SLOT_MINUTES)
+
+    def book_slot(
+        self,
+        provider_id: int,
+        duration: int,
+        constraints: str | Iterable[str | SchedulingConstraint] = (),
+        rng: Randomness | int | None = None,
+        **window: Any,
+    ) -> datetime:
+        """find_slot + book in one call."""
+        start = self.find_slot(provider_id, duration, constraints, rng, **window)
+        self.occupy(provider_id, start, duration)
+        return start
+
+    def find_series(
+        self,
+        provider_id: int,
+        duration: int,
+        count: int,
+        interval_weeks: int = 4,
+        constraints: str | Iterable[str | SchedulingConstraint] = (),
+        rng: Randomness | int | None = None,
+        window_start: date | None = None,
+        book: bool = True,
+    ) -> list[datetime]:
+        """``count`` recurring visits, each ``interval_weeks`` (± 3 days) after the last."""
+        rng = resolve(rng)
+        cons = tuple(c for c in resolve_constraints(constraints) if c.interval_weeks is None)
+        step = SchedulingConstraint(
+            f"regular_interval_{interval_weeks}w", "series step", interval_weeks=interval_weeks
+        )
+        series: list[datetime] = []
+        previous: datetime | None = None
+        horizon = max(182, 7 * interval_weeks * (count + 1))
+        for _ in range(count):
+            extra = (step,) if previous is not None else ()
+            start = self.find_slot(
+                provider_id, duration, cons + extra, rng, window_start, horizon, previous
+            )
+            if book:
+                self.occupy(provider_id, start, duration)
+            series.append(start)
+            previous = start
+        return series
+
+    def suggest_alternatives(
+        self,
+        provider_id: int,
+        desired_start: datetime,
+        duration: int,
+        count: int = 3,
+        constraints: str | Iterable[str | SchedulingConstraint] = (),
+        max_days: int = 366,
+    ) -> list[datetime]:
+        """The next ``count`` free starts at or after ``desired_start`` in business hours.
+
+        Only time-of-day constraints apply (day rules are relative to a booking date).
+        """
+        cons = resolve_constraints(constraints)
+        start_mask = _start_mask(duration, cons, self.hours)
+        if not start_mask:
+            return []
+        slots = _slots(duration)
+        calendar = self._calendars.get(provider_id, {})
+        day = desired_start.toordinal()
+        not_before = -(-_minute_of_day(desired_start) // SLOT_MINUTES)
+        found: list[datetime] = []
+        for _ in range(max_days):
+            if (day - 1) % 7 in self.hours.weekdays:
+                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                fits &= ~((1 << not_before) - 1)
+                base = datetime.fromordinal(day)
+                for slot in range(SLOTS_PER_DAY):
+                    if fits >> slot & 1:
+                        found.append(base + timedelta(minutes=slot * SLOT_MINUTES))
+                        if len(found) == count:
+                            return found
+            day += 1
+            not_before = 0
+        return found
