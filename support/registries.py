@@ -54,7 +54,7 @@ def practice_types() -> Registry[str]:
 
 
 def traits() -> Registry[Any]:
-    return _attr("healthcare_data.factories", "TRAITS")
+    return _attr("healthcare_data.factories", "PROVIDER_TRAITS")
 
 
 def constraints() -> Registry[Any]:
@@ -68,3 +68,14 @@ def validators() -> Registry[Any]:
 @cache
 def claim_statuses() -> Registry[str]:
     return choices("claim status", _attr("healthcare_data.rows.claims", "CLAIM_STATUSES"))
+
+
+def factories() -> dict[str, Any]:
+    """The library's builders and factories the steps call, by name."""
+    return {
+        "PatientBuilder": _attr("healthcare_data.builders", "PatientBuilder"),
+        "ProviderFactory": _attr("healthcare_data.factories", "ProviderFactory"),
+        "AppointmentFactory": _attr("healthcare_data.factories", "AppointmentFactory"),
+        "MedicalRecordFactory": _attr("healthcare_data.factories", "MedicalRecordFactory"),
+        "ClaimFactory": _attr("healthcare_data.factories", "ClaimFactory"),
+    }
