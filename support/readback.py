@@ -48,3 +48,13 @@ def patients_with_history(
         conditions[row["patient_id"]].append(row)
     profiles = {row["patient_id"]: row for row in fetch(db, "patient_profiles", ids, column="patient_id")}
     return [(p, conditions.get(p["id"], []), profiles.get(p["id"])) for p in patients]
+
+
+def foreign_keys_enforced(db: Database) -> bool:
+    """True when the backend enforces foreign keys on the suite's connections."""
+    if db.backend != "sqlite":
+        return True  # PostgreSQL and MySQL/InnoDB always enforce declared foreign keys
+    from sqlalchemy import text
+
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text("PRAGMA foreign_keys")).scalar_one())
