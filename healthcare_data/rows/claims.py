@@ -1,0 +1,184 @@
+"""Insurance claim rows and the claim status machine.
+
+Status machine: ``submitted -> processed -> paid | denied``. A claim carries a
+``processed_date`` (>= ``submitted_date``) only once processed, a ``denial_reason``
+only when denied, and a ``payment_amount`` (<= ``claim_amount``) only when paid.
+Claims are submitted 1-5 days after the visit; a claim submitted after ``today`` (a
+future visit) stays 'submitted' unless a status is asked for explicitly.
+
+Uninsured patients: the table holds *insurance* claims, so drafting one for a patient
+without insurance raises BusinessRuleViolation (self-pay visits are billed to the
+patient and have no claim row). :func:`is_claimable` lets a caller skip them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from healthcare_data import identifiers
+from healthcare_data.errors import FormatValidationError, UnknownNameError
+from healthcare_data.randomness import Randomness, Weighted
+from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
+from healthcare_data.rows.providers import business_error
+from healthcare_data.scheduling import as_datetime
+from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
+
+CLAIM_COLUMNS: tuple[str, ...] = (
+    "id", "uuid", "claim_number", "patient_id", "provider_id", "appointment_id", "claim_amount",
+    "submitted_date", "processed_date", "status", "denial_reason", "payment_amount", "created_at",
+)
+CLAIM_STATUSES: tuple[str, ...] = ("submitted", "processed", "paid", "denied")
+PROCESSED_STATUSES = frozenset({"processed", "paid", "denied"})
+# Allowed transitions of the status machine.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "submitted": ("processed",),
+    "processed": ("paid", "denied"),
+    "paid": (),
+    "denied": (),
+}
+CENTS = Decimal("0.01")
+
+# Claim Adjustment Reason Codes (X12 CARC, https://x12.org/codes/claim-adjustment-reason-codes).
+DENIAL_REASONS: tuple[str, ...] = (
+    "CO-16: Claim lacks information needed for adjudication",
+    "CO-50: Non-covered service; not deemed a medical necessity",
+    "CO-29: The time limit for filing has expired",
+    "CO-197: Precertification/authorization absent",
+    "CO-18: Exact duplicate claim/service",
+    "CO-27: Expenses incurred after coverage terminated",
+    "CO-11: Diagnosis inconsistent with the procedure",
+)
+# Share of the charge a payer pays, by plan type (allowed amount after contractual adjustment).
+PAYMENT_RATIO: dict[str, tuple[float, float]] = {
+    "medicare": (0.75, 0.85),
+    "medicare_advantage": (0.78, 0.9),
+    "medicaid": (0.6, 0.75),
+    "chip": (0.65, 0.8),
+    "employer": (0.75, 0.95),
+}
+# Charge relative to the specialty's visit fee, by appointment-type category.
+CATEGORY_FACTOR: dict[str, float] = {
+    "preventive": 1.0, "intake": 1.25, "follow_up": 0.7, "consult": 1.3, "acute": 0.9,
+    "procedure": 2.5,
+}
+_STATUS_MIX = Weighted({"paid": 0.65, "submitted": 0.12, "processed": 0.1, "denied": 0.13})
+_MONEY = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*(?:USD)?\s*$", re.IGNORECASE)
+
+
+def parse_amount(value: Any) -> Decimal:
+    """A 2-place Decimal from Decimal, int, float or strings like '$350' or '1,250.5'."""
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, bool):
+        amount = None
+    elif isinstance(value, int | float):
+        amount = Decimal(str(value))
+    else:
+        match = _MONEY.match(str(value))
+        try:
+            amount = Decimal(match.group(1).replace(",", "")) if match else None
+        except InvalidOperation:
+            amount = None
+    if amount is None or not amount.is_finite():
+        violation = Violation(
+            "insurance_claims", None, "claim_amount", "amount_format",
+            f"claim amount {value!r} is not a money amount", "write it like 350, 350.00 or '$350'",
+            FORMAT,
+        )
+        raise FormatValidationError(ValidationReport("claim draft", 1, [violation]))
+    return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def _value(row: Any, column: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(column)
+    return getattr(row, column, None)
+
+
+def is_claimable(patient: Any) -> bool:
+    """True when the patient has insurance to bill."""
+    return bool(_value(patient, "insurance_provider"))
+
+
+def _draw_amount(rng: Randomness, provider: Any, appointment: Any) -> Decimal:
+    specialty = _value(provider, "specialty")
+    fee = SPECIALTIES.get(specialty).visit_fee if specialty in SPECIALTIES else 200
+    kind = _value(appointment, "appointment_type")
+    category = APPOINTMENT_TYPES.get(kind).category if kind in APPOINTMENT_TYPES else "follow_up"
+    raw = fee * CATEGORY_FACTOR.get(category, 1.0) * rng.random.uniform(0.85, 1.2)
+    return Decimal(f"{raw:.2f}")
+
+
+def draft_claim(
+    rng: Randomness,
+    serial: int,
+    patient: Any,
+    provider: Any,
+    appointment: Any,
+    amount: Any = None,
+    status: str | None = None,
+    **explicit: Any,
+) -> dict[str, Any]:
+    """Every ``insurance_claims`` column for the visit ``appointment``.
+
+    ``amount`` wins over the drawn charge (any form :func:`parse_amount` accepts);
+    ``status`` picks the place in the status machine, dates and payment follow it.
+    """
+    unknown = [k for k in explicit if k not in CLAIM_COLUMNS]
+    if unknown:
+        raise UnknownNameError("claim column", unknown[0], CLAIM_COLUMNS)
+    if status is not None and status not in CLAIM_STATUSES:
+        raise UnknownNameError("claim status", status, CLAIM_STATUSES)
+    payer_name = _value(patient, "insurance_provider")
+    if not payer_name:
+        raise business_error(
+            "insurance_claims", serial, "patient_id", "claim_requires_insurance",
+            f"Patient {_value(patient, 'patient_id') or _value(patient, 'id')!r} is uninsured; "
+            "an insurance claim needs a payer",
+            "bill the visit to the patient (self-pay, no claim row) or give the patient insurance",
+        )
+    claim_amount = parse_amount(amount) if amount is not None else _draw_amount(rng, provider, appointment)
+    if claim_amount <= 0:
+        raise business_error(
+            "insurance_claims", serial, "claim_amount", "amount_positive",
+            f"claim amount {claim_amount} must be greater than 0", "charge a positive amount",
+        )
+    visit = as_datetime(_value(appointment, "appointment_date")).date()
+    submitted = visit + timedelta(days=rng.randint(1, 5))
+    today = rng.today
+    if status is None:
+        status = rng.weighted(_STATUS_MIX) if submitted + timedelta(days=7) <= today else "submitted"
+        processed = min(submitted + timedelta(days=rng.randint(7, 30)), today)
+    else:
+        processed = submitted + timedelta(days=rng.randint(7, 30))
+    payment: Decimal | None = None
+    denial: str | None = None
+    if status == "paid":
+        plan = PAYERS.get(payer_name).plan_type if payer_name in PAYERS else "employer"
+        low, high = PAYMENT_RATIO.get(plan, (0.7, 0.9))
+        payment = min(
+            claim_amount,
+            (claim_amount * Decimal(f"{rng.random.uniform(low, high):.4f}")).quantize(CENTS),
+        )
+    elif status == "denied":
+        denial = rng.choice(DENIAL_REASONS)
+    row: dict[str, Any] = {
+        "id": serial,
+        "uuid": rng.uuid4(),
+        "claim_number": identifiers.claim_number(serial),
+        "patient_id": _value(appointment, "patient_id") or _value(patient, "id"),
+        "provider_id": _value(appointment, "provider_id") or _value(provider, "id"),
+        "appointment_id": _value(appointment, "id"),
+        "claim_amount": claim_amount,
+        "submitted_date": submitted,
+        "processed_date": processed if status in PROCESSED_STATUSES else None,
+        "status": status,
+        "denial_reason": denial,
+        "payment_amount": payment,
+    }
+    row.update(explicit)
+    return row
