@@ -1,13 +1,43 @@
 """The one place environment variables are read.
 
-Flags and explicit arguments take precedence; these are the fallbacks.
+Flags and explicit arguments take precedence; these are the fallbacks. The QA_*
+variables are those of the QA seed document, honoured where they make sense:
+
+=========================== ====================================================
+``DATABASE_URL``            database to seed / validate / export (default: an
+                            SQLite file ``healthcare_data.db`` in the working dir)
+``QA_ENVIRONMENT``          profile ``seed`` uses without ``--profile`` (standard)
+``QA_SEED``                 seed ``seed``/``export`` use without ``--seed`` (0)
+``QA_BATCH_SIZE``           rows per generated/written batch (1000)
+``QA_USE_BULK_INSERT``      ``true``: fastest writer (COPY / driver tuples);
+                            ``false``: plain SQLAlchemy Core executemany
+``QA_PARALLEL_WORKERS``     accepted for compatibility; generation is a single
+                            deterministic stream, so it is reported, not used
+``QA_VALIDATION_ENABLED``   run the validators after seeding (true)
+``QA_VALIDATION_SAMPLE_SIZE`` violations shown per validator in the summary (100)
+``QA_STRICT_MODE``          statistics warnings fail the run too (false)
+=========================== ====================================================
+
+A malformed value raises :class:`ConfigurationError` naming the variable, the value
+and what would be valid, so the CLI exits 2 with one line.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from healthcare_data.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite:///healthcare_data.db"
+DEFAULT_PROFILE = "standard"
+DEFAULT_SEED = 0
+DEFAULT_BATCH_SIZE = 1000
+DEFAULT_VALIDATION_SAMPLE_SIZE = 100
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -18,3 +48,66 @@ def database_url(explicit: str | None = None) -> str:
 def env(name: str, default: str | None = None) -> str | None:
     """A raw environment value (for the QA_* settings the CLI documents)."""
     return os.environ.get(name, default)
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is not a boolean; use one of {', '.join(_TRUE + _FALSE)}")
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int | None, minimum: int) -> int | None:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ConfigurationError(f"{name}={raw!r} is not an integer >= {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class QASettings:
+    """The QA_* environment settings, parsed and checked once."""
+
+    environment: str = DEFAULT_PROFILE
+    seed: int = DEFAULT_SEED
+    batch_size: int = DEFAULT_BATCH_SIZE
+    use_bulk_insert: bool = True
+    parallel_workers: int = 1
+    validation_enabled: bool = True
+    validation_sample_size: int = DEFAULT_VALIDATION_SAMPLE_SIZE
+    strict_mode: bool = False
+
+    @property
+    def write_method(self) -> str:
+        """The bulk engine's writer: fastest for the backend, or plain Core executemany."""
+        return "auto" if self.use_bulk_insert else "core"
+
+
+def qa_settings(environ: Mapping[str, str] | None = None) -> QASettings:
+    """Read every QA_* variable (from ``environ``, default ``os.environ``)."""
+    environ = os.environ if environ is None else environ
+    environment = (environ.get("QA_ENVIRONMENT") or "").strip() or DEFAULT_PROFILE
+    return QASettings(
+        environment=environment,
+        seed=_integer(environ, "QA_SEED", DEFAULT_SEED, 0) or 0,
+        batch_size=_integer(environ, "QA_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1) or DEFAULT_BATCH_SIZE,
+        use_bulk_insert=_flag(environ, "QA_USE_BULK_INSERT", True),
+        parallel_workers=_integer(environ, "QA_PARALLEL_WORKERS", 1, 1) or 1,
+        validation_enabled=_flag(environ, "QA_VALIDATION_ENABLED", True),
+        validation_sample_size=_integer(
+            environ, "QA_VALIDATION_SAMPLE_SIZE", DEFAULT_VALIDATION_SAMPLE_SIZE, 0
+        )
+        or 0,
+        strict_mode=_flag(environ, "QA_STRICT_MODE", False),
+    )

@@ -1,0 +1,3 @@
+from healthcare_data.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,553 @@
+"""The ``healthcare-data`` command: seed, validate, export, vocabulary, profiles.
+
+Commands are thin: they parse flags, call :mod:`healthcare_data.seeding` (the Python
+API) and print. One error boundary in :func:`main` turns library errors into a single
+line on stderr and an exit code: 2 for a bad request (unknown profile, negative count,
+malformed or unreachable database URL, a database holding rows without
+``--reset``/``--append``), 1 when validation fails or a write is rolled back.
+Heavy modules are imported inside the commands so ``--help`` and errors stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+PROG = "healthcare-data"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
+VOCABULARY_SECTIONS = ("personas", "traits", "specialties", "appointment-types", "tokens", "constraints")
+
+
+class UsageError(Exception):
+    """A command-line mistake argparse found (exit 2, one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake as one line instead of usage plus message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --- output helpers ------------------------------------------------------------------------
+
+
+def _table(rows: Sequence[dict[str, Any]], out: IO[str]) -> None:
+    from tabulate import tabulate
+
+    if rows:
+        print(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=False), file=out)
+    else:
+        print("(none)", file=out)
+
+
+def _where(db: Any) -> str:
+    from healthcare_data.seeding import sqlite_path
+
+    path = sqlite_path(db)
+    return f"SQLite file {path}" if path else db.url
+
+
+class ProgressBars:
+    """One bar per entity on stderr, redrawn in place; silent unless stderr is a terminal."""
+
+    WIDTH = 28
+
+    def __init__(self, totals: dict[str, int], stream: IO[str], enabled: bool) -> None:
+        self.totals = totals
+        self.stream = stream
+        self.enabled = enabled
+        self.current: str | None = None
+        self.started = time.perf_counter()
+
+    def __call__(self, table: str, batch_rows: int, so_far: int) -> None:
+        if not self.enabled:
+            return
+        if self.current is not None and table != self.current:
+            self.stream.write("\n")
+            self.started = time.perf_counter()
+        self.current = table
+        total = self.totals.get(table)
+        elapsed = time.perf_counter() - self.started
+        if total:
+            share = min(so_far / total, 1.0)
+            filled = round(share * self.WIDTH)
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"{table:<18} [{bar}] {share:4.0%} {so_far}/{total}"
+        else:
+            line = f"{table:<18} {so_far} rows"
+        self.stream.write(f"\r{line} {elapsed:5.1f}s")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.current is not None:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(data, indent=2, default=str) + "\n", "utf-8")
+
+
+def _print_violations(reports: dict[str, Any], limit: int, strict: bool, out: IO[str]) -> None:
+    from healthcare_data.seeding import report_passes
+
+    for report in reports.values():
+        if report.ok or limit <= 0:
+            continue
+        kind = "warnings" if report_passes(report, strict=strict) else "violations"
+        print(
+            f"\n{report.name} {kind} (first {min(limit, len(report.violations))} of "
+            f"{len(report.violations)}):",
+            file=out,
+        )
+        _table(report.rows(limit), out)
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        from healthcare_data.errors import ConfigurationError
+
+        raise ConfigurationError(f"--today {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from healthcare_data import seeding, settings
+
+    qa = settings.qa_settings()
+    counts = {name: getattr(args, name) for name in COUNT_FLAGS if getattr(args, name) is not None}
+    show_progress = not args.quiet and err.isatty()
+    bars: ProgressBars | None = None
+
+    def ready(profile: Any, db: Any) -> None:
+        nonlocal bars
+        print(f"Seeding profile {profile.name!r} ({profile.title}) into {_where(db)}", file=out)
+        print(
+            f"Target: {profile.total_records} records in < {profile.target_seconds:.0f} s; "
+            f"seed {qa.seed if args.seed is None else args.seed}, tenants {profile.tenants}",
+            file=out,
+        )
+        out.flush()
+        totals = {e: profile.count(e) for e in COUNT_FLAGS}
+        totals.update(tenants=profile.tenants, patient_profiles=profile.count("patients"))
+        bars = ProgressBars(totals, err, show_progress)
+
+    def progress(table: str, batch_rows: int, so_far: int) -> None:
+        if bars is not None:
+            bars(table, batch_rows, so_far)
+
+    try:
+        result = seeding.seed(
+            args.profile,
+            args.database_url,
+            seed=args.seed,
+            tenants=args.tenants,
+            counts=counts,
+            reset=args.reset,
+            append=args.append,
+            batch_size=args.batch_size,
+            method=args.method,
+            validate=args.validate,
+            strict=args.strict,
+            today=_today(args.today),
+            progress=progress,
+            on_ready=ready,
+        )
+    finally:
+        if bars is not None:
+            bars.close()
+
+    print("", file=out)
+    _table(result.entity_rows(), out)
+    print(
+        f"\n{result.total_records} records in {result.write.total_seconds:.2f} s "
+        f"({result.write.rows_per_second:,.0f} rows/s, {result.mode}, writer {result.write.method})",
+        file=out,
+    )
+    if result.validation_enabled:
+        print(f"\nValidation ({result.validation_seconds:.2f} s):", file=out)
+        _table(result.validation_rows(), out)
+        _print_violations(
+            result.validation,
+            qa.validation_sample_size if args.show is None else args.show,
+            result.strict,
+            out,
+        )
+    else:
+        print("\nValidation: skipped", file=out)
+    verdict = "MET" if result.target_met else "MISSED"
+    print(
+        f"\nTarget time: {result.target_seconds:.0f} s; took {result.total_seconds:.2f} s: {verdict} "
+        f"({result.performance_ratio:.1%} of target)",
+        file=out,
+    )
+    if result.profile.target_records_per_second:
+        print(
+            f"Throughput: {result.records_per_second:,.0f} records/s "
+            f"(document target {result.profile.target_records_per_second:.0f}+)",
+            file=out,
+        )
+    if args.metrics_json:
+        _write_json(args.metrics_json, result.metrics())
+        print(f"Metrics written to {args.metrics_json}", file=out)
+    result.database.dispose()
+    if not result.success:
+        print(f"{PROG}: seeding finished but {'; '.join(result.errors)}", file=err)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from healthcare_data import seeding, settings
+    from healthcare_data.seeding import report_passes, validation_row
+
+    qa = settings.qa_settings()
+    strict = qa.strict_mode if args.strict is None else args.strict
+    db = seeding.connect(args.database_url)
+    try:
+        print(f"Validating {_where(db)}", file=out)
+        reports, seconds = seeding.run_validators(db, today=_today(args.today))
+    finally:
+        db.dispose()
+    _table([validation_row(r, strict) for r in reports.values()], out)
+    _print_violations(reports, qa.validation_sample_size if args.show is None else args.show, strict, out)
+    failed = [r for r in reports.values() if not report_passes(r, strict=strict)]
+    print(f"\n{len(reports)} validators in {seconds:.2f} s: {'FAILED' if failed else 'passed'}", file=out)
+    if args.metrics_json:
+        _write_json(
+            args.metrics_json,
+            {
+                "validation_time_seconds": round(seconds, 3),
+                "success": not failed,
+                "errors": [r.summary() for r in failed],
+                "validation": {r.name: validation_row(r, strict) for r in reports.values()},
+            },
+        )
+    if failed:
+        print(f"{PROG}: validation failed: {'; '.join(r.summary() for r in failed)}", file=err)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _parse_fields(values: Sequence[str] | None) -> dict[str, list[str]] | None:
+    if not values:
+        return None
+    from healthcare_data.errors import ConfigurationError
+
+    fields: dict[str, list[str]] = {}
+    for value in values:
+        table, sep, columns = value.partition("=")
+        names = [c.strip() for c in columns.split(",") if c.strip()]
+        if not sep or not table.strip() or not names:
+            raise ConfigurationError(f"--fields {value!r} must look like table=col1,col2")
+        fields.setdefault(table.strip(), []).extend(names)
+    return fields
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from healthcare_data import seeding
+
+    if args.profile is None and args.seed is not None:
+        raise UsageError("--seed needs --profile (a database export has no seed)")
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    result = seeding.export(
+        args.output,
+        args.format,
+        url=args.database_url,
+        profile=args.profile,
+        seed=args.seed,
+        tenants=args.tenants,
+        per_table=args.per_table,
+        tables=tables,
+        fields=_parse_fields(args.fields),
+        today=_today(args.today),
+    )
+    _table([{"table": t, "rows": n} for t, n in result.rows.items()], out)
+    files = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
+    print(
+        f"\nExported {result.total_rows} rows of {len(result.rows)} tables as {result.format} "
+        f"to {result.path} ({files}) in {result.seconds:.2f} s",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _registry_rows(section: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows describing one vocabulary registry, or a note when the module is not there."""
+    from importlib import import_module
+
+    def load(*candidates: tuple[str, str]) -> Any:
+        missing = []
+        for module, attribute in candidates:
+            try:
+                return getattr(import_module(module), attribute)
+            except (ImportError, AttributeError):
+                missing.append(f"{module}.{attribute}")
+        raise LookupError(" / ".join(missing))
+
+    def describe(item: Any) -> str:
+        text = getattr(item, "description", None) or ""
+        return " ".join(str(text).split())
+
+    try:
+        if section == "personas":
+            registry = load(("healthcare_data.personas", "PERSONAS"))
+            return [
+                {
+                    "persona": name,
+                    "ages": "{}-{}".format(*p.age_range),
+                    "insured": "yes" if p.insured else "no",
+                    "description": p.description,
+                }
+                for name, p in registry.items()
+            ], None
+        if section == "traits":
+            registry = load(
+                ("healthcare_data.factories", "PROVIDER_TRAITS"), ("healthcare_data.rows.providers", "TRAITS")
+            )
+            return [{"trait": name, "description": describe(t)} for name, t in registry.items()], None
+        if section == "specialties":
+            registry = load(("healthcare_data.reference", "SPECIALTIES"))
+            return [
+                {
+                    "specialty": name,
+                    "taxonomy": s.taxonomy,
+                    "primary care": "yes" if s.primary_care else "no",
+                    "appointment types": ", ".join(s.appointment_types),
+                }
+                for name, s in registry.items()
+            ], None
+        if section == "appointment-types":
+            registry = load(("healthcare_data.reference", "APPOINTMENT_TYPES"))
+            return [
+                {
+                    "appointment type": name,
+                    "minutes": t.duration_minutes,
+                    "telemedicine": "yes" if t.telemedicine_allowed else "no",
+                    "category": t.category,
+                }
+                for name, t in registry.items()
+            ], None
+        if section == "tokens":
+            registry = load(("healthcare_data.characteristics", "CHARACTERISTICS"))
+            return [{"token": name, "description": describe(t)} for name, t in registry.items()], None
+        registry = load(("healthcare_data.scheduling", "CONSTRAINTS"))
+        return [{"constraint": name, "description": describe(c)} for name, c in registry.items()], None
+    except LookupError as missing:
+        return [], f"(not available yet: {missing})"
+
+
+def cmd_vocabulary(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    sections = [args.section] if args.section else list(VOCABULARY_SECTIONS)
+    for number, section in enumerate(sections):
+        rows, note = _registry_rows(section)
+        if number:
+            print("", file=out)
+        print(f"{section.replace('-', ' ').title()} ({len(rows)})", file=out)
+        if note:
+            print(note, file=out)
+        else:
+            _table(rows, out)
+    return EXIT_OK
+
+
+def cmd_profiles(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    from healthcare_data.profiles import PROFILES, resolve_profile
+
+    chosen = [resolve_profile(args.profile)] if args.profile else [p for _, p in PROFILES.items()]
+    rows = []
+    for p in chosen:
+        row: dict[str, Any] = {"profile": p.name, "target s": p.target_seconds}
+        row.update({e: p.count(e) for e in COUNT_FLAGS})
+        row["tenants"] = p.tenants
+        rows.append(row)
+    _table(rows, out)
+    return EXIT_OK
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="database URL (default: $DATABASE_URL, else sqlite:///healthcare_data.db); "
+        "postgresql://user@host/db, mysql://user@host/db",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from healthcare_data import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Realistic, safe, reproducible healthcare test data.",
+        epilog="Environment: DATABASE_URL, QA_ENVIRONMENT, QA_SEED, QA_BATCH_SIZE, QA_USE_BULK_INSERT, "
+        "QA_VALIDATION_ENABLED, QA_VALIDATION_SAMPLE_SIZE, QA_STRICT_MODE (flags win).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    seed = commands.add_parser("seed", help="fill a database with a profile's dataset")
+    seed.add_argument(
+        "--profile",
+        "-p",
+        metavar="NAME|FILE",
+        help="minimal, standard, load_test, integration, or a .toml/.yaml file "
+        "(default: $QA_ENVIRONMENT, else standard)",
+    )
+    _add_database(seed)
+    seed.add_argument("--seed", type=int, help="random seed; the same seed gives the same rows (default 0)")
+    seed.add_argument("--tenants", type=int, metavar="N", help="N isolated tenants (0: single-tenant)")
+    mode = seed.add_mutually_exclusive_group()
+    mode.add_argument("--reset", action="store_true", help="empty a non-empty database first")
+    mode.add_argument("--append", action="store_true", help="add to a non-empty database, continuing ids")
+    for name in COUNT_FLAGS:
+        seed.add_argument(
+            f"--{name.replace('_', '-')}",
+            dest=name,
+            type=int,
+            metavar="N",
+            help=f"override the profile's {name.replace('_', ' ')} count",
+        )
+    seed.add_argument(
+        "--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)"
+    )
+    seed.add_argument("--method", help="writer: auto, core, driver (SQLite), copy (PostgreSQL), executemany")
+    seed.add_argument(
+        "--validate",
+        dest="validate",
+        action="store_true",
+        default=None,
+        help="run the validators after seeding (default: $QA_VALIDATION_ENABLED, else on)",
+    )
+    seed.add_argument("--no-validate", dest="validate", action="store_false", help="skip validation")
+    seed.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="statistics warnings and a missed target fail the run ($QA_STRICT_MODE)",
+    )
+    seed.add_argument(
+        "--show",
+        type=int,
+        metavar="N",
+        help="violations shown per validator (default $QA_VALIDATION_SAMPLE_SIZE or 100)",
+    )
+    seed.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and appointments count from")
+    seed.add_argument("--metrics-json", metavar="PATH", help="write the metrics dictionary to PATH")
+    seed.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    seed.set_defaults(handler=cmd_seed)
+
+    validate = commands.add_parser("validate", help="run the validators on a seeded database")
+    _add_database(validate)
+    validate.add_argument("--strict", action="store_true", default=None, help="statistics warnings fail too")
+    validate.add_argument("--show", type=int, metavar="N", help="violations shown per validator")
+    validate.add_argument("--today", metavar="YYYY-MM-DD", help="the date the data was generated on")
+    validate.add_argument("--metrics-json", metavar="PATH", help="write the results as JSON to PATH")
+    validate.set_defaults(handler=cmd_validate)
+
+    export = commands.add_parser("export", help="export a database or a generation run to files")
+    export.add_argument("--format", "-f", required=True, choices=("json", "yaml", "csv", "ndjson"))
+    export.add_argument(
+        "--output", "-o", required=True, metavar="PATH", help="file, or directory for csv/--per-table"
+    )
+    source = export.add_mutually_exclusive_group()
+    source.add_argument(
+        "--database-url", metavar="URL", help="export this database (default: $DATABASE_URL / SQLite file)"
+    )
+    source.add_argument(
+        "--profile", "-p", metavar="NAME|FILE", help="export a fresh generation run of this profile"
+    )
+    export.add_argument("--seed", type=int, help="seed of the generation run (with --profile)")
+    export.add_argument(
+        "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
+    )
+    export.add_argument("--per-table", action="store_true", help="a file per table (csv always is)")
+    export.add_argument("--tables", metavar="T1,T2", help="only these tables")
+    export.add_argument(
+        "--fields",
+        action="append",
+        metavar="TABLE=COL1,COL2",
+        help="only these columns of TABLE (PHI guard applies); repeatable",
+    )
+    export.add_argument("--today", metavar="YYYY-MM-DD", help="the date a generation run counts from")
+    export.set_defaults(handler=cmd_export)
+
+    vocabulary = commands.add_parser(
+        "vocabulary", help="personas, traits, specialties, ... for feature files"
+    )
+    vocabulary.add_argument("section", nargs="?", choices=VOCABULARY_SECTIONS, help="only this section")
+    vocabulary.set_defaults(handler=cmd_vocabulary)
+
+    profiles = commands.add_parser("profiles", help="list the seeding profiles and their counts")
+    profiles.add_argument(
+        "profile", nargs="?", metavar="NAME|FILE", help="show one profile (or a custom file)"
+    )
+    profiles.set_defaults(handler=cmd_profiles)
+    return parser
+
+
+# --- the error boundary --------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 failed, 2 bad input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from healthcare_data.errors import ConfigurationError, HealthcareDataError, UnknownNameError
+
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace, IO[str], IO[str]], int] | None = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(out)
+            return EXIT_USAGE
+        return handler(args, out, err)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=err)
+        return EXIT_USAGE
+    except (ConfigurationError, UnknownNameError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return EXIT_USAGE
+    except HealthcareDataError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return EXIT_FAILED
+    except OSError as exc:  # an output path that cannot be written, a profile file that cannot be read
+        print(f"{PROG}: error: {_one_line(exc)}", file=err)
+        return EXIT_USAGE
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=err)
+        return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Write tables of rows as JSON, YAML, CSV or NDJSON.
+
+Layouts (``per_table=False`` / ``True``):
+
+* **json**, **yaml**: one document ``{"format", "source", "tables": {name: {"columns":
+  {column: type}, "rows": [...]}}}``, or a directory with ``<table>.json|yaml`` each
+  ``{"format", "table", "columns", "rows"}``.
+* **csv**: always a directory, ``<table>.csv`` per table plus ``_manifest.json`` (column
+  types, row counts, source). NULL is written as ``\\N`` (PostgreSQL's COPY convention)
+  so it stays distinct from an empty string; a string starting with a backslash gets
+  one more.
+* **ndjson**: one file of ``{"table": ..., "row": {...}}`` lines in dependency order,
+  or a directory with ``<table>.ndjson`` of plain rows: the layouts
+  :func:`healthcare_data.bulk.stream_to_ndjson` writes, so both load the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from healthcare_data.errors import ConfigurationError
+from healthcare_data.export.codec import FORMAT_TAG, columns_of, encode, encode_row
+
+FORMATS: tuple[str, ...] = ("json", "yaml", "csv", "ndjson")
+SUFFIXES: dict[str, str] = {"json": ".json", "yaml": ".yaml", "csv": ".csv", "ndjson": ".ndjson"}
+MANIFEST = "_manifest.json"
+NULL = "\\N"
+
+Tables = Mapping[str, list[dict[str, Any]]]
+
+
+@dataclass
+class ExportResult:
+    """Where an export went and how many rows of each table it holds."""
+
+    format: str
+    path: Path
+    files: list[Path] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        from healthcare_data.errors import UnknownNameError
+
+        raise UnknownNameError("export format", fmt, FORMATS)
+    return fmt
+
+
+def _yaml_dump(data: object, handle: Any) -> None:
+    import yaml
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    yaml.dump(data, handle, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def _document(tables: Tables, source: Mapping[str, Any] | None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, rows in tables.items():
+        columns = columns_of(name, rows)
+        body[name] = {"columns": columns, "rows": [encode_row(r, columns) for r in rows]}
+    return {"format": FORMAT_TAG, "source": dict(source or {}), "tables": body}
+
+
+def _csv_cell(value: object) -> object:
+    if value is None:
+        return NULL
+    value = encode(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith("\\"):
+        return "\\" + value
+    return value
+
+
+def _prepare(path: Path, directory: bool) -> None:
+    if directory:
+        if path.exists() and not path.is_dir():
+            raise ConfigurationError(f"Output {str(path)!r} is a file; this layout writes a directory")
+        path.mkdir(parents=True, exist_ok=True)
+    else:
+        if path.is_dir():
+            raise ConfigurationError(f"Output {str(path)!r} is a directory; give a file name or --per-table")
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def write_tables(
+    tables: Tables,
+    path: str | Path,
+    fmt: str,
+    *,
+    per_table: bool = False,
+    source: Mapping[str, Any] | None = None,
+) -> ExportResult:
+    """Write ``tables`` (name -> rows, in dependency order) to ``path`` as ``fmt``."""
+    check_format(fmt)
+    target = Path(path)
+    started = time.perf_counter()
+    result = ExportResult(fmt, target, rows={name: len(rows) for name, rows in tables.items()})
+    if fmt == "csv":
+        per_table = True
+        if target.suffix.lower() == ".csv":
+            raise ConfigurationError(
+                f"CSV export writes a file per table; --output {str(target)!r} must be a directory"
+            )
+    _prepare(target, per_table)
+
+    if fmt in ("json", "yaml"):
+        if per_table:
+            for name, rows in tables.items():
+                columns = columns_of(name, rows)
+                doc = {
+                    "format": FORMAT_TAG,
+                    "table": name,
+                    "columns": columns,
+                    "rows": [encode_row(r, columns) for r in rows],
+                }
+                file = target / f"{name}{SUFFIXES[fmt]}"
+                _dump(doc, file, fmt)
+                result.files.append(file)
+        else:
+            _dump(_document(tables, source), target, fmt)
+            result.files.append(target)
+    elif fmt == "csv":
+        manifest: dict[str, Any] = {"format": FORMAT_TAG, "source": dict(source or {}), "tables": {}}
+        for name, rows in tables.items():
+            columns = columns_of(name, rows)
+            file = target / f"{name}.csv"
+            with file.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(columns)
+                writer.writerows([_csv_cell(row.get(c)) for c in columns] for row in rows)
+            manifest["tables"][name] = {"file": file.name, "columns": columns, "rows": len(rows)}
+            result.files.append(file)
+        (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        result.files.append(target / MANIFEST)
+    else:  # ndjson
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        if per_table:
+            for name, rows in tables.items():
+                columns = columns_of(name, rows)
+                file = target / f"{name}.ndjson"
+                with file.open("w", encoding="utf-8") as handle:
+                    handle.writelines(encoder.encode(encode_row(r, columns)) + "\n" for r in rows)
+                result.files.append(file)
+        else:
+            with target.open("w", encoding="utf-8") as handle:
+                for name, rows in tables.items():
+                    columns = columns_of(name, rows)
+                    prefix = f'{{"table":{encoder.encode(name)},"row":'
+                    handle.writelines(f"{prefix}{encoder.encode(encode_row(r, columns))}}}\n" for r in rows)
+            result.files.append(target)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _dump(doc: Mapping[str, Any], file: Path, fmt: str) -> None:
+    with file.open("w", encoding="utf-8") as handle:
+        if fmt == "json":
+            json.dump(doc, handle, ensure_ascii=False, indent=1)
+            handle.write("\n")
+        else:
+            _yaml_dump(doc, handle)

@@ -1,0 +1,485 @@
+"""The Python API behind the ``healthcare-data`` command: seed, validate, generate, export.
+
+``seed(profile="standard", url=None, seed=42)`` fills a database through the bulk
+engine (:mod:`healthcare_data.generation` streamed into
+:func:`healthcare_data.bulk.write_dataset`), then runs the validators and returns a
+:class:`SeedResult` whose :meth:`~SeedResult.metrics` is the QA seed document's metrics
+dictionary. Everything that can be wrong with the request (profile, counts, URL, a
+database that cannot be reached, or holds rows without ``reset``/``append``) is
+checked *before* a single row is generated, and the write is one transaction, so a
+failed run leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from healthcare_data import settings
+from healthcare_data.db import Database, make_engine
+from healthcare_data.errors import ConfigurationError
+from healthcare_data.profiles import Profile, resolve_profile
+from healthcare_data.randomness import Randomness
+
+if TYPE_CHECKING:
+    from healthcare_data.bulk import WriteResult
+    from healthcare_data.export import ExportResult
+    from healthcare_data.generation import Batch, DatasetSpec
+    from healthcare_data.validation.report import ValidationReport
+
+ProgressCallback = Callable[[str, int, int], None]
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+def sqlite_path(db: Database) -> Path | None:
+    """The absolute path of an SQLite database file (None for other backends or memory)."""
+    if db.backend != "sqlite":
+        return None
+    name = db.engine.url.database
+    if not name or name == ":memory:":
+        return None
+    return Path(name).resolve()
+
+
+def connect(url: str | None = None, *, create_schema: bool = False) -> Database:
+    """Open ``url`` (or the configured default), prove it answers, optionally create tables.
+
+    Raises ConfigurationError naming the URL when it is malformed, unsupported or
+    unreachable; PostgreSQL and MySQL get a short connect timeout so a wrong host fails
+    fast instead of hanging.
+    """
+    raw = settings.database_url(url)
+    kwargs: dict[str, Any] = {}
+    if raw.startswith(("postgresql", "postgres", "mysql", "mariadb")):
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if raw.startswith("postgres://"):
+        raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
+    db = Database(engine=make_engine(raw, **kwargs))
+    db.check_connection()
+    if create_schema:
+        try:
+            db.create_schema()
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ConfigurationError(f"Cannot create the tables in {db.url!r}: {reason}") from None
+    return db
+
+
+def require_schema(db: Database) -> None:
+    """A database the tool never seeded has none of our tables: say so instead of failing on SQL."""
+    present = set(inspect(db.engine).get_table_names())
+    if "patients" not in present:
+        raise ConfigurationError(
+            f"Database {db.url!r} has no healthcare-data tables; seed it first: "
+            "healthcare-data seed --database-url ..."
+        )
+
+
+# --- specs and generation --------------------------------------------------------------------
+
+
+def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None) -> DatasetSpec:
+    """The bulk engine's spec for ``profile`` (validated: bad counts fail here, before any write)."""
+    from healthcare_data.generation import DatasetSpec
+
+    spec = DatasetSpec(
+        patients=profile.count("patients"),
+        providers=profile.count("providers"),
+        appointments=profile.count("appointments"),
+        medical_records=profile.count("medical_records"),
+        insurance_claims=profile.count("insurance_claims"),
+        persona_mix=dict(profile.persona_mix) if profile.persona_mix else None,
+        months=profile.months,
+        tenants=profile.tenants,
+        first_ids=dict(first_ids or {}),
+    )
+    return spec.validate()
+
+
+def _profile(
+    profile: Profile | str | None,
+    tenants: int | None,
+    counts: Mapping[str, int | None] | None,
+    qa: settings.QASettings,
+) -> Profile:
+    chosen = resolve_profile(profile if profile is not None else qa.environment)
+    return chosen.with_overrides(tenants=tenants, **dict(counts or {}))
+
+
+def _rng(seed: int | None, today: date | None, qa: settings.QASettings) -> Randomness:
+    value = qa.seed if seed is None else seed
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"seed must be a whole number >= 0, got {value!r}")
+    return Randomness(value, today=today)
+
+
+def generate(
+    profile: Profile | str | None = None,
+    seed: int | None = None,
+    *,
+    tenants: int | None = None,
+    counts: Mapping[str, int | None] | None = None,
+    batch_size: int | None = None,
+    today: date | None = None,
+) -> Iterator[Batch]:
+    """The profile's dataset as a deterministic stream of batches (no database involved)."""
+    from healthcare_data.generation import generate_dataset
+
+    qa = settings.qa_settings()
+    chosen = _profile(profile, tenants, counts, qa)
+    spec = dataset_spec(chosen)
+    size = _batch_size(batch_size, qa)
+    return generate_dataset(spec, _rng(seed, today, qa), size)
+
+
+def generate_tables(
+    profile: Profile | str | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`generate`, collected into table name -> rows (for exports and tests)."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for batch in generate(profile, seed, **options):
+        tables.setdefault(batch.table, []).extend(batch.rows)
+    return tables
+
+
+def _batch_size(batch_size: int | None, qa: settings.QASettings) -> int:
+    size = qa.batch_size if batch_size is None else batch_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ConfigurationError(f"batch size must be a whole number >= 1, got {size!r}")
+    return size
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SeedResult:
+    """What a seeding run did, how fast, and whether the data passed validation."""
+
+    profile: Profile
+    database: Database
+    seed: int
+    mode: str  # "fresh", "reset" or "append"
+    write: WriteResult
+    total_seconds: float
+    validation: dict[str, ValidationReport] = field(default_factory=dict)
+    validation_seconds: float = 0.0
+    validation_enabled: bool = True
+    strict: bool = False
+    first_ids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def target_seconds(self) -> float:
+        return self.profile.target_seconds
+
+    @property
+    def target_met(self) -> bool:
+        return self.total_seconds <= self.target_seconds
+
+    @property
+    def performance_ratio(self) -> float:
+        """Share of the target time used (0.82: finished in 82% of the allowed time)."""
+        return self.total_seconds / self.target_seconds if self.target_seconds else 0.0
+
+    @property
+    def total_records(self) -> int:
+        return self.write.total_rows
+
+    @property
+    def records_per_second(self) -> float:
+        return self.total_records / self.total_seconds if self.total_seconds else 0.0
+
+    @property
+    def failed_validations(self) -> list[ValidationReport]:
+        return [r for r in self.validation.values() if not report_passes(r, strict=self.strict)]
+
+    @property
+    def errors(self) -> list[str]:
+        errors = [report.summary() for report in self.failed_validations]
+        if self.strict and not self.target_met:
+            errors.append(
+                f"target time missed: {self.total_seconds:.1f}s > {self.target_seconds:.0f}s (strict mode)"
+            )
+        return errors
+
+    @property
+    def success(self) -> bool:
+        return not self.errors
+
+    def entity_rows(self) -> list[dict[str, object]]:
+        """entity, rows, seconds, rows/s per table written (for the summary table)."""
+        rows = []
+        for table, count in self.write.rows.items():
+            seconds = self.write.seconds.get(table, 0.0)
+            rows.append(
+                {
+                    "entity": table,
+                    "rows": count,
+                    "seconds": round(seconds, 3),
+                    "rows/s": round(count / seconds) if seconds else None,
+                }
+            )
+        return rows
+
+    def validation_rows(self) -> list[dict[str, object]]:
+        return [validation_row(r, self.strict) for r in self.validation.values()]
+
+    def metrics(self) -> dict[str, Any]:
+        """The QA seed document's metrics dictionary, plus per-entity and validation detail."""
+        path = sqlite_path(self.database)
+        return {
+            "environment": self.profile.name,
+            "profile_name": self.profile.title,
+            "total_time_seconds": round(self.total_seconds, 3),
+            "target_time_seconds": self.target_seconds,
+            "performance_ratio": round(self.performance_ratio, 4),
+            "target_met": self.target_met,
+            "total_records_created": self.total_records,
+            "records_per_second": round(self.records_per_second, 2),
+            "validation_time_seconds": round(self.validation_seconds, 3),
+            "errors": self.errors,
+            "success": self.success,
+            "database": self.database.url,
+            "backend": self.database.backend,
+            "sqlite_path": str(path) if path else None,
+            "seed": self.seed,
+            "mode": self.mode,
+            "tenants": self.profile.tenants,
+            "write_method": self.write.method,
+            "target_records_per_second": self.profile.target_records_per_second,
+            "entities": {
+                row["entity"]: {k: v for k, v in row.items() if k != "entity"} for row in self.entity_rows()
+            },
+            "validation": {
+                name: {
+                    "checked": report.checked,
+                    "violations": len(report.violations),
+                    "passed": report_passes(report, strict=self.strict),
+                    "seconds": round(report.seconds, 3),
+                }
+                for name, report in self.validation.items()
+            },
+        }
+
+
+def report_passes(report: ValidationReport, *, strict: bool = False) -> bool:
+    """A report passes with no violations; outside strict mode statistics findings only warn."""
+    from healthcare_data.validation.report import STATISTICS
+
+    if strict:
+        return report.ok
+    return all(v.category == STATISTICS for v in report.violations)
+
+
+def validation_row(report: ValidationReport, strict: bool = False) -> dict[str, object]:
+    passed = report_passes(report, strict=strict)
+    status = "PASS" if report.ok else ("WARN" if passed else "FAIL")
+    return {
+        "validation": report.name,
+        "checked": report.checked,
+        "violations": len(report.violations),
+        "status": status,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str, ValidationReport], float]:
+    """Every registered validator on ``db``; returns the reports and the seconds they took."""
+    from healthcare_data.validation import run_all
+
+    require_schema(db)
+    started = time.perf_counter()
+    reports = run_all(db, today=today)
+    return reports, time.perf_counter() - started
+
+
+def seed(
+    profile: Profile | str | None = None,
+    url: str | None = None,
+    *,
+    seed: int | None = None,
+    tenants: int | None = None,
+    counts: Mapping[str, int | None] | None = None,
+    reset: bool = False,
+    append: bool = False,
+    batch_size: int | None = None,
+    method: str | None = None,
+    validate: bool | None = None,
+    strict: bool | None = None,
+    today: date | None = None,
+    progress: ProgressCallback | None = None,
+    on_ready: Callable[[Profile, Database], None] | None = None,
+) -> SeedResult:
+    """Fill the database at ``url`` with ``profile``'s dataset through the bulk engine.
+
+    Flags win over the QA_* environment settings (``settings.qa_settings``). Raises
+    ConfigurationError / UnknownNameError before writing anything when the request is
+    bad; ``on_ready(profile, db)`` is called once every check has passed (the CLI
+    prints its header there).
+    """
+    from healthcare_data.bulk import write_dataset
+
+    started = time.perf_counter()
+    qa = settings.qa_settings()
+    if reset and append:
+        raise ConfigurationError("--reset and --append exclude each other; pick one")
+    chosen = _profile(profile, tenants, counts, qa)
+    dataset_spec(chosen)  # counts the bulk engine cannot honour fail before the database is touched
+    rng = _rng(seed, today, qa)
+    size = _batch_size(batch_size, qa)
+    write_method = method or qa.write_method
+
+    db = connect(url, create_schema=True)
+    mode, first_ids = "fresh", {}
+    if not db.is_empty():
+        if reset:
+            db.reset()
+            mode = "reset"
+        elif append:
+            first_ids = _next_ids(db)
+            mode = "append"
+            # A fresh stream per starting point: appending twice with one seed must not
+            # repeat the random parts (uuids) of the first run.
+            rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items())))
+        else:
+            total = db.total_rows()
+            raise ConfigurationError(
+                f"Database {db.url!r} already holds {total} rows; pass --reset to empty it "
+                "first or --append to add to it"
+            )
+    spec = dataset_spec(chosen, first_ids=first_ids)
+    if on_ready is not None:
+        on_ready(chosen, db)
+
+    from healthcare_data.generation import generate_dataset
+
+    batches = generate_dataset(spec, rng, size)
+    write = write_dataset(db, batches, method=write_method, progress=progress, atomic=True)
+
+    enabled = qa.validation_enabled if validate is None else validate
+    reports: dict[str, ValidationReport] = {}
+    validation_seconds = 0.0
+    if enabled:
+        reports, validation_seconds = run_validators(db, today=rng.today)
+    return SeedResult(
+        profile=chosen,
+        database=db,
+        seed=qa.seed if seed is None else seed,
+        mode=mode,
+        write=write,
+        total_seconds=time.perf_counter() - started,
+        validation=reports,
+        validation_seconds=validation_seconds,
+        validation_enabled=enabled,
+        strict=qa.strict_mode if strict is None else strict,
+        first_ids=first_ids,
+    )
+
+
+def _next_ids(db: Database) -> dict[str, int]:
+    """First free id per table, so an appended dataset continues the numbering."""
+    try:
+        from healthcare_data.bulk import next_ids  # the bulk engine's own helper, when present
+    except ImportError:
+        next_ids = None
+    if next_ids is not None:
+        return dict(next_ids(db))
+    from healthcare_data.generation import ID_TABLES
+
+    with db.transaction() as conn:
+        return {table: db.next_id(conn, table) for table in ID_TABLES}
+
+
+def validate(url: str | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:
+    """Run every validator on the database at ``url`` (one the tool seeded)."""
+    db = connect(url)
+    try:
+        reports, _ = run_validators(db, today=today)
+    finally:
+        db.dispose()
+    return reports
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export(
+    path: str | Path,
+    format: str = "json",
+    *,
+    url: str | None = None,
+    profile: Profile | str | None = None,
+    seed: int | None = None,
+    tenants: int | None = None,
+    per_table: bool = False,
+    tables: Sequence[str] | None = None,
+    fields: Mapping[str, Sequence[str]] | None = None,
+    today: date | None = None,
+) -> ExportResult:
+    """Export a database (``url``) or, with ``profile``, a fresh generation run, to ``path``.
+
+    ``fields`` (or a custom profile's ``[fields]``) narrows tables to chosen columns;
+    it passes the PHI guard first.
+    """
+    from healthcare_data.export import read_database, select_fields, table_names, write_tables
+    from healthcare_data.export.writers import check_format
+
+    check_format(format)
+    if profile is not None and url is not None:
+        raise ConfigurationError("export reads either a database (--database-url) or a profile, not both")
+    if tables is not None:
+        from healthcare_data.export.database import check_tables
+
+        check_tables(tables)
+    if profile is not None:
+        qa = settings.qa_settings()
+        chosen = _profile(profile, tenants, None, qa)
+        wanted = fields if fields is not None else chosen.fields
+        if wanted:
+            from healthcare_data.export.database import check_selection
+
+            check_selection(wanted)
+        rng = _rng(seed, today, qa)
+        data = generate_tables(chosen, rng.seed_value, today=today)
+        if tables is not None:
+            data = {name: rows for name, rows in data.items() if name in tables}
+        data = select_fields(data, wanted)
+        source: dict[str, Any] = {"profile": chosen.name, "seed": rng.seed_value}
+    else:
+        if seed is not None:
+            raise ConfigurationError("--seed applies to --profile exports; a database export has no seed")
+        db = connect(url)
+        try:
+            require_schema(db)
+            data = read_database(db, tables=tables or table_names(), fields=fields)
+            source = {"database": db.url}
+        finally:
+            db.dispose()
+    return write_tables(data, path, format, per_table=per_table, source=source)
+
+
+__all__ = [
+    "SeedResult",
+    "connect",
+    "dataset_spec",
+    "export",
+    "generate",
+    "generate_tables",
+    "report_passes",
+    "run_validators",
+    "seed",
+    "sqlite_path",
+    "validate",
+]
