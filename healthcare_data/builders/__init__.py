@@ -1,1 +1,5 @@
 """Fluent builders (PatientBuilder)."""
+
+from healthcare_data.builders.patient import PatientBuilder
+
+__all__ = ["PatientBuilder"]

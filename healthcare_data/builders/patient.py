@@ -1,0 +1,516 @@
+"""The fluent ``PatientBuilder`` of the exercise, in snake_case.
+
+Every ``with_*`` call only records an explicit value and returns the builder; nothing
+is drawn until :meth:`PatientBuilder.build` or :meth:`PatientBuilder.create`. Then:
+
+1. explicit values are checked on their own, before anything is drawn, so a
+   contradiction (an elderly patient aged 30, a malformed policy number) fails with
+   an error that names the field, the rule, the value and what would be valid;
+2. :func:`healthcare_data.rows.patients.draft_patient` (the same code the bulk engine
+   runs) fills every unspecified field from the persona;
+3. the full draft goes through :func:`healthcare_data.validation.patients.check_patient`;
+   any violation raises the matching ``DataValidationError`` subclass with the report.
+
+Serials: ``build()`` numbers its drafts 1, 2, ... per builder (no database is touched);
+``create()`` takes the serial from the database (``Database.next_id``) inside its
+transaction, so persisted identifiers are unique and derive from the row's id.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from healthcare_data.db import Database
+from healthcare_data.errors import (
+    BusinessRuleViolation,
+    ConfigurationError,
+    DataValidationError,
+    FormatValidationError,
+    PersonaValidationError,
+)
+from healthcare_data.factories.base import uniqueness_error
+from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
+from healthcare_data.randomness import Randomness, resolve
+from healthcare_data.reference import CONDITIONS, PAYERS, payer_for_policy
+from healthcare_data.rows.patients import PATIENT_STATUSES, PatientDraft, age_on, draft_patient
+from healthcare_data.schema import Patient, PatientCondition, PatientProfile
+from healthcare_data.validation.patients import age_recovery, as_date, check_patient
+from healthcare_data.validation.report import BUSINESS, FORMAT, ValidationReport, Violation
+
+MAX_AGE = 120
+
+# What to do when a unique column clashes on insert (keys: column names).
+UNIQUENESS_RECOVERY: dict[str, str] = {
+    "id": "retry create(): the next id is read inside the transaction",
+    "uuid": "retry create() to draw a new uuid",
+    "patient_id": "omit patient_id: it derives from the next id",
+    "ssn": "omit ssn: it derives from the next id",
+}
+
+
+def raise_for(violations: Sequence[Violation], name: str = "patient build") -> None:
+    """Raise the DataValidationError subclass that fits ``violations`` (nothing if empty).
+
+    Format problems win (FormatValidationError), then persona contradictions
+    (PersonaValidationError, rules ``persona_*``), else BusinessRuleViolation (HIPAA
+    rules included: they are compliance rules of the workflow). The violations that
+    decided the class come first in the report, so the message names them.
+    """
+    if not violations:
+        return
+    formats = [v for v in violations if v.category == FORMAT]
+    personas = [v for v in violations if v.category != FORMAT and v.rule.startswith("persona_")]
+    error: type[DataValidationError]
+    if formats:
+        error, first = FormatValidationError, formats
+    elif personas:
+        error, first = PersonaValidationError, personas
+    else:
+        error, first = BusinessRuleViolation, []
+    ordered = first + [v for v in violations if v not in first]
+    raise error(ValidationReport(name, 1, ordered))
+
+
+class PatientBuilder:
+    """Fluent construction of one patient: explicit values win, the persona fills the rest."""
+
+    def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
+        self.database = database
+        self.rng = resolve(rng)
+        self._serials: Iterator[int] = itertools.count(1)
+        self.reset()
+
+    # --- chain methods ------------------------------------------------------------------
+    def reset(self) -> PatientBuilder:
+        """Forget every explicit value and the persona (the build serial keeps counting)."""
+        self._persona: PatientPersona | None = None
+        self._values: dict[str, Any] = {}
+        self._conditions: list[str] | None = None
+        self._status = "active"
+        return self
+
+    def with_persona(self, persona: PatientPersona | str) -> PatientBuilder:
+        """Use ``persona`` (object or registered name) for every unspecified field."""
+        self._persona = get_persona(persona)
+        return self
+
+    def with_demographics(
+        self,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        date_of_birth: date | str | None = None,
+        gender: str | None = None,
+    ) -> PatientBuilder:
+        """Set names, birth date (a date or 'YYYY-MM-DD') and gender; None leaves a field to the persona."""
+        self._set(first_name=first_name, last_name=last_name, date_of_birth=date_of_birth, gender=gender)
+        return self
+
+    def with_age(self, age: int) -> PatientBuilder:
+        """Make the patient exactly ``age`` on ``rng.today`` (birthdays later this year included)."""
+        self._values.pop("age_range", None)
+        self._values["age"] = age
+        return self
+
+    def with_age_range(self, min_age: int, max_age: int) -> PatientBuilder:
+        """Draw the age uniformly in ``min_age..max_age`` (within the persona's range)."""
+        self._values.pop("age", None)
+        self._values["age_range"] = (min_age, max_age)
+        return self
+
+    def with_contact(
+        self,
+        phone: str | None = None,
+        email: str | None = None,
+        street: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        zip: str | None = None,  # noqa: A002 - the exercise's parameter name
+    ) -> PatientBuilder:
+        """Set contact fields; a lone state gets a real city and ZIP of that state."""
+        self._set(phone=phone, email=email, street=street, city=city, state=state, zip_code=zip)
+        return self
+
+    def with_emergency_contact(self, name: str | None = None, phone: str | None = None) -> PatientBuilder:
+        """Set the emergency contact; the relationship comes from the persona."""
+        self._set(emergency_contact_name=name, emergency_contact_phone=phone)
+        return self
+
+    def with_insurance(self, provider: str | None = None, policy_number: str | None = None) -> PatientBuilder:
+        """Set the payer and/or policy number; a missing one is derived from the other."""
+        self._set(insurance_provider=provider, policy_number=policy_number)
+        return self
+
+    def with_medical_history(self, conditions: Sequence[str] | str | None = None) -> PatientBuilder:
+        """Use these condition names (reference.CONDITIONS); None draws them from the persona.
+
+        A string is read as a comma-separated list. The persona's ``always`` entries
+        (routine immunization for children) are added either way.
+        """
+        if conditions is None:
+            self._conditions = None
+        elif isinstance(conditions, str):
+            self._conditions = [c.strip() for c in conditions.split(",") if c.strip()]
+        else:
+            self._conditions = list(conditions)
+        return self
+
+    def with_status(self, status: str) -> PatientBuilder:
+        """Set the status: one of active, inactive, deceased."""
+        self._status = status
+        return self
+
+    def as_inactive(self) -> PatientBuilder:
+        return self.with_status("inactive")
+
+    def as_deceased(self) -> PatientBuilder:
+        return self.with_status("deceased")
+
+    def with_tenant(self, tenant_id: int | None) -> PatientBuilder:
+        """Attach the patient to a tenant (multi-tenant seeding); None: single-tenant data."""
+        self._values["tenant_id"] = tenant_id
+        return self
+
+    def _set(self, **values: Any) -> None:
+        for name, value in values.items():
+            if value is not None:
+                self._values[name] = value
+
+    # --- terminals ----------------------------------------------------------------------
+    def build(self) -> PatientDraft:
+        """A validated draft (patient, conditions, profile, persona) without a database."""
+        return self._build(next(self._serials))
+
+    def create(self) -> Patient:
+        """Build and insert patient, history and profile in ONE transaction; returns the
+        detached ``Patient`` with ``id``, ``conditions`` and ``profile`` loaded.
+
+        A validation error or a UNIQUE clash writes nothing.
+        """
+        if self.database is None:
+            raise ConfigurationError(
+                "PatientBuilder.create() needs a database; pass one: "
+                "PatientBuilder(database, rng), or use build() for an unsaved draft"
+            )
+        database = self.database
+        with database.session() as session:
+            conn = session.connection()
+            serial = database.next_id(conn, "patients")
+            draft = self._build(serial)
+            first_condition = database.next_id(conn, "patient_conditions")
+            patient = Patient(**draft.patient)
+            patient.conditions = [
+                PatientCondition(id=first_condition + i, **row) for i, row in enumerate(draft.conditions)
+            ]
+            patient.profile = PatientProfile(**draft.profile)
+            patient.appointments = []
+            session.add(patient)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise uniqueness_error("patients", exc, [draft.patient], UNIQUENESS_RECOVERY) from None
+            _sync_sequences(session, ("patients", "patient_conditions"))
+        return patient
+
+    # --- internals ----------------------------------------------------------------------
+    def _build(self, serial: int) -> PatientDraft:
+        inputs = self._checked_inputs()
+        draft = draft_patient(self.rng, serial, **inputs)
+        raise_for(check_patient(draft.patient, draft.conditions, draft.profile, today=self.rng.today))
+        return draft
+
+    def _checked_inputs(self) -> dict[str, Any]:
+        """The draft_patient arguments, after checking explicit values on their own."""
+        values = dict(self._values)
+        out: list[Violation] = []
+
+        def add(field: str, rule: str, message: str, recovery: str, category: str = FORMAT) -> None:
+            out.append(Violation("patients", None, field, rule, message, recovery, category))
+
+        today = self.rng.today
+        gender = values.get("gender")
+        if gender is not None and gender not in GENDERS:
+            add(
+                "gender",
+                "gender_enum",
+                f"gender {gender!r} is not one of {', '.join(GENDERS)}",
+                f"use one of {', '.join(GENDERS)}",
+            )
+        if self._status not in PATIENT_STATUSES:
+            add(
+                "status",
+                "status_enum",
+                f"status {self._status!r} is not one of {', '.join(PATIENT_STATUSES)}",
+                f"use one of {', '.join(PATIENT_STATUSES)} (as_inactive(), as_deceased())",
+            )
+
+        age = values.get("age")
+        if age is not None and (type(age) is not int or not 0 <= age <= MAX_AGE):
+            add(
+                "age",
+                "age_value",
+                f"age {age!r} is not a whole number of years in 0-{MAX_AGE}",
+                f"use an integer age in 0-{MAX_AGE}",
+            )
+            age = None
+        age_range = values.get("age_range")
+        if age_range is not None:
+            low, high = age_range
+            if type(low) is not int or type(high) is not int or not 0 <= low <= high <= MAX_AGE:
+                add(
+                    "age_range",
+                    "age_range_value",
+                    f"age range {low!r}-{high!r} is not min <= max within 0-{MAX_AGE}",
+                    f"use integers with 0 <= min_age <= max_age <= {MAX_AGE}",
+                )
+                age_range = None
+        raw_birth = values.get("date_of_birth")
+        if raw_birth is not None:
+            born = as_date(raw_birth)
+            if born is None:
+                add(
+                    "date_of_birth",
+                    "date_of_birth_format",
+                    f"date_of_birth {raw_birth!r} is not a date or 'YYYY-MM-DD'",
+                    "give a date or a 'YYYY-MM-DD' string",
+                )
+            elif born > today:
+                add(
+                    "date_of_birth",
+                    "date_of_birth_future",
+                    f"date_of_birth {born} is after today ({today})",
+                    "use a date on or before today",
+                )
+            else:
+                values["date_of_birth"] = born
+                born_age = age_on(born, today)
+                if age is not None and age != born_age:
+                    add(
+                        "date_of_birth",
+                        "age_matches_date_of_birth",
+                        f"date_of_birth {born} makes the patient {born_age} on {today}, not {age}",
+                        "give either the age or the date of birth, or make them agree",
+                        BUSINESS,
+                    )
+                age = born_age
+
+        provider = values.get("insurance_provider")
+        policy = values.get("policy_number")
+        payer = None
+        if provider is not None:
+            if provider in PAYERS:
+                payer = PAYERS.get(provider)
+            else:
+                add(
+                    "insurance_provider",
+                    "insurance_provider_known",
+                    f"insurance_provider {provider!r} is not a known payer",
+                    f"use one of {', '.join(PAYERS.names())}",
+                )
+        if policy is not None:
+            owner = payer or payer_for_policy(str(policy))
+            if owner is None or not (isinstance(policy, str) and owner.policy_pattern.match(policy)):
+                expected = (
+                    owner.policy_pattern.pattern if owner else "PREFIX-NNNNNNNNN (a payer prefix + 9 digits)"
+                )
+                add(
+                    "insurance_policy_number",
+                    "policy_number_format",
+                    f"insurance_policy_number {policy!r} does not match the expected pattern {expected}",
+                    "regenerate a valid policy number: omit it (with_insurance(provider)) "
+                    "to derive one from the patient's id",
+                )
+            elif payer is None:
+                payer = owner
+
+        conditions = self._conditions
+        if conditions is not None:
+            for name in conditions:
+                CONDITIONS.get(name)  # UnknownNameError: suggestion and known names
+
+        persona = self._persona
+        if persona is None:
+            raise_for(out, "patient explicit values")
+            persona = self._choose_persona(age, age_range, payer, conditions)
+        else:
+            out.extend(_persona_conflicts(persona, age, age_range, payer, provider, policy))
+            raise_for(out, "patient explicit values")
+
+        if age is None and raw_birth is None:
+            age_range = _fit_age_range(persona, age_range, conditions)
+        values.pop("age_range", None)
+        values.pop("age", None)
+        return {
+            **values,
+            "persona": persona,
+            "age": age if raw_birth is None else None,
+            "age_range": age_range,
+            "conditions": conditions,
+            "status": self._status,
+        }
+
+    def _choose_persona(
+        self,
+        age: int | None,
+        age_range: tuple[int, int] | None,
+        payer: Any,
+        conditions: Sequence[str] | None,
+    ) -> PatientPersona:
+        """A random persona that agrees with every explicit value (so a build cannot fail by chance)."""
+        fitting = [
+            p
+            for _, p in PERSONAS.items()
+            if not _persona_conflicts(p, age, age_range, payer, None, None)
+            and (age is not None or _fit_age_range(p, age_range, conditions, strict=False) is not None)
+        ]
+        if not fitting:
+            what = f"age {age}" if age is not None else f"age range {age_range}" if age_range else "values"
+            raise PersonaValidationError(
+                ValidationReport(
+                    "patient explicit values",
+                    1,
+                    [
+                        Violation(
+                            "patients",
+                            None,
+                            "persona",
+                            "persona_none_fits",
+                            f"no persona accepts the explicit {what} "
+                            f"with insurance {getattr(payer, 'name', None)!r}",
+                            "relax the explicit values or choose a persona with with_persona()",
+                            BUSINESS,
+                        )
+                    ],
+                )
+            )
+        return fitting[int(self.rng.random.random() * len(fitting))]
+
+
+def _persona_conflicts(
+    persona: PatientPersona,
+    age: int | None,
+    age_range: tuple[int, int] | None,
+    payer: Any,
+    provider: str | None,
+    policy: str | None,
+) -> list[Violation]:
+    """Explicit values that contradict ``persona`` (age, age range, insurance)."""
+    out: list[Violation] = []
+    low, high = persona.age_range
+    if age is not None and not persona.accepts_age(age):
+        out.append(
+            Violation(
+                "patients",
+                None,
+                "age",
+                "persona_age_range",
+                f"age {age} is outside {persona.name}'s range {low}-{high}",
+                age_recovery(persona, age),
+                BUSINESS,
+            )
+        )
+    if age is None and age_range is not None and (age_range[1] < low or age_range[0] > high):
+        out.append(
+            Violation(
+                "patients",
+                None,
+                "age_range",
+                "persona_age_range",
+                f"age range {age_range[0]}-{age_range[1]} does not overlap "
+                f"{persona.name}'s range {low}-{high}",
+                f"use an age range within {low}-{high} or another persona",
+                BUSINESS,
+            )
+        )
+    if persona.insured:
+        if payer is not None and payer.plan_type not in persona.insurance.plan_types:
+            allowed = [p.name for _, p in PAYERS.items() if p.plan_type in persona.insurance.plan_types]
+            out.append(
+                Violation(
+                    "patients",
+                    None,
+                    "insurance_provider",
+                    "persona_insurance",
+                    f"insurance_provider {payer.name!r} ({payer.plan_type}) does not fit {persona.name} "
+                    f"({'/'.join(persona.insurance.plan_types)} plans)",
+                    f"use one of {', '.join(allowed)} or another persona",
+                    BUSINESS,
+                )
+            )
+    elif payer is not None or provider is not None or policy is not None:
+        out.append(
+            Violation(
+                "patients",
+                None,
+                "insurance_provider",
+                "persona_uninsured",
+                f"{persona.name} has no insurance but insurance "
+                f"{provider or getattr(payer, 'name', policy)!r} was given",
+                "drop with_insurance() or choose an insured persona",
+                BUSINESS,
+            )
+        )
+    return out
+
+
+def _fit_age_range(
+    persona: PatientPersona,
+    age_range: tuple[int, int] | None,
+    conditions: Sequence[str] | None,
+    *,
+    strict: bool = True,
+) -> tuple[int, int] | None:
+    """The ages to draw from: persona range ∩ explicit range ∩ every explicit condition's range.
+
+    With ``strict`` an empty intersection raises BusinessRuleViolation naming the
+    condition that cannot fit; otherwise it returns None.
+    """
+    low, high = persona.age_range
+    if age_range is not None:
+        low, high = max(low, age_range[0]), min(high, age_range[1])
+    for name in conditions or ():
+        condition = CONDITIONS.get(name)
+        new_low, new_high = max(low, condition.min_age), min(high, condition.max_age)
+        if new_low > new_high:
+            if not strict:
+                return None
+            raise BusinessRuleViolation(
+                ValidationReport(
+                    "patient explicit values",
+                    1,
+                    [
+                        Violation(
+                            "patient_conditions",
+                            None,
+                            "condition",
+                            "condition_fits_age",
+                            f"{name!r} (plausible at {condition.min_age}-{condition.max_age}) cannot fit "
+                            f"{persona.name} aged {low}-{high}",
+                            f"drop {name!r} or choose a persona whose ages overlap "
+                            f"{condition.min_age}-{condition.max_age}",
+                            BUSINESS,
+                        )
+                    ],
+                )
+            )
+        low, high = new_low, new_high
+    return low, high
+
+
+def _sync_sequences(session: Session, tables: Sequence[str]) -> None:
+    """Explicit ids leave PostgreSQL's sequences behind; move them past the highest id."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+            )
+        )
