@@ -17,7 +17,9 @@ _EXPORTS = {
     "PROVIDER_TRAITS": "provider",
     "AppointmentFactory": "appointment",
     "schedule_appointment": "appointment",
+    "APPOINTMENT_TRAITS": "appointment",
     "MedicalRecordFactory": "record",
+    "RECORD_TRAITS": "record",
     "ClaimFactory": "claim",
     "CLAIM_TRAITS": "claim",
 }
