@@ -1,0 +1,171 @@
+"""check_patient: every rule fires on a bad value, none fires on generated data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from healthcare_data.randomness import Randomness
+from healthcare_data.rows.patients import PatientDraft, draft_patient
+from healthcare_data.validation.patients import address_consistent, check_patient, icd10_is_valid
+from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture
+def elderly(rng: Randomness) -> PatientDraft:
+    return draft_patient(
+        rng,
+        1,
+        "elderly_patient",
+        age=72,
+        first_name="Margaret",
+        last_name="Johnson",
+        gender="female",
+        street="123 Oak Street",
+        city="Springfield",
+        state="IL",
+        zip_code="62701",
+        emergency_contact_name="Robert Johnson",
+        emergency_contact_phone="555-0123",
+        insurance_provider="Medicare",
+        policy_number="MEDICARE-789456123",
+        conditions=["Diabetes Type 2", "Hypertension", "Arthritis"],
+    )
+
+
+def check(draft: PatientDraft, **patient_changes: Any) -> list[Violation]:
+    patient = {**draft.patient, **patient_changes}
+    return check_patient(patient, draft.conditions, draft.profile, today=TODAY)
+
+
+def rules(violations: list[Violation]) -> set[tuple[str, str, str]]:
+    return {(v.field, v.rule, v.category) for v in violations}
+
+
+def test_the_feature_example_is_valid(elderly: PatientDraft) -> None:
+    assert check(elderly) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule", "category"),
+    [
+        ("patient_id", "PAT-123", "patient_id_format", FORMAT),
+        ("uuid", "not-a-uuid", "uuid_format", FORMAT),
+        ("first_name", "  ", "required", FORMAT),
+        ("last_name", None, "required", FORMAT),
+        ("gender", "f", "gender_enum", FORMAT),
+        ("ssn", "666-12-3456", "ssn_format", FORMAT),
+        ("ssn", "123456789", "ssn_format", FORMAT),
+        ("email", "Not An Email", "email_format", FORMAT),
+        ("address_zip", "6270", "zip_format", FORMAT),
+        ("address_state", "Illinois", "state_format", FORMAT),
+        ("date_of_birth", "yesterday", "date_of_birth_format", FORMAT),
+        ("date_of_birth", date(2027, 1, 1), "date_of_birth_future", FORMAT),
+        ("status", "archived", "status_enum", FORMAT),
+        ("insurance_policy_number", "MEDICARE-12", "policy_number_format", FORMAT),
+        ("insurance_policy_number", "AET-123456789", "policy_number_format", FORMAT),
+        ("insurance_provider", "Acme Health", "insurance_provider_known", FORMAT),
+        ("insurance_policy_number", None, "insurance_pair", BUSINESS),
+        ("phone", "(217) 555-1234", "phone_safe_range", HIPAA),
+        ("emergency_contact_phone", "217-555-0100x", "phone_format", FORMAT),
+        ("email", "margaret@gmail.com", "email_safe_domain", HIPAA),
+        ("address_zip", "90210", "address_consistent", BUSINESS),
+        ("address_city", "Chicago", "address_consistent", BUSINESS),
+        ("date_of_birth", date(2000, 1, 1), "persona_age_range", BUSINESS),
+        ("insurance_provider", "Aetna", "policy_number_format", FORMAT),
+    ],
+)
+def test_each_rule_catches_its_bad_value(
+    elderly: PatientDraft, field: str, value: object, rule: str, category: str
+) -> None:
+    found = check(elderly, **{field: value})
+    assert rule in {v.rule for v in found}, found
+    hit = next(v for v in found if v.rule == rule)
+    assert hit.category == category
+    assert hit.recovery, "every violation says what to do"
+    assert hit.key == (value if field == "patient_id" else elderly.patient["patient_id"])
+
+
+def test_unsafe_phone_is_both_named_and_explained(elderly: PatientDraft) -> None:
+    [violation] = [v for v in check(elderly, phone="(217) 555-1234") if v.rule == "phone_safe_range"]
+    assert "'(217) 555-1234'" in violation.message and "555-0100..0199" in violation.message
+
+
+def test_persona_age_violation_suggests_personas_that_fit(elderly: PatientDraft) -> None:
+    [violation] = [v for v in check(elderly, date_of_birth=date(1996, 1, 1)) if v.rule == "persona_age_range"]
+    assert violation.field == "age"
+    assert "age 30" in violation.message and "65-95" in violation.message
+    assert violation.recovery == (
+        "adjust age to 65-95 or choose persona young_professional/chronic_condition_patient/uninsured_patient"
+    )
+
+
+def test_insurance_must_fit_the_persona(elderly: PatientDraft) -> None:
+    found = check(elderly, insurance_provider="Aetna", insurance_policy_number="AET-123456789")
+    assert ("insurance_provider", "persona_insurance", BUSINESS) in rules(found)
+    found = check(elderly, insurance_provider=None, insurance_policy_number=None)
+    assert ("insurance_provider", "persona_insurance", BUSINESS) in rules(found)
+
+
+def test_uninsured_persona_must_have_no_insurance(rng: Randomness) -> None:
+    draft = draft_patient(rng, 5, "uninsured_patient")
+    assert check(draft) == []
+    found = check(draft, insurance_provider="Aetna", insurance_policy_number="AET-123456789")
+    assert ("insurance_provider", "persona_uninsured", BUSINESS) in rules(found)
+
+
+def test_pediatric_contact_must_be_a_parent_or_guardian(rng: Randomness) -> None:
+    draft = draft_patient(rng, 5, "pediatric_patient")
+    profile = {**draft.profile, "emergency_contact_relationship": "friend"}
+    found = check_patient(draft.patient, draft.conditions, profile, today=TODAY)
+    assert ("emergency_contact_relationship", "persona_emergency_contact", BUSINESS) in rules(found)
+    assert "mother, father, guardian" in found[0].recovery
+
+
+def test_condition_rules(elderly: PatientDraft) -> None:
+    def with_history(*rows: dict[str, Any]) -> set[tuple[str, str, str]]:
+        return rules(check_patient(elderly.patient, list(rows), elderly.profile, today=TODAY))
+
+    base = {"patient_id": 1, "chronic": False, "medication": None}
+    assert ("icd10_code", "icd10_matches_condition", BUSINESS) in with_history(
+        {**base, "condition": "Hypertension", "icd10_code": "E11.9"}
+    )
+    assert ("icd10_code", "icd10_valid", BUSINESS) in with_history(
+        {**base, "condition": "Hypertension", "icd10_code": "I1"}
+    )
+    assert ("condition", "condition_known", BUSINESS) in with_history(
+        {**base, "condition": "Dragon Pox", "icd10_code": "I10"}
+    )
+    assert ("condition", "condition_fits_age", BUSINESS) in with_history(
+        {**base, "condition": "Otitis Media", "icd10_code": "H66.90"}
+    )
+    assert with_history({**base, "condition": "Hypertension", "icd10_code": "I10"}) == set()
+
+
+def test_unknown_persona_in_profile(elderly: PatientDraft) -> None:
+    profile = {**elderly.profile, "persona": "astronaut"}
+    found = check_patient(elderly.patient, elderly.conditions, profile, today=TODAY)
+    assert ("persona", "persona_known", BUSINESS) in rules(found)
+
+
+def test_rows_without_profile_skip_persona_rules(elderly: PatientDraft) -> None:
+    patient = {**elderly.patient, "date_of_birth": "1976-01-01"}  # ISO strings are accepted
+    assert check_patient(patient, elderly.conditions, None, today=TODAY) == []
+    found = check_patient(patient, elderly.conditions, elderly.profile, today=TODAY)
+    assert {v.rule for v in found} == {"persona_age_range"}
+
+
+def test_slow_lookups_are_cached() -> None:
+    address_consistent.cache_clear()
+    icd10_is_valid.cache_clear()
+    for _ in range(3):
+        assert address_consistent("Springfield", "IL", "62701")
+        assert icd10_is_valid("E11.9")
+    assert address_consistent.cache_info().hits == 2
+    assert icd10_is_valid.cache_info().hits == 2
+    assert not address_consistent("Springfield", "MO", "62701")
+    assert address_consistent("springfield", "IL", "62701")
