@@ -1,0 +1,834 @@
+"""Bulk generation: a whole dataset as a deterministic stream of row batches.
+
+``generate_dataset(spec, rng)`` yields :class:`Batch` objects in dependency order
+(tenants, locations, patients with their conditions and profiles, providers,
+appointments, medical records, insurance claims). Every row comes from the same draft
+functions the single-record builders use (:mod:`healthcare_data.rows`), so a rule fixed
+there is fixed here; this module only decides *which* patient sees *which* provider,
+*when* (through :class:`~healthcare_data.scheduling.Scheduler`) and which appointments
+get a record or a claim.
+
+Determinism. Each table draws from its own child stream (``rng.child("patients")``,
+...) and rows are produced in serial order, whatever the batch size: batching only cuts
+the finished sequence into lists, so batch size 7 and 5000 give the same rows.
+
+Memory. Nothing keeps full rows beyond the batch in flight. What later tables need of
+earlier rows is kept in typed arrays (``array``), preallocated to the spec's counts:
+
+* per patient, 16 bytes: birth date ordinal (4), persona (1), gender (1), payer (1),
+  state (1), conditions packed as up to 8 one-byte indexes (8);
+* per provider, 2 bytes: specialty (1), state (1);
+* per appointment, 16 bytes: patient (4), start minute in the window (4), duration (2),
+  type (1), status (1), visit mode (1), plus 3 bytes of flags and padding-free
+  bookkeeping; the provider is *not* stored: appointments are generated provider by
+  provider, so it follows from the appointment's position.
+
+So 1,000,000 patients with 5,000,000 appointments hold about 16 MB + 80 MB of arrays.
+Regenerating patients from their serial instead was rejected: it would need one child
+stream per patient (a Mersenne Twister seeding per row, ~15 µs) and a second full draft.
+
+Scheduling. Providers are processed in *care groups* (at most
+:data:`GROUP_PROVIDERS` providers and a proportional slice of the same tenant's
+patients). A group has its own :class:`Scheduler`, discarded when the group is done,
+so calendars never grow with the dataset; a patient only sees providers of their group
+(their care network), which also makes it cheap to keep a patient from being booked
+twice at the same time. Inside a group a provider's patients are drawn from the
+personas whose ``typical_specialties`` name the provider's specialty (pediatricians see
+children), and the patient's persona scheduling preferences are passed as constraints.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from healthcare_data import identifiers
+from healthcare_data.errors import ConfigurationError, SchedulingConflictError, UnknownNameError
+from healthcare_data.personas import PERSONAS, PatientPersona
+from healthcare_data.randomness import Randomness, Weighted
+from healthcare_data.reference import (
+    APPOINTMENT_TYPES,
+    CONDITIONS,
+    PAYERS,
+    PRACTICE_TYPES,
+    SPECIALTIES,
+    STATE_WEIGHTS,
+)
+
+#: Tables in the order the stream yields them (parents before children).
+TABLE_ORDER: tuple[str, ...] = (
+    "tenants",
+    "locations",
+    "patients",
+    "patient_conditions",
+    "patient_profiles",
+    "providers",
+    "appointments",
+    "medical_records",
+    "insurance_claims",
+)
+#: Tables whose first id ``DatasetSpec.first_ids`` may set (profiles are keyed by patient).
+ID_TABLES: tuple[str, ...] = tuple(t for t in TABLE_ORDER if t != "patient_profiles")
+
+GROUP_PROVIDERS = 32
+DEFAULT_BATCH_SIZE = 5000
+# A provider's calendar holds 8:00-17:00 on ~22 weekdays a month; keep bookings well below
+# it so random probing stays O(1) and long visits still find room.
+MAX_BOOKED_SHARE = 0.5
+_AVERAGE_VISIT_MINUTES = 45
+#: Days of the default appointment window that lie after ``today`` (future bookings).
+FUTURE_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows of one table, in the order they must be inserted."""
+
+    table: str
+    rows: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How many rows of each kind to generate, and with which mix.
+
+    ``persona_mix``: persona name -> weight (None: even over every registered persona).
+    ``specialty_mix``: specialty -> weight (None: the provider draft's own choice).
+    ``months``/``start``: the appointment window (``start`` None: the ``months`` up to
+    two weeks after the rng's ``today``, see :meth:`window_start`).
+    ``tenants``: 0 for single-tenant data (``tenant_id`` NULL), N to create N tenants
+    with one location each and give each its own patients, providers and appointments.
+    ``first_ids``: table -> first id, to append to a non-empty database
+    (see :func:`healthcare_data.bulk.next_ids`).
+    """
+
+    patients: int = 0
+    providers: int = 0
+    appointments: int = 0
+    medical_records: int = 0
+    insurance_claims: int = 0
+    persona_mix: Mapping[str, float] | None = None
+    specialty_mix: Mapping[str, float] | None = None
+    months: int = 6
+    start: date | None = None
+    tenants: int = 0
+    first_ids: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def bulk_scenario(cls, scale: float = 1.0, **overrides: Any) -> DatasetSpec:
+        """The feature file's @bulk-generation dataset (1,000 patients, 200 providers,
+        5,000 appointments, 3,000 records, 2,000 claims) times ``scale``."""
+        base = {
+            "patients": 1000,
+            "providers": 200,
+            "appointments": 5000,
+            "medical_records": 3000,
+            "insurance_claims": 2000,
+        }
+        values: dict[str, Any] = {k: round(v * scale) for k, v in base.items()}
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """The five entity counts of the exercise, by table name."""
+        return {
+            "patients": self.patients,
+            "providers": self.providers,
+            "appointments": self.appointments,
+            "medical_records": self.medical_records,
+            "insurance_claims": self.insurance_claims,
+        }
+
+    @property
+    def window_days(self) -> int:
+        return max(1, round(self.months * 365.25 / 12))
+
+    def window_start(self, today: date) -> date:
+        """First day of the appointment window: ``start``, or :data:`FUTURE_DAYS` before
+        the window's end lands ``FUTURE_DAYS`` after ``today``.
+
+        The default window is mostly history because ``draft_appointment`` marks past
+        visits 'completed' and future ones 'scheduled', and only a completed visit can
+        carry a medical record or a claim; the last two weeks are future bookings.
+        """
+        if self.start is not None:
+            return self.start
+        return today - timedelta(days=self.window_days - FUTURE_DAYS)
+
+    def first_id(self, table: str) -> int:
+        return int(self.first_ids.get(table, 1))
+
+    def validate(self) -> DatasetSpec:
+        """Raise ConfigurationError / UnknownNameError naming the bad value; else self."""
+        for name, value in self.counts.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigurationError(f"{name} must be a whole number >= 0, got {value!r}")
+        if not isinstance(self.tenants, int) or self.tenants < 0:
+            raise ConfigurationError(f"tenants must be a whole number >= 0, got {self.tenants!r}")
+        if not isinstance(self.months, int) or self.months < 1:
+            raise ConfigurationError(f"months must be a whole number >= 1, got {self.months!r}")
+        for child in ("medical_records", "insurance_claims"):
+            if self.counts[child] > self.appointments:
+                raise ConfigurationError(
+                    f"{child}={self.counts[child]} exceeds appointments={self.appointments}: "
+                    "each record and claim belongs to a distinct appointment",
+                    [f"raise appointments to at least {self.counts[child]}"],
+                )
+        if self.appointments and (not self.patients or not self.providers):
+            raise ConfigurationError(
+                f"appointments={self.appointments} need at least one patient and one provider "
+                f"(got patients={self.patients}, providers={self.providers})"
+            )
+        if (
+            self.tenants
+            and self.appointments
+            and (self.patients < self.tenants or self.providers < self.tenants)
+        ):
+            raise ConfigurationError(
+                f"tenants={self.tenants} each need a patient and a provider for their appointments "
+                f"(got patients={self.patients}, providers={self.providers})"
+            )
+        if self.providers:
+            capacity = self.window_days * 5 / 7 * 9 * 60 / _AVERAGE_VISIT_MINUTES * MAX_BOOKED_SHARE
+            per_provider = math.ceil(self.appointments / self.providers)
+            if per_provider > capacity:
+                raise ConfigurationError(
+                    f"{self.appointments} appointments over {self.providers} providers is "
+                    f"{per_provider} per provider in {self.months} months; at most {int(capacity)} "
+                    "fit without crowding business hours",
+                    [
+                        f"use at least {math.ceil(self.appointments / capacity)} providers",
+                        "or a longer window (months)",
+                    ],
+                )
+        if self.persona_mix is not None:
+            if not self.persona_mix:
+                raise ConfigurationError("persona_mix is empty; give weights or None for an even mix")
+            for name, weight in self.persona_mix.items():
+                if name not in PERSONAS:
+                    raise UnknownNameError("persona", name, PERSONAS.names())
+                if not weight >= 0:
+                    raise ConfigurationError(f"persona_mix weight of {name!r} must be >= 0, got {weight!r}")
+            if not sum(self.persona_mix.values()) > 0:
+                raise ConfigurationError("persona_mix weights sum to 0")
+        if self.specialty_mix is not None:
+            if not self.specialty_mix:
+                raise ConfigurationError("specialty_mix is empty; give weights or None")
+            for name, weight in self.specialty_mix.items():
+                if name not in SPECIALTIES:
+                    raise UnknownNameError("specialty", name, SPECIALTIES.names())
+                if not weight >= 0:
+                    raise ConfigurationError(f"specialty_mix weight of {name!r} must be >= 0, got {weight!r}")
+        for table, first in self.first_ids.items():
+            if table not in ID_TABLES:
+                raise UnknownNameError("table", table, ID_TABLES)
+            if not isinstance(first, int) or first < 1:
+                raise ConfigurationError(f"first_ids[{table!r}] must be an int >= 1, got {first!r}")
+        return self
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _split(total: int, parts: int) -> list[tuple[int, int]]:
+    """``total`` items cut into ``parts`` contiguous (start, stop) ranges, sizes differing by <= 1."""
+    size, extra = divmod(total, parts)
+    ranges, start = [], 0
+    for k in range(parts):
+        stop = start + size + (1 if k < extra else 0)
+        ranges.append((start, stop))
+        start = stop
+    return ranges
+
+
+def _part_of(index: int, total: int, parts: int) -> int:
+    """Which of the ``_split(total, parts)`` ranges holds ``index`` (O(1), no list)."""
+    size, extra = divmod(total, parts)
+    boundary = extra * (size + 1)
+    if index < boundary:
+        return index // (size + 1)
+    return extra + (index - boundary) // size
+
+
+class AffinePermutation:
+    """A bijection of ``range(n)`` (i -> (a*i + c) mod n) used as a deterministic shuffle.
+
+    Picks "the first N appointments in shuffled order" in O(1) memory, where
+    ``random.sample(range(5_000_000), n)`` would hold millions of ints.
+    """
+
+    def __init__(self, n: int, rng: Randomness) -> None:
+        self.n = max(n, 1)
+        multiplier = rng.random.randrange(1, self.n) if self.n > 2 else 1
+        while math.gcd(multiplier, self.n) != 1:
+            multiplier += 1
+        self.multiplier = multiplier
+        self.offset = rng.random.randrange(self.n)
+
+    def __call__(self, i: int) -> int:
+        return (self.multiplier * i + self.offset) % self.n
+
+
+_STATES: tuple[str, ...] = tuple(STATE_WEIGHTS)
+_STATE_INDEX = {s: i for i, s in enumerate(_STATES)}
+_CONDITIONS = tuple(c for _, c in CONDITIONS.items())
+_CONDITION_INDEX = {c.name: i for i, c in enumerate(_CONDITIONS)}
+_PAYERS = tuple(p for _, p in PAYERS.items())
+_PAYER_INDEX = {p.name: i + 1 for i, p in enumerate(_PAYERS)}  # 0 = uninsured
+_SPECIALTIES = tuple(SPECIALTIES.names())
+_SPECIALTY_INDEX = {s: i for i, s in enumerate(_SPECIALTIES)}
+_GENDERS = ("male", "female", "other", "unknown")
+_GENDER_INDEX = {g: i for i, g in enumerate(_GENDERS)}
+_MAX_PACKED_CONDITIONS = 8
+_PRACTICES: tuple[str, ...] = PRACTICE_TYPES
+_PRACTICE_INDEX = {p: i for i, p in enumerate(_PRACTICES)}
+_APPOINTMENT_TYPES: tuple[str, ...] = tuple(APPOINTMENT_TYPES.names())
+_VISIT_MODES: tuple[str, ...] = ("in_person", "telemedicine")
+_VISIT_MODE_INDEX = {m: i for i, m in enumerate(_VISIT_MODES)}
+
+
+def _zeros(typecode: str, n: int) -> array[Any]:
+    """A preallocated array (no doubling reallocations while it fills)."""
+    return array(typecode, bytes(array(typecode).itemsize * n))
+
+
+class _Batcher:
+    """Cuts each table's row sequence into lists of ``size`` rows; never looks ahead."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+
+    def add(self, table: str, row: dict[str, Any]) -> Batch | None:
+        rows = self.pending.setdefault(table, [])
+        rows.append(row)
+        if len(rows) >= self.size:
+            self.pending[table] = []
+            return Batch(table, rows)
+        return None
+
+    def flush(self, *tables: str) -> Iterator[Batch]:
+        for table in tables:
+            rows = self.pending.pop(table, None)
+            if rows:
+                yield Batch(table, rows)
+
+
+# --- the engine ----------------------------------------------------------------------------
+
+
+class _Plan:
+    """Everything decided up front from the spec: id ranges, tenants, groups, quotas."""
+
+    def __init__(self, spec: DatasetSpec, rng: Randomness) -> None:
+        self.spec = spec
+        self.today = rng.today
+        self.window_start = spec.window_start(rng.today)
+        self.window_days = spec.window_days
+        self.epoch = datetime.combine(self.window_start, datetime.min.time())
+        self.first = {t: spec.first_id(t) for t in ID_TABLES}
+        personas = (
+            {name: 1.0 for name in PERSONAS.names()} if spec.persona_mix is None else dict(spec.persona_mix)
+        )
+        self.personas: tuple[PatientPersona, ...] = tuple(PERSONAS.get(n) for n in personas)
+        self.persona_weights = Weighted({i: w for i, w in enumerate(personas.values())})
+        self.specialty_weights = None if spec.specialty_mix is None else Weighted(dict(spec.specialty_mix))
+        tenant_count = max(spec.tenants, 1)
+        # Contiguous blocks: tenant k owns patients/providers in these index ranges.
+        self.patient_blocks = _split(spec.patients, tenant_count)
+        self.provider_blocks = _split(spec.providers, tenant_count)
+        self.tenant_count = tenant_count
+        from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
+
+        self.completed_status = APPOINTMENT_STATUSES.index("completed")
+
+    def quota_of(self, j: int) -> int:
+        """Appointments of provider ``j``: an even share (providers differ by at most one)."""
+        size, extra = divmod(self.spec.appointments, max(self.spec.providers, 1))
+        return size + (1 if j < extra else 0)
+
+    def provider_of(self, a: int) -> int:
+        """The provider index of appointment position ``a`` (appointments go provider by provider)."""
+        return _part_of(a, self.spec.appointments, max(self.spec.providers, 1))
+
+    def patient_tenant(self, i: int) -> int | None:
+        if not self.spec.tenants:
+            return None
+        return self.first["tenants"] + _part_of(i, self.spec.patients, self.tenant_count)
+
+    def provider_tenant(self, j: int) -> int | None:
+        if not self.spec.tenants:
+            return None
+        return self.first["tenants"] + _part_of(j, self.spec.providers, self.tenant_count)
+
+    def tenant_id(self, tenant_index: int) -> int | None:
+        return None if not self.spec.tenants else self.first["tenants"] + tenant_index
+
+    def groups(self) -> Iterator[tuple[int, tuple[int, int], tuple[int, int]]]:
+        """(tenant index, provider index range, patient index range) per care group."""
+        for t, ((p0, p1), (q0, q1)) in enumerate(zip(self.provider_blocks, self.patient_blocks, strict=True)):
+            if p1 == p0:
+                continue
+            count = max(1, min(math.ceil((p1 - p0) / GROUP_PROVIDERS), max(q1 - q0, 1)))
+            for (a, b), (c, d) in zip(_split(p1 - p0, count), _split(q1 - q0, count), strict=True):
+                yield t, (p0 + a, p0 + b), (q0 + c, q0 + d)
+
+
+class _Store:
+    """Compact per-entity facts later tables need (see the module docstring for sizes)."""
+
+    def __init__(self, spec: DatasetSpec) -> None:
+        n = spec.patients
+        self.birth = _zeros("i", n)  # date ordinal
+        self.persona = _zeros("B", n)
+        self.gender = _zeros("B", n)
+        self.payer = _zeros("B", n)  # 0 = uninsured, else index+1 into _PAYERS
+        self.state = _zeros("B", n)
+        self.conditions = _zeros("Q", n)  # up to 8 condition indexes + 1, one byte each
+        m = spec.providers
+        self.specialty = _zeros("B", m)
+        self.practice = _zeros("B", m)
+        a = spec.appointments
+        self.appt_patient = _zeros("i", a)
+        self.appt_start = _zeros("i", a)  # minutes since window start midnight (may be < 0)
+        self.appt_duration = _zeros("H", a)
+        self.appt_type = _zeros("B", a)
+        self.appt_status = _zeros("B", a)
+        self.appt_mode = _zeros("B", a)
+
+
+def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch]:
+    for start in range(0, len(rows), size):
+        yield Batch(table, rows[start : start + size])
+
+
+def _tenant_rows(plan: _Plan, rng: Randomness) -> Iterator[Batch]:
+    """One ``tenants`` row and one ``locations`` row per tenant (real city/state/ZIP)."""
+    from healthcare_data import fakes
+
+    spec = plan.spec
+    if not spec.tenants:
+        return
+    tenants: list[dict[str, Any]] = []
+    locations: list[dict[str, Any]] = []
+    created = datetime.combine(plan.today, datetime.min.time())
+    for k in range(spec.tenants):
+        serial = plan.first["tenants"] + k
+        place = fakes.place(rng)
+        family = fakes.last_name(rng)
+        name = f"{family} Health Partners {serial:04d}"  # the serial keeps names unique
+        tenants.append({"id": serial, "uuid": rng.uuid4(), "name": name, "created_at": created})
+        locations.append(
+            {
+                "id": plan.first["locations"] + k,
+                "uuid": rng.uuid4(),
+                "tenant_id": serial,
+                "name": f"{name} — {place.city}",
+                "address_street": fakes.street(rng),
+                "address_city": place.city,
+                "address_state": place.state,
+                "address_zip": place.zip,
+            }
+        )
+    yield from _chunks(tenants, DEFAULT_BATCH_SIZE, "tenants")
+    yield from _chunks(locations, DEFAULT_BATCH_SIZE, "locations")
+
+
+def _pack_conditions(condition_rows: list[dict[str, Any]]) -> int:
+    packed = 0
+    for k, row in enumerate(condition_rows[:_MAX_PACKED_CONDITIONS]):
+        packed |= (_CONDITION_INDEX[row["condition"]] + 1) << (8 * k)
+    return packed
+
+
+def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Patients in serial order; after each batch of patients, their conditions and profiles."""
+    from healthcare_data.rows.patients import draft_patient
+
+    spec = plan.spec
+    first = plan.first["patients"]
+    condition_id = plan.first["patient_conditions"]
+    personas = plan.personas
+    weights = plan.persona_weights
+    for t, (q0, q1) in enumerate(plan.patient_blocks):
+        tenant_id = plan.tenant_id(t)
+        for start in range(q0, q1, size):
+            patients: list[dict[str, Any]] = []
+            conditions: list[dict[str, Any]] = []
+            profiles: list[dict[str, Any]] = []
+            for i in range(start, min(start + size, q1)):
+                persona_index = rng.weighted(weights)
+                draft = draft_patient(rng, first + i, personas[persona_index], tenant_id=tenant_id)
+                row = draft.patient
+                patients.append(row)
+                for condition in draft.conditions:
+                    condition["id"] = condition_id
+                    condition_id += 1
+                    conditions.append(condition)
+                profiles.append(draft.profile)
+                store.birth[i] = row["date_of_birth"].toordinal()
+                store.persona[i] = persona_index
+                store.gender[i] = _GENDER_INDEX.get(row["gender"], 3)
+                store.payer[i] = _PAYER_INDEX.get(row["insurance_provider"], 0)
+                store.state[i] = _STATE_INDEX.get(row["address_state"], 0)
+                store.conditions[i] = _pack_conditions(draft.conditions)
+            yield Batch("patients", patients)
+            yield from _chunks(conditions, size, "patient_conditions")
+            yield from _chunks(profiles, size, "patient_profiles")
+    del spec
+
+
+def _provider_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Providers in serial order, each tenant's block tagged with its tenant id."""
+    from healthcare_data.rows.providers import draft_provider, practice_type_of
+
+    first = plan.first["providers"]
+    mix = plan.specialty_weights
+    for t, (p0, p1) in enumerate(plan.provider_blocks):
+        tenant_id = plan.tenant_id(t)
+        for start in range(p0, p1, size):
+            rows: list[dict[str, Any]] = []
+            for j in range(start, min(start + size, p1)):
+                specialty = None if mix is None else rng.weighted(mix)
+                row = draft_provider(rng, first + j, specialty=specialty, tenant_id=tenant_id)
+                rows.append(row)
+                store.specialty[j] = _SPECIALTY_INDEX[row["specialty"]]
+                store.practice[j] = _PRACTICE_INDEX.get(practice_type_of(row) or "", 0)
+            yield Batch("providers", rows)
+
+
+def _preference_levels(persona: PatientPersona, future: bool) -> tuple[tuple[str, ...], ...]:
+    """The persona's scheduling preferences, then fallbacks tried when they cannot be met.
+
+    Day rules ('routine' = booked 7+ days ahead, 'urgent' = within 2 business days) are
+    lead times relative to the booking date, *today*: they apply to visits in the future
+    part of the window and are left out for visits in the past part. Time-of-day rules
+    (morning, evening, school hours) and telemedicine apply to every visit. Fallbacks,
+    when a calendar is full or the specialty has no video visit type: the time-of-day
+    rules alone, then none. The appointment's notes list what was actually applied.
+    """
+    from healthcare_data.scheduling import CONSTRAINTS
+
+    full = tuple(p for p in persona.behavioral.scheduling_preferences if p in CONSTRAINTS)
+
+    def is_day_rule(name: str) -> bool:
+        constraint = CONSTRAINTS.get(name)
+        return constraint.min_days_ahead is not None or constraint.max_business_days_ahead is not None
+
+    undated = tuple(p for p in full if not is_day_rule(p))
+    timed = tuple(p for p in undated if CONSTRAINTS.get(p).visit_mode is None)
+    levels: list[tuple[str, ...]] = []
+    for level in (full, undated, timed, ()) if future else (undated, timed, ()):
+        if level not in levels:
+            levels.append(level)
+    return tuple(levels)
+
+
+def _provider_view(plan: _Plan, store: _Store, j: int) -> dict[str, Any]:
+    """What the draft functions read of provider ``j``: rebuilt from 2 bytes.
+
+    ``practice_name`` keeps only the practice-type suffix ``is_virtual`` reads.
+    """
+    specialty = _SPECIALTIES[store.specialty[j]]
+    return {
+        "id": plan.first["providers"] + j,
+        "specialty": specialty,
+        "practice_name": f"{specialty} {_PRACTICES[store.practice[j]]}",
+        "tenant_id": plan.provider_tenant(j),
+    }
+
+
+def _patient_view(plan: _Plan, store: _Store, i: int) -> dict[str, Any]:
+    """What the draft functions read of patient ``i``, rebuilt from the compact store."""
+    serial = plan.first["patients"] + i
+    payer = store.payer[i]
+    return {
+        "id": serial,
+        "patient_id": identifiers.patient_id(serial),
+        "date_of_birth": date.fromordinal(store.birth[i]),
+        "gender": _GENDERS[store.gender[i]],
+        "insurance_provider": _PAYERS[payer - 1].name if payer else None,
+        "insurance_policy_number": identifiers.policy_number(serial, _PAYERS[payer - 1]) if payer else None,
+        "tenant_id": plan.patient_tenant(i),
+    }
+
+
+def _conditions_of(store: _Store, i: int) -> list[Any]:
+    packed = store.conditions[i]
+    found = []
+    while packed:
+        found.append(_CONDITIONS[(packed & 0xFF) - 1])
+        packed >>= 8
+    return found
+
+
+def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Appointments provider by provider, one care group (and one Scheduler) at a time."""
+    from healthcare_data.errors import BusinessRuleViolation
+    from healthcare_data.rows.appointments import APPOINTMENT_STATUSES, draft_appointment
+    from healthcare_data.scheduling import Scheduler
+
+    status_index = {s: k for k, s in enumerate(APPOINTMENT_STATUSES)}
+    type_index = {t: k for k, t in enumerate(_APPOINTMENT_TYPES)}
+    levels = {future: [_preference_levels(p, future) for p in plan.personas] for future in (False, True)}
+    # The window split at today: history (completed visits) and future bookings, each
+    # visit drawn into one part in proportion to its days, so dates stay uniform.
+    past_days = max(0, min(plan.window_days, (plan.today - plan.window_start).days))
+    future_days = plan.window_days - past_days
+    future_start = plan.window_start + timedelta(days=past_days)
+    future_share = future_days / plan.window_days
+    serial = plan.first["appointments"]
+    k = 0  # appointment position
+    rows: list[dict[str, Any]] = []
+    epoch = plan.epoch
+    rand = rng.random
+    for _tenant, (p0, p1), (q0, q1) in plan.groups():
+        scheduler = Scheduler()
+        busy: dict[int, list[tuple[int, int]]] = {}  # patient -> booked (start, end) minutes
+        pools: dict[int, list[int]] = {}
+        everyone = list(range(q0, q1))
+        for j in range(p0, p1):
+            quota = plan.quota_of(j)
+            if not quota:
+                continue
+            provider = _provider_view(plan, store, j)
+            specialty_code = store.specialty[j]
+            pool = pools.get(specialty_code)
+            if pool is None:
+                specialty = _SPECIALTIES[specialty_code]
+                fitting = {n for n, p in enumerate(plan.personas) if specialty in p.typical_specialties}
+                pool = pools[specialty_code] = [
+                    i for i in everyone if store.persona[i] in fitting
+                ] or everyone
+            for _ in range(quota):
+                row = None
+                for _attempt in range(50):
+                    i = pool[rand.randrange(len(pool))]
+                    patient = _patient_view(plan, store, i)
+                    future = future_share >= 1.0 or (future_share > 0 and rand.random() < future_share)
+                    start_day, days = (
+                        (future_start, future_days) if future else (plan.window_start, past_days)
+                    )
+                    for constraints in levels[future][store.persona[i]]:
+                        try:
+                            row = draft_appointment(
+                                rng,
+                                serial,
+                                patient,
+                                provider,
+                                scheduler,
+                                constraints=constraints,
+                                window_start=start_day,
+                                window_days=days,
+                            )
+                            break
+                        except (SchedulingConflictError, BusinessRuleViolation):
+                            row = None
+                    if row is None:
+                        continue
+                    start = row["appointment_date"]
+                    minute = int((start - epoch).total_seconds()) // 60
+                    end = minute + row["duration_minutes"]
+                    taken = busy.setdefault(i, [])
+                    if start.toordinal() < store.birth[i] or any(s < end and minute < e for s, e in taken):
+                        # Before the patient was born (an infant in the history part of the
+                        # window), or the patient is elsewhere then: free the slot, draw again.
+                        scheduler.release(provider["id"], start, row["duration_minutes"])
+                        row = None
+                        continue
+                    taken.append((minute, end))
+                    break
+                if row is None:
+                    raise ConfigurationError(
+                        f"Could not book appointment {serial} for provider {provider['id']} "
+                        f"({provider['specialty']}) in {plan.window_days} days from {plan.window_start}",
+                        ["use more providers or a longer window (months)"],
+                    )
+                store.appt_patient[k] = i
+                store.appt_start[k] = minute
+                store.appt_duration[k] = row["duration_minutes"]
+                store.appt_type[k] = type_index[row["appointment_type"]]
+                store.appt_status[k] = status_index[row["status"]]
+                store.appt_mode[k] = _VISIT_MODE_INDEX[row["visit_mode"]]
+                k += 1
+                serial += 1
+                rows.append(row)
+                if len(rows) == size:
+                    yield Batch("appointments", rows)
+                    rows = []
+    if rows:
+        yield Batch("appointments", rows)
+
+
+def _appointment_view(plan: _Plan, store: _Store, a: int) -> dict[str, Any]:
+    """What record and claim drafts read of appointment ``a``, from the compact store."""
+    return {
+        "id": plan.first["appointments"] + a,
+        "patient_id": plan.first["patients"] + store.appt_patient[a],
+        "provider_id": plan.first["providers"] + plan.provider_of(a),
+        "appointment_date": plan.epoch + timedelta(minutes=store.appt_start[a]),
+        "duration_minutes": store.appt_duration[a],
+        "appointment_type": _APPOINTMENT_TYPES[store.appt_type[a]],
+        "visit_mode": _VISIT_MODES[store.appt_mode[a]],
+    }
+
+
+def _pick_appointments(
+    plan: _Plan, rng: Randomness, wanted: int, eligible: Any, table: str, rule: str
+) -> Iterator[int]:
+    """The first ``wanted`` eligible appointments in a deterministic shuffled order."""
+    total = plan.spec.appointments
+    perm = AffinePermutation(total, rng)
+    found = 0
+    for position in range(total):
+        if found == wanted:
+            return
+        a = perm(position)
+        if eligible(a):
+            found += 1
+            yield a
+    if found < wanted:  # pragma: no cover - _count_eligible checks this before any row
+        raise ConfigurationError(f"only {found} appointments qualify for {wanted} {table} ({rule})")
+
+
+def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Medical records for completed appointments, with the visit's patient and provider."""
+    from healthcare_data.rows.records import draft_medical_record
+
+    completed = plan.completed_status
+    status = store.appt_status
+    serial = plan.first["medical_records"]
+    rows: list[dict[str, Any]] = []
+    for a in _pick_appointments(
+        plan,
+        rng,
+        plan.spec.medical_records,
+        lambda a: status[a] == completed,
+        "medical_records",
+        "completed visits",
+    ):
+        i = store.appt_patient[a]
+        j = plan.provider_of(a)
+        rows.append(
+            draft_medical_record(
+                rng,
+                serial,
+                _patient_view(plan, store, i),
+                _conditions_of(store, i),
+                _provider_view(plan, store, j),
+                _appointment_view(plan, store, a),
+            )
+        )
+        serial += 1
+        if len(rows) == size:
+            yield Batch("medical_records", rows)
+            rows = []
+    if rows:
+        yield Batch("medical_records", rows)
+
+
+def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Insurance claims for completed visits of insured patients (the claim status machine
+    and amounts are ``draft_claim``'s)."""
+    from healthcare_data.rows.claims import draft_claim
+
+    completed = plan.completed_status
+    status, patient_of, payer = store.appt_status, store.appt_patient, store.payer
+    serial = plan.first["insurance_claims"]
+    rows: list[dict[str, Any]] = []
+    for a in _pick_appointments(
+        plan,
+        rng,
+        plan.spec.insurance_claims,
+        lambda a: status[a] == completed and payer[patient_of[a]] != 0,
+        "insurance_claims",
+        "completed visits of insured patients",
+    ):
+        i = patient_of[a]
+        rows.append(
+            draft_claim(
+                rng,
+                serial,
+                _patient_view(plan, store, i),
+                _provider_view(plan, store, plan.provider_of(a)),
+                _appointment_view(plan, store, a),
+            )
+        )
+        serial += 1
+        if len(rows) == size:
+            yield Batch("insurance_claims", rows)
+            rows = []
+    if rows:
+        yield Batch("insurance_claims", rows)
+
+
+def _check_eligible(plan: _Plan, store: _Store) -> None:
+    """Fail before the first record if the appointments cannot carry the records/claims asked for."""
+    spec = plan.spec
+    completed = plan.completed_status
+    done = store.appt_status.count(completed)
+    if spec.medical_records > done:
+        raise ConfigurationError(
+            f"medical_records={spec.medical_records} but only {done} of {spec.appointments} "
+            f"appointments are completed (in the past) in the window from {plan.window_start}",
+            ["lower medical_records", "start the window earlier (DatasetSpec.start)"],
+        )
+    if spec.insurance_claims:
+        status, payer = store.appt_status, store.payer
+        claimable = sum(1 for a, i in enumerate(store.appt_patient) if status[a] == completed and payer[i])
+        if spec.insurance_claims > claimable:
+            raise ConfigurationError(
+                f"insurance_claims={spec.insurance_claims} but only {claimable} appointments are "
+                "completed visits of insured patients (uninsured visits have no claim)",
+                ["lower insurance_claims", "use fewer uninsured patients in persona_mix"],
+            )
+
+
+def generate_dataset(
+    spec: DatasetSpec, rng: Randomness, batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[Batch]:
+    """The dataset ``spec`` describes as batches of at most ``batch_size`` rows per table.
+
+    The spec is validated now (not on the first ``next()``). Same ``spec`` and seed give
+    the same rows in the same order for every ``batch_size``.
+    """
+    spec.validate()
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    plan = _Plan(spec, rng)
+    if (spec.medical_records or spec.insurance_claims) and plan.window_start >= rng.today:
+        raise ConfigurationError(
+            f"the appointment window starts {plan.window_start}, not before today ({rng.today}): "
+            "every visit is a future 'scheduled' one, which no record or claim can document",
+            ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
+        )
+    return _stream(plan, rng, batch_size)
+
+
+def _stream(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
+    store = _Store(plan.spec)
+    yield from _tenant_rows(plan, rng.child("tenants"))
+    yield from _patient_rows(plan, store, rng.child("patients"), size)
+    yield from _provider_rows(plan, store, rng.child("providers"), size)
+    yield from _appointment_rows(plan, store, rng.child("appointments"), size)
+    _check_eligible(plan, store)
+    yield from _record_rows(plan, store, rng.child("medical_records"), size)
+    yield from _claim_rows(plan, store, rng.child("insurance_claims"), size)
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "TABLE_ORDER",
+    "AffinePermutation",
+    "Batch",
+    "DatasetSpec",
+    "generate_dataset",
+]
