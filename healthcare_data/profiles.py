@@ -326,7 +326,10 @@ def resolve_profile(profile: Profile | str) -> Profile:
 def _builtin() -> Registry[Profile]:
     registry: Registry[Profile] = Registry("profile")
     text = resources.files("healthcare_data.reference").joinpath("profiles.toml").read_text("utf-8")
-    for name, row in tomllib.loads(text).items():
+    data = tomllib.loads(text)
+    common = data.pop("common", {})
+    for name, row in data.items():
+        mix = row.get("persona_mix", common.get("persona_mix"))
         registry.register(
             name,
             Profile(
@@ -335,9 +338,10 @@ def _builtin() -> Registry[Profile]:
                 description=row["description"],
                 target_seconds=float(row["target_seconds"]),
                 counts={e: int(row["counts"].get(e, 0)) for e in ENTITIES},
-                tenants=int(row.get("tenants", 0)),
-                months=int(row.get("months", 6)),
+                tenants=int(row.get("tenants", common.get("tenants", 0))),
+                months=int(row.get("months", common.get("months", 6))),
                 target_records_per_second=row.get("target_records_per_second"),
+                persona_mix=dict(mix) if mix else None,
             ),
         )
     return registry

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
 from healthcare_data.db import Database, make_engine
-from healthcare_data.errors import ConfigurationError
+from healthcare_data.errors import ConfigurationError, HealthcareDataError
 from healthcare_data.profiles import Profile, resolve_profile
 from healthcare_data.randomness import Randomness
 
@@ -51,13 +51,18 @@ def sqlite_path(db: Database) -> Path | None:
     return Path(name).resolve()
 
 
-def connect(url: str | None = None, *, create_schema: bool = False) -> Database:
+def connect(url: str | Database | None = None, *, create_schema: bool = False) -> Database:
     """Open ``url`` (or the configured default), prove it answers, optionally create tables.
 
     Raises ConfigurationError naming the URL when it is malformed, unsupported or
     unreachable; PostgreSQL and MySQL get a short connect timeout so a wrong host fails
-    fast instead of hanging.
+    fast instead of hanging. An open :class:`Database` is checked and used as it is.
     """
+    if isinstance(url, Database):
+        url.check_connection()
+        if create_schema:
+            _create_schema(url)
+        return url
     raw = settings.database_url(url)
     kwargs: dict[str, Any] = {}
     if raw.startswith(("postgresql", "postgres", "mysql", "mariadb")):
@@ -67,12 +72,16 @@ def connect(url: str | None = None, *, create_schema: bool = False) -> Database:
     db = Database(engine=make_engine(raw, **kwargs))
     db.check_connection()
     if create_schema:
-        try:
-            db.create_schema()
-        except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ConfigurationError(f"Cannot create the tables in {db.url!r}: {reason}") from None
+        _create_schema(db)
     return db
+
+
+def _create_schema(db: Database) -> None:
+    try:
+        db.create_schema()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigurationError(f"Cannot create the tables in {db.url!r}: {reason}") from None
 
 
 def require_schema(db: Database) -> None:
@@ -307,7 +316,7 @@ def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str
 
 def seed(
     profile: Profile | str | None = None,
-    url: str | None = None,
+    url: str | Database | None = None,
     *,
     seed: int | None = None,
     tenants: int | None = None,
@@ -366,7 +375,15 @@ def seed(
     from healthcare_data.generation import generate_dataset
 
     batches = generate_dataset(spec, rng, size)
-    write = write_dataset(db, batches, method=write_method, progress=progress, atomic=True)
+    try:
+        write = write_dataset(db, batches, method=write_method, progress=progress, atomic=True)
+    except SQLAlchemyError as exc:
+        # A generator error inside the atomic write can be masked by a cleanup statement
+        # failing after it (the transaction is rolled back either way): report the cause.
+        cause = _library_cause(exc)
+        if cause is not None:
+            raise cause from None
+        raise
 
     enabled = qa.validation_enabled if validate is None else validate
     reports: dict[str, ValidationReport] = {}
@@ -388,6 +405,17 @@ def seed(
     )
 
 
+def _library_cause(exc: BaseException) -> HealthcareDataError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, HealthcareDataError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def _next_ids(db: Database) -> dict[str, int]:
     """First free id per table, so an appended dataset continues the numbering."""
     try:
@@ -402,13 +430,14 @@ def _next_ids(db: Database) -> dict[str, int]:
         return {table: db.next_id(conn, table) for table in ID_TABLES}
 
 
-def validate(url: str | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:
+def validate(url: str | Database | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:
     """Run every validator on the database at ``url`` (one the tool seeded)."""
     db = connect(url)
     try:
         reports, _ = run_validators(db, today=today)
     finally:
-        db.dispose()
+        if db is not url:
+            db.dispose()
     return reports
 
 
@@ -419,7 +448,7 @@ def export(
     path: str | Path,
     format: str = "json",
     *,
-    url: str | None = None,
+    url: str | Database | None = None,
     profile: Profile | str | None = None,
     seed: int | None = None,
     tenants: int | None = None,
@@ -466,7 +495,8 @@ def export(
             data = read_database(db, tables=tables or table_names(), fields=fields)
             source = {"database": db.url}
         finally:
-            db.dispose()
+            if db is not url:
+                db.dispose()
     return write_tables(data, path, format, per_table=per_table, source=source)
 
 
