@@ -36,8 +36,28 @@ def personas() -> Registry[Any]:
     return _attr("healthcare_data.personas", "PERSONAS")
 
 
-def characteristics() -> Registry[Any]:
-    return _attr("healthcare_data.characteristics", "CHARACTERISTICS")
+class _Tokens:
+    """The characteristic registry plus its token patterns (``age_<min>_<max>``)."""
+
+    kind = "characteristic"
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def get(self, name: str) -> Any:
+        return self.module.get_characteristic(name)
+
+    def names(self) -> list[str]:
+        return [*self.module.CHARACTERISTICS.names(), *self.module.TOKEN_PATTERNS]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return self.module.CHARACTERISTICS.items()
+
+
+def characteristics() -> _Tokens:
+    """Characteristic tokens: registered checks and the age patterns get_characteristic resolves."""
+    _attr("healthcare_data.characteristics", "get_characteristic")
+    return _Tokens(import_module("healthcare_data.characteristics"))
 
 
 def specialties() -> Registry[Any]:

@@ -409,18 +409,18 @@ def validation_requests(table: Any) -> list[ValidationRequest]:
     require_columns(table, ["validation_type", "error_tolerance"], ["scope", "compliance_standard"])
     out = []
     for row in rows(table):
-        name = row.text("validation_type")
-        row.name("validation_type", registries.validators())
-        tolerance = row.parsed("error_tolerance", parse_percent)
-        out.append(
-            ValidationRequest(
-                name,
-                row.text("scope", default=""),
-                row.text("compliance_standard", default=""),
-                tolerance,
-                row.text("error_tolerance"),
+        validator = row.name("validation_type", registries.validators())
+        scope = row.text("scope", default=validator.scope)
+        standard = row.text("compliance_standard", default=validator.compliance_standard)
+        if scope != validator.scope:
+            raise row.fail("scope", f"{validator.name} covers scope {validator.scope!r}, not {scope!r}")
+        if standard != validator.compliance_standard:
+            raise row.fail(
+                "compliance_standard",
+                f"{validator.name} answers to {validator.compliance_standard!r}, not {standard!r}",
             )
-        )
+        tolerance = row.parsed("error_tolerance", parse_percent)
+        out.append(ValidationRequest(validator.name, scope, standard, tolerance, row.text("error_tolerance")))
     return out
 
 

@@ -1,0 +1,210 @@
+"""Patients: personas from a table, the fluent builder from a docstring; checks on stored rows."""
+
+from __future__ import annotations
+
+from behave import register_type, then, when
+from hamcrest import assert_that, equal_to, greater_than, has_length, is_
+
+from healthcare_data.builders import PatientBuilder
+from healthcare_data.characteristics import check_characteristics
+from healthcare_data.reference import CONDITIONS
+from healthcare_data.rows.patients import age_on
+from healthcare_data.validation.patients import check_patient
+from healthcare_data.validation.statistics import persona_distribution_report
+from support import registries
+from support.builder_script import BuilderScriptError, parse_builder_script, specified_values
+from support.readback import patients_with_history
+from support.reports import assert_no_offenders, table
+from support.state import need
+from support.tables import persona_requests
+
+
+def parse_persona_words(text: str):
+    """``elderly patient`` (words of a sentence) -> the persona ``elderly_patient``."""
+    return registries.personas().get("_".join(text.strip().split()))
+
+
+parse_persona_words.pattern = r"[a-z][a-z ]*[a-z]"
+register_type(PersonaWords=parse_persona_words)
+
+
+def _stored(context, ids):
+    bundles = patients_with_history(context.db, ids)
+    assert_that([p["id"] for p, _, _ in bundles], equal_to(sorted(ids)), "patients found in the database")
+    return bundles
+
+
+# --- personas table --------------------------------------------------------------------------
+
+
+@when("I create patients using the following personas:")
+def step_create_patients(context):
+    context.persona_requests = persona_requests(context.table)
+    for number, request in enumerate(context.persona_requests, start=1):
+        for _ in range(request.count):
+            patient = PatientBuilder(context.db, context.rng).with_persona(request.persona).create()
+            context.created.add(
+                "patients", patient.id, step=number, persona=request.persona,
+                characteristics=request.characteristics,
+            )
+
+
+def _persona_patients(context):
+    need(context, "persona_requests", "When I create patients using the following personas:")
+    entries = {e.id: e for e in context.created.of("patients")}
+    return [(entries[p["id"]], p, c, prof) for p, c, prof in _stored(context, list(entries))]
+
+
+@then("patients should be created with persona-appropriate characteristics")
+def step_persona_characteristics(context):
+    stored = _persona_patients(context)
+    per_persona = {}
+    offenders = []
+    for entry, patient, conditions, profile in stored:
+        persona = (profile or {}).get("persona")
+        per_persona[persona] = per_persona.get(persona, 0) + 1
+        if persona != entry.labels["persona"]:
+            offenders.append({"patient_id": patient["patient_id"], "token": "persona",
+                              "detail": f"stored persona {persona!r}, asked {entry.labels['persona']!r}"})
+        results = check_characteristics(entry.labels["characteristics"], patient, conditions, profile, context.today)
+        for token, result in results:
+            if not result.ok:
+                offenders.append({"patient_id": patient["patient_id"], "persona": persona, "token": token,
+                                  "detail": result.detail})
+    expected = {}
+    for request in context.persona_requests:
+        expected[request.persona] = expected.get(request.persona, 0) + request.count
+    assert_that(per_persona, equal_to(expected), "patients per persona in the database")
+    assert_no_offenders(offenders, "expected_characteristics not met by stored patients")
+
+
+@then("each patient should have realistic, consistent data")
+def step_patients_consistent(context):
+    offenders = [
+        v.as_row()
+        for _, patient, conditions, profile in _persona_patients(context)
+        for v in check_patient(patient, conditions, profile, today=context.today)
+    ]
+    assert_no_offenders(offenders, "patient rules (check_patient) broken by stored patients")
+
+
+@then("demographic distributions should match persona expectations")
+def step_persona_distributions(context):
+    _persona_patients(context)
+    with context.db.engine.connect() as conn:
+        report = persona_distribution_report(conn, context.today, tolerance=0.0)
+    tests = [{"test": t.name, "n": t.n, "p": round(t.p_value, 4), "ok": t.ok, "detail": t.detail} for t in report.tests]
+    assert_that(len(tests), greater_than(0), "statistical tests run")
+    assert_that(report.ok, is_(True), f"persona distribution tests (chi-square / KS):\n{table(tests)}\n"
+                f"{table(report.rows())}\n")
+
+
+# --- the builder docstring ----------------------------------------------------------------------
+
+
+@when("I use the patient builder to create a patient:")
+def step_builder(context):
+    assert_that(context.text, is_(str), "the step needs the builder call chain as a docstring")
+    script = parse_builder_script(context.text)
+    if script.terminal != "create":
+        raise BuilderScriptError("This step stores the patient: end the chain with .create(), not .build()")
+    context.builder_script = script
+    context.specified = specified_values(script, PatientBuilder)
+    patient = script.apply(PatientBuilder(context.db, context.rng)).create()
+    context.built_patient_id = patient.id
+    context.created.add("patients", patient.id, source="builder")
+
+
+def _built(context):
+    patient_id = need(context, "built_patient_id", "When I use the patient builder to create a patient:")
+    return _stored(context, [patient_id])[0]
+
+
+def _stored_value(context, bundle, item):
+    patient, conditions, profile = bundle
+    if item.table == "patient_conditions":
+        return [c[item.column] for c in conditions]
+    if item.table == "patient_profiles":
+        return (profile or {}).get(item.column)
+    if item.column == "age":
+        return age_on(patient["date_of_birth"], context.today)
+    return patient[item.column]
+
+
+def _matches(expected, actual) -> bool:
+    if isinstance(expected, list):
+        return isinstance(actual, list) and set(expected) <= set(actual)
+    return str(actual) == str(expected) or str(actual).endswith(str(expected))
+
+
+@then("the patient should be created with the specified characteristics")
+def step_specified(context):
+    bundle = _built(context)
+    offenders = []
+    for item in context.specified:
+        actual = _stored_value(context, bundle, item)
+        if not _matches(item.value, actual):
+            offenders.append({"call": item.call, "parameter": item.parameter, "specified": item.value,
+                              "stored in": f"{item.table}.{item.column}", "stored": actual})
+    assert_that(len(context.specified), greater_than(0), "values specified by the builder script")
+    assert_no_offenders(offenders, "specified values not stored as given")
+
+
+@then("the patient should have consistent persona-based defaults for unspecified fields")
+def step_persona_defaults(context):
+    patient, conditions, profile = _built(context)
+    persona = registries.personas().get((profile or {}).get("persona"))
+    given = {(i.table, i.column) for i in context.specified}
+    offenders = [v.as_row() for v in check_patient(patient, conditions, profile, today=context.today)]
+    expected_profile = {
+        "medication_compliance": persona.medical.medication_compliance,
+        "appointment_compliance": persona.behavioral.appointment_compliance,
+        "communication_style": persona.behavioral.communication_style,
+        "tech_savviness": persona.behavioral.tech_savviness,
+        "coverage_level": persona.insurance.coverage_level,
+        "preferred_language": persona.demographics.preferred_language,
+    }
+    for column, wanted in expected_profile.items():
+        if profile.get(column) != wanted:
+            offenders.append({"field": f"patient_profiles.{column}", "rule": "persona default",
+                              "message": f"{profile.get(column)!r} != persona's {wanted!r}"})
+    for column in ("uuid", "patient_id", "ssn", "phone", "gender", "date_of_birth"):
+        if ("patients", column) not in given and not patient.get(column):
+            offenders.append({"field": f"patients.{column}", "rule": "drawn default", "message": "left empty"})
+    domain = persona.contact.email_domain
+    if ("patients", "email") not in given and (patient.get("email") or "@").split("@")[1] != (domain or ""):
+        if not (domain is None and patient.get("email") is None):
+            offenders.append({"field": "patients.email", "rule": "persona default",
+                              "message": f"{patient.get('email')!r} not on the persona's domain {domain!r}"})
+    assert_no_offenders(offenders, f"unspecified fields must follow persona {persona.name}")
+
+
+@then("all medical history should be age-appropriate")
+def step_history_age(context):
+    patient, conditions, profile = _built(context)
+    assert_that(conditions, has_length(greater_than(0)), "stored medical history")
+    age = age_on(patient["date_of_birth"], context.today)
+    offenders = [
+        v.as_row() for v in check_patient(patient, conditions, profile, today=context.today)
+        if v.entity == "patient_conditions"
+    ]
+    for row in conditions:
+        condition = CONDITIONS.get(row["condition"])
+        if not condition.fits_age(age) or row["icd10_code"] != condition.icd10:
+            offenders.append({"condition": row["condition"], "icd10_code": row["icd10_code"], "age": age,
+                              "allowed ages": f"{condition.min_age}-{condition.max_age}",
+                              "reference code": condition.icd10})
+    assert_no_offenders(offenders, f"medical history of a {age}-year-old")
+
+
+@then("insurance information should match {persona:PersonaWords} patterns")
+def step_insurance_patterns(context, persona):
+    patient, conditions, profile = _built(context)
+    as_persona = dict(profile or {}, persona=persona.name)
+    offenders = [
+        v.as_row() for v in check_patient(patient, conditions, as_persona, today=context.today)
+        if v.field in ("insurance_provider", "insurance_policy_number", "insurance_pair")
+        or v.rule.startswith(("persona_insurance", "persona_uninsured", "policy", "insurance"))
+    ]
+    assert_no_offenders(offenders, f"insurance of the stored patient against {persona.name}'s plans "
+                        f"({', '.join(persona.insurance.plan_types) or 'uninsured'})")

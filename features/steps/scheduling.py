@@ -1,0 +1,122 @@
+"""Appointments: persona patients, specialty providers, constraints checked on stored rows."""
+
+from __future__ import annotations
+
+from behave import given, then, when
+from hamcrest import assert_that, equal_to
+
+from healthcare_data.builders import PatientBuilder
+from healthcare_data.factories import ProviderFactory, schedule_appointment
+from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
+from healthcare_data.scheduling import BUSINESS_HOURS, CONSTRAINTS, as_datetime
+from healthcare_data.validation.integrity import find_double_bookings
+from support import registries
+from support.readback import fetch
+from support.reports import assert_no_offenders
+from support.state import need
+from support.tables import appointment_requests
+
+
+@given("I have patients with different personas")
+def step_persona_patients(context):
+    for name in registries.personas().names():
+        patient = PatientBuilder(context.db, context.rng).with_persona(name).create()
+        context.created.add("patients", patient.id, persona=name)
+    stored = fetch(context.db, "patient_profiles", context.created.ids("patients"), column="patient_id")
+    assert_that(sorted(p["persona"] for p in stored), equal_to(sorted(registries.personas().names())),
+                "one stored patient per persona")
+
+
+@given("I have providers with various specialties")
+def step_specialty_providers(context):
+    factory = ProviderFactory(context.db, context.rng)
+    for name in registries.specialties().names():
+        provider = factory.create(specialty=name)
+        context.created.add("providers", provider.id, specialty=name)
+    stored = fetch(context.db, "providers", context.created.ids("providers"))
+    assert_that(sorted(p["specialty"] for p in stored), equal_to(sorted(registries.specialties().names())),
+                "one stored provider per specialty")
+
+
+def _one(context, table, **labels):
+    found = context.created.ids(table, **labels)
+    assert found, f"no {table} row with {labels} was created by an earlier Given step"
+    return fetch(context.db, table, found[:1])[0]
+
+
+@when("I create appointments with the following requirements:")
+def step_create_appointments(context):
+    context.appointment_requests = appointment_requests(context.table)
+    for request in context.appointment_requests:
+        patient = _one(context, "patients", persona=request.persona)
+        provider = _one(context, "providers", specialty=request.specialty)
+        appointment = schedule_appointment(
+            context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
+        )
+        context.created.add("appointments", appointment.id, step=request.row, constraints=request.constraints,
+                            persona=request.persona, specialty=request.specialty, type=request.appointment_type)
+
+
+def _stored_appointments(context):
+    need(context, "appointment_requests", "When I create appointments with the following requirements:")
+    entries = context.created.of("appointments")
+    rows = {r["id"]: r for r in fetch(context.db, "appointments", [e.id for e in entries])}
+    assert_that(sorted(rows), equal_to(sorted(e.id for e in entries)), "appointments in the database")
+    providers = {p["id"]: p for p in fetch(context.db, "providers", {r["provider_id"] for r in rows.values()})}
+    return [(e, rows[e.id], providers[rows[e.id]["provider_id"]]) for e in entries]
+
+
+def _brief(row, **extra):
+    return {"id": row["id"], "type": row["appointment_type"], "start": row["appointment_date"],
+            "minutes": row["duration_minutes"], **extra}
+
+
+@then("appointments should be scheduled within business hours")
+def step_business_hours(context):
+    offenders = [
+        _brief(row, hours=BUSINESS_HOURS.describe())
+        for _, row, _ in _stored_appointments(context)
+        if not BUSINESS_HOURS.contains(as_datetime(row["appointment_date"]), int(row["duration_minutes"]))
+    ]
+    assert_no_offenders(offenders, "appointments outside business hours")
+
+
+@then("appointment types should be appropriate for provider specialties")
+def step_types_for_specialty(context):
+    offenders = []
+    for entry, row, provider in _stored_appointments(context):
+        specialty = SPECIALTIES.get(provider["specialty"])
+        if not specialty.allows(row["appointment_type"]) or row["appointment_type"] != entry.labels["type"]:
+            offenders.append(_brief(row, specialty=specialty.name, requested=entry.labels["type"],
+                                    allowed=", ".join(specialty.appointment_types)))
+    assert_no_offenders(offenders, "appointment types the provider's specialty does not offer")
+
+
+@then("scheduling should respect patient persona preferences")
+def step_preferences(context):
+    offenders = []
+    for entry, row, _ in _stored_appointments(context):
+        for name in entry.labels["constraints"]:
+            constraint = CONSTRAINTS.get(name)
+            if not constraint.check(row, context.today):
+                offenders.append(_brief(row, persona=entry.labels["persona"], constraint=name,
+                                        rule=constraint.description, visit_mode=row["visit_mode"]))
+    assert_no_offenders(offenders, "scheduling constraints not satisfied by stored appointments")
+
+
+@then("no double-booking conflicts should occur")
+def step_no_double_booking(context):
+    _stored_appointments(context)
+    with context.db.engine.connect() as conn:
+        clashes = find_double_bookings(conn)
+    assert_no_offenders([v.as_row() for v in clashes], "provider double bookings (SQL window query)")
+
+
+@then("appointment durations should match appointment types")
+def step_durations(context):
+    offenders = []
+    for _, row, _ in _stored_appointments(context):
+        expected = APPOINTMENT_TYPES.get(row["appointment_type"]).duration_minutes
+        if row["duration_minutes"] != expected:
+            offenders.append(_brief(row, expected_minutes=expected))
+    assert_no_offenders(offenders, "durations differing from the appointment type's")
