@@ -24,6 +24,7 @@ from healthcare_data.validation.integrity import (
     find_double_bookings,
     find_duplicate_identifiers,
     find_orphans,
+    find_patient_double_bookings,
     identifier_columns,
 )
 
@@ -220,6 +221,7 @@ def test_clean_dataset_has_no_integrity_problems(db: Database) -> None:
     with db.engine.connect() as conn:
         assert find_orphans(conn) == []
         assert find_double_bookings(conn) == []
+        assert find_patient_double_bookings(conn) == []
         assert find_cross_reference_mismatches(conn) == []
         assert find_duplicate_identifiers(conn) == []
 
@@ -308,6 +310,26 @@ def test_a_long_visit_overlapping_a_later_non_adjacent_one_is_found(db: Database
     assert {v.key: v.message.rsplit(" ", 1)[1] for v in violations} == {2: "1", 3: "1"}
 
 
+def test_a_patient_in_two_overlapping_visits_is_double_booked(db: Database) -> None:
+    rows = {
+        "patients": [patient_row(1), patient_row(2)],
+        "providers": [provider_row(1), provider_row(2)],
+        "appointments": [
+            appointment_row(1, 1, 1, MONDAY, 30),
+            appointment_row(2, 1, 2, MONDAY + timedelta(minutes=15), 30),  # same patient, other provider
+            appointment_row(3, 2, 2, MONDAY - timedelta(minutes=30), 30),  # ends as 2 starts elsewhere
+            appointment_row(4, 1, 2, MONDAY + timedelta(minutes=45), 30),  # after 2 ended
+        ],
+    }
+    with db.transaction() as conn:
+        insert(conn, rows)
+    with db.engine.connect() as conn:
+        violations = find_patient_double_bookings(conn)
+        assert find_double_bookings(conn) == []
+    assert [(v.key, v.rule) for v in violations] == [(2, "patient_double_booked")]
+    assert "of patient 1" in violations[0].message and "overlaps appointment 1" in violations[0].message
+
+
 # --- cross references ----------------------------------------------------------------
 
 
@@ -322,6 +344,8 @@ def test_records_and_claims_disagreeing_with_their_appointment_are_found(db: Dat
     rows["insurance_claims"].append(
         claim_row(21, second, submitted_date=second["appointment_date"].date() - timedelta(days=1))
     )
+    rows["patients"].append(patient_row(7, date_of_birth=date(2026, 12, 1)))  # born after the visit
+    rows["appointments"].append(appointment_row(40, 7, 2, MONDAY + timedelta(days=1)))
     with db.transaction() as conn:
         insert(conn, rows)
     with db.engine.connect() as conn:
@@ -332,6 +356,7 @@ def test_records_and_claims_disagreeing_with_their_appointment_are_found(db: Dat
         ("medical_records", 21, "record_date_not_appointment_day"),
         ("insurance_claims", identifiers.claim_number(20), "appointment_provider_mismatch"),
         ("insurance_claims", identifiers.claim_number(21), "claim_before_appointment"),
+        ("appointments", 40, "appointment_before_birth"),
     }
     early = next(v for v in violations if v.rule == "claim_before_appointment")
     assert "2026-11-22" in early.message and "2026-11-23" in early.message

@@ -1,0 +1,41 @@
+"""Validation: per-row rules, whole-database checks and the registry that names them.
+
+Validation reports, it does not throw: every validator returns a
+:class:`ValidationReport` of :class:`Violation` rows. ``VALIDATORS`` holds the
+whole-database validation types (``format_validation``, ``business_rules``,
+``compliance_check``, ``data_quality``, ``referential_integrity``).
+"""
+
+from healthcare_data.validation.report import (
+    BUSINESS,
+    CATEGORIES,
+    FORMAT,
+    HIPAA,
+    INTEGRITY,
+    STATISTICS,
+    ValidationReport,
+    Violation,
+)
+from healthcare_data.validation.runner import (
+    VALIDATORS,
+    DatabaseValidator,
+    run_all,
+    run_validation,
+    validate_records,
+)
+
+__all__ = [
+    "BUSINESS",
+    "CATEGORIES",
+    "FORMAT",
+    "HIPAA",
+    "INTEGRITY",
+    "STATISTICS",
+    "VALIDATORS",
+    "DatabaseValidator",
+    "ValidationReport",
+    "Violation",
+    "run_all",
+    "run_validation",
+    "validate_records",
+]

@@ -143,10 +143,25 @@ def find_double_bookings(conn: Connection) -> list[Violation]:
     """Appointments overlapping an earlier one of the same provider.
 
     Intervals are ``[appointment_date, appointment_date + duration)``, so back-to-back
-    visits do not clash. One window query: for each appointment, the latest end among
-    the provider's earlier appointments (ordered by start, then id); an appointment
-    starting before that end overlaps it. O(n log n), no self-join. Cancelled and
-    rescheduled appointments release their slot and are ignored.
+    visits do not clash. Cancelled and rescheduled appointments release their slot and
+    are ignored. See :func:`_overlaps` for the query.
+    """
+    return _overlaps(conn, "provider_id", "provider")
+
+
+def find_patient_double_bookings(conn: Connection) -> list[Violation]:
+    """Appointments overlapping an earlier one of the same patient (with any provider):
+    a patient cannot be in two visits at once."""
+    return _overlaps(conn, "patient_id", "patient")
+
+
+def _overlaps(conn: Connection, owner_column: str, owner: str) -> list[Violation]:
+    """Active appointments starting before an earlier one of the same owner has ended.
+
+    One window query, O(n log n), no self-join: for each appointment, the latest end
+    among the owner's earlier appointments (ordered by start, then id). The end and
+    the id are packed into one BIGINT (end * F + id) so the same running MAX also names
+    the appointment overlapped.
     """
     appointments = _table("appointments")
     dialect = conn.dialect.name
@@ -156,7 +171,7 @@ def find_double_bookings(conn: Connection) -> list[Violation]:
     timed = (
         select(
             appointments.c.id,
-            appointments.c.provider_id,
+            appointments.c[owner_column].label("owner"),
             appointments.c.appointment_date,
             start.label("start_s"),
             (start + minutes * 60).label("end_s"),
@@ -164,33 +179,18 @@ def find_double_bookings(conn: Connection) -> list[Violation]:
         .where(active)
         .subquery("timed")
     )
-    packed = cast(timed.c.end_s, BigInteger) * literal(_ID_FACTOR, BigInteger) + timed.c.id
-    earlier = (
-        select(
-            timed.c.id,
-            timed.c.provider_id,
-            timed.c.appointment_date,
-            timed.c.start_s,
-            timed.c.end_s,
-            func.max(packed)
-            .over(
-                partition_by=timed.c.provider_id,
-                order_by=(timed.c.start_s, timed.c.id),
-                rows=(None, -1),
-            )
-            .label("latest"),
-        )
-    ).subquery("earlier")
+    factor = literal(_ID_FACTOR, BigInteger)
+    packed = cast(timed.c.end_s, BigInteger) * factor + timed.c.id
+    latest = func.max(packed).over(
+        partition_by=timed.c.owner, order_by=(timed.c.start_s, timed.c.id), rows=(None, -1)
+    )
+    earlier = select(timed, latest.label("latest")).subquery("earlier")
+    # end > start  <=>  end * F + id >= (start + 1) * F, as 0 <= id < F. No division:
+    # integer versus true division differs between backends.
     query = (
         select(earlier)
-        .where(
-            earlier.c.latest.isnot(
-                None
-            ),  # end > start, i.e. end * F + id >= (start + 1) * F for 0 <= id < F; no division,
-            # whose integer/true semantics differ between backends.
-            earlier.c.latest >= (earlier.c.start_s + 1) * literal(_ID_FACTOR, BigInteger),
-        )
-        .order_by(earlier.c.provider_id, earlier.c.start_s, earlier.c.id)
+        .where(earlier.c.latest.isnot(None), earlier.c.latest >= (earlier.c.start_s + 1) * factor)
+        .order_by(earlier.c.owner, earlier.c.start_s, earlier.c.id)
     )
     violations = []
     for row in conn.execute(query):
@@ -200,12 +200,12 @@ def find_double_bookings(conn: Connection) -> list[Violation]:
                 entity="appointments",
                 key=row.id,
                 field="appointment_date",
-                rule="provider_double_booked",
+                rule=f"{owner}_double_booked",
                 message=(
-                    f"appointment {row.id} of provider {row.provider_id} at {row.appointment_date} "
+                    f"appointment {row.id} of {owner} {row.owner} at {row.appointment_date} "
                     f"overlaps appointment {other}"
                 ),
-                recovery="move one of the appointments to a free slot of the provider",
+                recovery=f"move one of the appointments to a free slot of the {owner}",
                 category=BUSINESS,
             )
         )
@@ -219,7 +219,8 @@ def find_cross_reference_mismatches(conn: Connection) -> list[Violation]:
     """Records and claims that disagree with the appointment they reference.
 
     A medical record or claim must name the appointment's own patient and provider;
-    a claim cannot be submitted before the visit; a record is dated on the visit day.
+    a claim cannot be submitted before the visit; a record is dated on the visit day;
+    nobody has a visit before they were born.
     """
     dialect = conn.dialect.name
     appointments = _table("appointments")
@@ -251,9 +252,34 @@ def find_cross_reference_mismatches(conn: Connection) -> list[Violation]:
                         category=INTEGRITY,
                     )
                 )
+    violations.extend(_visits_before_birth(conn, dialect))
     violations.extend(_claims_before_visit(conn, dialect))
     violations.extend(_records_off_visit_day(conn, dialect))
     return violations
+
+
+def _visits_before_birth(conn: Connection, dialect: str) -> Iterable[Violation]:
+    appointments, patients = _table("appointments"), _table("patients")
+    visit_day = day_of(appointments.c.appointment_date, dialect)
+    query = (
+        select(appointments.c.id, visit_day.label("day"), patients.c.patient_id, patients.c.date_of_birth)
+        .select_from(appointments.join(patients, appointments.c.patient_id == patients.c.id))
+        .where(visit_day < patients.c.date_of_birth)
+        .order_by(appointments.c.id)
+    )
+    for row in conn.execute(query):
+        yield Violation(
+            entity="appointments",
+            key=row.id,
+            field="appointment_date",
+            rule="appointment_before_birth",
+            message=(
+                f"appointment {row.id} on {row.day} is before patient {row.patient_id} "
+                f"was born ({row.date_of_birth})"
+            ),
+            recovery=f"book the appointment on or after {row.date_of_birth}",
+            category=INTEGRITY,
+        )
 
 
 def _claims_before_visit(conn: Connection, dialect: str) -> Iterable[Violation]:

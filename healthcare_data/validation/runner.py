@@ -1,0 +1,513 @@
+"""Whole-database validation: the ``VALIDATORS`` registry and the functions that run it.
+
+The five validation types of the acceptance suite are registry entries, each with
+its scope, compliance standard and a ``run(db_or_conn, today)`` returning a
+:class:`ValidationReport`. Three of them read the per-row validators' verdicts
+(FORMAT, BUSINESS, HIPAA); those come from one streaming pass over the database
+(keyset pages of ``CHUNK_SIZE`` rows, one query per page and related table, patients
+together with their conditions and profile), shared by every validator run in the
+same :class:`ValidationContext`, so :func:`run_all` reads each table once.
+
+:func:`validate_records` applies the same row rules to in-memory row dicts, so the
+bulk engine can check a batch before writing it.
+
+Row validators live in sibling modules written alongside this one; they are imported
+on first use so this module imports (and its SQL checks run) without them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from time import perf_counter
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, select
+
+from healthcare_data import fakes, identifiers
+from healthcare_data.errors import ConfigurationError
+from healthcare_data.registry import Registry
+from healthcare_data.schema import Base
+from healthcare_data.validation import integrity, statistics
+from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, ValidationReport, Violation
+
+CHUNK_SIZE = 5_000
+
+Row = Mapping[str, Any]
+RowCheck = Callable[..., list[Violation]]
+
+# entity -> (module, function) of its row validator; imported lazily (see module doc).
+ROW_VALIDATORS: dict[str, tuple[str, str]] = {
+    "patients": ("healthcare_data.validation.patients", "check_patient"),
+    "providers": ("healthcare_data.validation.providers", "check_provider"),
+    "appointments": ("healthcare_data.validation.appointments", "check_appointment"),
+    "medical_records": ("healthcare_data.validation.records", "check_medical_record"),
+    "insurance_claims": ("healthcare_data.validation.claims", "check_claim"),
+}
+
+# Contact fields that must never reach a real person, per entity (phones, e-mails).
+CONTACT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "patients": (("phone", "emergency_contact_phone"), ("email",)),
+    "providers": (("phone",), ("email",)),
+}
+
+_loaded: dict[str, RowCheck] = {}
+
+
+def row_validator(entity: str) -> RowCheck:
+    """The row validator of ``entity``; ConfigurationError naming it when it is missing."""
+    found = _loaded.get(entity)
+    if found is not None:
+        return found
+    if entity not in ROW_VALIDATORS:
+        raise ConfigurationError(f"No row validator for {entity!r}; known: {', '.join(ROW_VALIDATORS)}")
+    module_name, function = ROW_VALIDATORS[entity]
+    try:
+        found = getattr(importlib.import_module(module_name), function)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(
+            f"Row validator {module_name}.{function} for {entity} is not available ({exc})",
+            ["install the complete healthcare_data package"],
+        ) from exc
+    _loaded[entity] = found
+    return found
+
+
+# --- HIPAA: contact data that could reach a real person ---------------------------------
+
+
+def _email_domain_is_reserved(value: str) -> bool:
+    domain = value.rsplit("@", 1)[-1].strip().lower()
+    return domain in fakes.SAFE_EMAIL_DOMAINS or domain.endswith(fakes.SAFE_EMAIL_SUFFIXES)
+
+
+def check_contact_safety(entity: str, row: Row) -> list[Violation]:
+    """HIPAA rules applied to every stored person: fictional phones, reserved e-mail
+    domains, SSNs inside the issuable ranges. Complements the row validators (the
+    whole-database compliance check must not depend on each of them covering it)."""
+    phones, emails = CONTACT_FIELDS.get(entity, ((), ()))
+    key = row.get(integrity.BUSINESS_KEYS.get(entity, "id")) or row.get("id")
+    out: list[Violation] = []
+    for column in phones:
+        value = row.get(column)
+        if value is not None and not fakes.is_safe_phone(value):
+            out.append(
+                Violation(
+                    entity,
+                    key,
+                    column,
+                    "phone_safe_range",
+                    f"{column} {value!r} is outside the fictional 555-0100..0199 range "
+                    "and could reach a real person",
+                    "use a 555-01NN number (fakes.phone)",
+                    HIPAA,
+                )
+            )
+    for column in emails:
+        value = row.get(column)
+        if isinstance(value, str) and "@" in value and not _email_domain_is_reserved(value):
+            out.append(
+                Violation(
+                    entity,
+                    key,
+                    column,
+                    "email_safe_domain",
+                    f"{column} {value!r} is on a deliverable domain and could reach a real person",
+                    f"use one of {', '.join(fakes.SAFE_EMAIL_DOMAINS)} or a .test/.invalid domain",
+                    HIPAA,
+                )
+            )
+    if entity == "patients":
+        ssn = row.get("ssn")
+        if ssn is not None and not identifiers.is_valid_ssn(ssn):
+            out.append(
+                Violation(
+                    entity,
+                    key,
+                    "ssn",
+                    "ssn_valid_range",
+                    f"ssn {ssn!r} is outside the issuable ranges (area 000, 666, 900-999, "
+                    "group 00 and serial 0000 are never issued)",
+                    "regenerate it from the row's serial (identifiers.ssn)",
+                    HIPAA,
+                )
+            )
+    return out
+
+
+# --- checking batches of rows ---------------------------------------------------------
+
+
+@dataclass
+class RowFindings:
+    """What the row rules found: rows checked per entity, violations per category."""
+
+    checked: dict[str, int] = field(default_factory=dict)
+    violations: dict[str, list[Violation]] = field(default_factory=dict)
+
+    def count(self, entity: str, n: int) -> None:
+        self.checked[entity] = self.checked.get(entity, 0) + n
+
+    def add(self, found: Iterable[Violation]) -> None:
+        for violation in found:
+            self.violations.setdefault(violation.category, []).append(violation)
+
+    def total(self, entities: Collection[str] | None = None) -> int:
+        return sum(n for e, n in self.checked.items() if entities is None or e in entities)
+
+    def of(self, category: str) -> list[Violation]:
+        found = self.violations.get(category, [])
+        if category != HIPAA:
+            return list(found)
+        # Row validators and check_contact_safety may both flag one field: report it once.
+        seen: set[tuple[str, object, str]] = set()
+        unique = []
+        for violation in found:
+            marker = (violation.entity, violation.key, violation.field)
+            if marker not in seen:
+                seen.add(marker)
+                unique.append(violation)
+        return unique
+
+
+def _group(rows: Iterable[Row], column: str) -> dict[Any, list[Row]]:
+    grouped: dict[Any, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row.get(column), []).append(row)
+    return grouped
+
+
+def check_patients(
+    findings: RowFindings,
+    patients: Sequence[Row],
+    conditions_by_patient: Mapping[Any, Sequence[Row]],
+    profiles_by_patient: Mapping[Any, Row],
+    today: date,
+) -> None:
+    """Run the patient rules (with each patient's history and profile) and contact safety."""
+    check = row_validator("patients")
+    for patient in patients:
+        serial = patient.get("id")
+        findings.add(
+            check(
+                patient, conditions_by_patient.get(serial, ()), profiles_by_patient.get(serial), today=today
+            )
+        )
+        findings.add(check_contact_safety("patients", patient))
+    findings.count("patients", len(patients))
+    findings.count("patient_conditions", sum(len(c) for c in conditions_by_patient.values()))
+    findings.count("patient_profiles", len(profiles_by_patient))
+
+
+def check_providers(findings: RowFindings, providers: Sequence[Row]) -> None:
+    check = row_validator("providers")
+    for provider in providers:
+        findings.add(check(provider))
+        findings.add(check_contact_safety("providers", provider))
+    findings.count("providers", len(providers))
+
+
+def check_appointments(
+    findings: RowFindings, appointments: Sequence[Row], providers_by_id: Mapping[Any, Row]
+) -> None:
+    check = row_validator("appointments")
+    for appointment in appointments:
+        findings.add(check(appointment, providers_by_id.get(appointment.get("provider_id"))))
+    findings.count("appointments", len(appointments))
+
+
+def check_records(findings: RowFindings, records: Sequence[Row], patients_by_id: Mapping[Any, Row]) -> None:
+    check = row_validator("medical_records")
+    for record in records:
+        findings.add(check(record, patients_by_id.get(record.get("patient_id"))))
+    findings.count("medical_records", len(records))
+
+
+def check_claims(findings: RowFindings, claims: Sequence[Row]) -> None:
+    check = row_validator("insurance_claims")
+    for claim in claims:
+        findings.add(check(claim))
+    findings.count("insurance_claims", len(claims))
+
+
+def validate_records(
+    *,
+    today: date,
+    patients: Sequence[Row] = (),
+    conditions: Iterable[Row] = (),
+    profiles: Iterable[Row] = (),
+    providers: Sequence[Row] = (),
+    appointments: Sequence[Row] = (),
+    medical_records: Sequence[Row] = (),
+    insurance_claims: Sequence[Row] = (),
+    known_providers: Mapping[Any, Row] | None = None,
+    known_patients: Mapping[Any, Row] | None = None,
+    categories: Collection[str] = (FORMAT, BUSINESS, HIPAA),
+    name: str = "batch_validation",
+) -> ValidationReport:
+    """Validate in-memory row dicts (a batch about to be written) with the row rules.
+
+    Conditions and profiles are matched to patients by ``patient_id`` (the patient's
+    ``id``); appointments and records find their provider/patient in the batch or in
+    ``known_providers`` / ``known_patients`` (id -> row) for rows written earlier.
+    Only violations of ``categories`` are reported; ``checked`` counts every row.
+    """
+    started = perf_counter()
+    findings = RowFindings()
+    if patients:
+        profiles_by_patient = {row.get("patient_id"): row for row in profiles}
+        check_patients(findings, patients, _group(conditions, "patient_id"), profiles_by_patient, today)
+    if providers:
+        check_providers(findings, providers)
+    if appointments:
+        by_id = {**(known_providers or {}), **{p.get("id"): p for p in providers}}
+        check_appointments(findings, appointments, by_id)
+    if medical_records:
+        by_id = {**(known_patients or {}), **{p.get("id"): p for p in patients}}
+        check_records(findings, medical_records, by_id)
+    if insurance_claims:
+        check_claims(findings, insurance_claims)
+    report = ValidationReport(name=name, checked=findings.total())
+    for category in categories:
+        report.add(findings.of(category))
+    report.seconds = perf_counter() - started
+    return report
+
+
+# --- streaming the database -----------------------------------------------------------
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def stream(conn: Connection, table: Table, chunk_size: int = CHUNK_SIZE) -> Iterator[list[Row]]:
+    """Every row of ``table`` in primary-key order, ``chunk_size`` at a time.
+
+    Keyset pagination (``WHERE pk > last ORDER BY pk LIMIT n``): constant memory, no
+    server-side cursor, the same on every backend, each page an index range scan.
+    """
+    pk = next(iter(table.primary_key.columns))
+    last = None
+    while True:
+        query = select(table).order_by(pk).limit(chunk_size)
+        if last is not None:
+            query = query.where(pk > last)
+        rows = fetch_dicts(conn, query)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < chunk_size:
+            return
+        last = rows[-1][pk.name]
+
+
+def fetch_dicts(conn: Connection, query: Any) -> list[dict[str, Any]]:
+    """Rows of ``query`` as plain dicts: the row validators read columns with ``.get``,
+    which is several times faster on a dict than on a RowMapping."""
+    result = conn.execute(query)
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
+
+
+def _by_ids(conn: Connection, table: Table, ids: Iterable[Any]) -> dict[Any, Row]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    pk = next(iter(table.primary_key.columns))
+    found: dict[Any, Row] = {}
+    for start in range(0, len(wanted), CHUNK_SIZE):
+        part = wanted[start : start + CHUNK_SIZE]
+        for row in fetch_dicts(conn, select(table).where(pk.in_(part))):
+            found[row[pk.name]] = row
+    return found
+
+
+def _in_range(conn: Connection, table: Table, first: Any, last: Any) -> list[Row]:
+    column = table.c.patient_id
+    query = select(table).where(column >= first, column <= last).order_by(column)
+    return fetch_dicts(conn, query)
+
+
+def scan_rows(conn: Connection, today: date, entities: Collection[str] | None = None) -> RowFindings:
+    """Stream the database once and run the row rules on every row of ``entities``."""
+    wanted = set(entities) if entities is not None else set(ROW_VALIDATORS)
+    findings = RowFindings()
+    if "patients" in wanted:
+        conditions_table, profiles_table = _table("patient_conditions"), _table("patient_profiles")
+        for patients in stream(conn, _table("patients")):
+            first, last = patients[0]["id"], patients[-1]["id"]
+            conditions = _group(_in_range(conn, conditions_table, first, last), "patient_id")
+            profiles = {row["patient_id"]: row for row in _in_range(conn, profiles_table, first, last)}
+            check_patients(findings, patients, conditions, profiles, today)
+    if "providers" in wanted:
+        for providers in stream(conn, _table("providers")):
+            check_providers(findings, providers)
+    if "appointments" in wanted:
+        providers_table = _table("providers")
+        for appointments in stream(conn, _table("appointments")):
+            by_id = _by_ids(conn, providers_table, (a["provider_id"] for a in appointments))
+            check_appointments(findings, appointments, by_id)
+    if "medical_records" in wanted:
+        patients_table = _table("patients")
+        for records in stream(conn, _table("medical_records")):
+            by_id = _by_ids(conn, patients_table, (r["patient_id"] for r in records))
+            check_records(findings, records, by_id)
+    if "insurance_claims" in wanted:
+        for claims in stream(conn, _table("insurance_claims")):
+            check_claims(findings, claims)
+    return findings
+
+
+# --- the registry ---------------------------------------------------------------------
+
+
+@dataclass
+class ValidationContext:
+    """One connection and date shared by validators, caching the row scan between them."""
+
+    conn: Connection
+    today: date
+    options: dict[str, Any] = field(default_factory=dict)
+    _rows: RowFindings | None = None
+
+    @property
+    def rows(self) -> RowFindings:
+        if self._rows is None:
+            self._rows = scan_rows(self.conn, self.today)
+        return self._rows
+
+    def table_rows(self) -> int:
+        return sum(
+            self.conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in Base.metadata.sorted_tables
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseValidator:
+    """A named whole-database validation with the scope and standard it answers to."""
+
+    name: str
+    scope: str
+    compliance_standard: str
+    description: str
+    check: Callable[[ValidationContext], ValidationReport]
+
+    def run(self, source: Any, today: date | None = None, **options: Any) -> ValidationReport:
+        """Validate the database behind ``source`` (Database, Engine or Connection)."""
+        with connection(source) as conn:
+            return self.run_in(ValidationContext(conn, today or date.today(), dict(options)))
+
+    def run_in(self, context: ValidationContext) -> ValidationReport:
+        started = perf_counter()
+        report = self.check(context)
+        report.name = self.name
+        report.seconds = perf_counter() - started
+        return report
+
+
+@contextmanager
+def connection(source: Any) -> Iterator[Connection]:
+    """A connection from a Database, an Engine or a Connection (left open for its owner)."""
+    if isinstance(source, Connection):
+        yield source
+        return
+    engine = getattr(source, "engine", source)
+    if not isinstance(engine, Engine):
+        raise TypeError(f"expected a Database, Engine or Connection, got {type(source).__name__}")
+    with engine.connect() as conn:
+        yield conn
+
+
+def _format(context: ValidationContext) -> ValidationReport:
+    rows = context.rows
+    return ValidationReport(checked=rows.total()).add(rows.of(FORMAT))
+
+
+def _business(context: ValidationContext) -> ValidationReport:
+    rows = context.rows
+    report = ValidationReport(checked=rows.total()).add(rows.of(BUSINESS))
+    report.add(integrity.find_double_bookings(context.conn))
+    report.add(integrity.find_patient_double_bookings(context.conn))
+    report.add(integrity.find_cross_reference_mismatches(context.conn))
+    return report
+
+
+def _compliance(context: ValidationContext) -> ValidationReport:
+    rows = context.rows
+    return ValidationReport(checked=rows.total(("patients", "providers"))).add(rows.of(HIPAA))
+
+
+def _data_quality(context: ValidationContext) -> ValidationReport:
+    options = {k: v for k, v in context.options.items() if k in ("tolerance", "alpha")}
+    return statistics.persona_distribution_report(context.conn, context.today, **options)
+
+
+def _referential(context: ValidationContext) -> ValidationReport:
+    report = ValidationReport(checked=context.table_rows())
+    report.add(integrity.find_orphans(context.conn))
+    report.add(integrity.find_cross_reference_mismatches(context.conn))
+    report.add(integrity.find_duplicate_identifiers(context.conn))
+    return report
+
+
+VALIDATORS: Registry[DatabaseValidator] = Registry("validation type")
+
+for _validator in (
+    DatabaseValidator(
+        "format_validation",
+        "all_entities",
+        "internal_standards",
+        "identifier, code, date and contact formats of every row",
+        _format,
+    ),
+    DatabaseValidator(
+        "business_rules",
+        "all_relationships",
+        "healthcare_workflow",
+        "row business rules, provider and patient double bookings, records and claims matching their visit",
+        _business,
+    ),
+    DatabaseValidator(
+        "compliance_check",
+        "patient_data",
+        "hipaa_requirements",
+        "fictional phones, reserved e-mail domains and issuable SSNs for patients, their "
+        "emergency contacts and providers",
+        _compliance,
+    ),
+    DatabaseValidator(
+        "data_quality",
+        "demographic_distributions",
+        "statistical_realism",
+        "ages, genders and states against the personas and the US population",
+        _data_quality,
+    ),
+    DatabaseValidator(
+        "referential_integrity",
+        "cross_entity_references",
+        "database_constraints",
+        "orphaned foreign keys, cross-entity mismatches and duplicated identifiers",
+        _referential,
+    ),
+):
+    VALIDATORS.register(_validator.name, _validator)
+
+
+def run_validation(source: Any, name: str, today: date | None = None, **options: Any) -> ValidationReport:
+    """Run the validator ``name`` (UnknownNameError lists the known ones) on a database."""
+    return VALIDATORS.get(name).run(source, today, **options)
+
+
+def run_all(
+    source: Any, today: date | None = None, names: Sequence[str] | None = None, **options: Any
+) -> dict[str, ValidationReport]:
+    """Run several validators (all by default) on one connection, scanning rows once."""
+    chosen = [VALIDATORS.get(n) for n in (names if names is not None else VALIDATORS.names())]
+    with connection(source) as conn:
+        context = ValidationContext(conn, today or date.today(), dict(options))
+        return {validator.name: validator.run_in(context) for validator in chosen}
