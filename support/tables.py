@@ -342,8 +342,11 @@ def _relationship_value(row: TableRow, column: str, source: Any, value: str) -> 
             return source(value)
         except ValueError as exc:
             raise row.fail(column, str(exc)) from None
-    found = row.name(column, source(), words(value))
-    return getattr(found, "name", words(value))
+    registry = source()
+    if value not in registry:  # spaces are written as underscores: Internal_Medicine
+        value = words(value)
+    found = row.name(column, registry, value)
+    return getattr(found, "name", value)
 
 
 @dataclass(frozen=True)
@@ -355,16 +358,44 @@ class WorkflowStep:
 
 
 def workflow_steps(table: Any, entities: _Lookup, link_names: Sequence[str], rules: _Lookup) -> list[WorkflowStep]:
-    """``| step | entity | relationships | validation_rules |`` rows, in step order."""
+    """``| step | entity | relationships | validation_rules |`` rows, in step order.
+
+    Each entity must reference what it needs (an appointment needs ``patient+provider``)
+    among the entities of earlier steps, use only its relationship keys, and list
+    validation rules about its own table.
+    """
     require_columns(table, ["step", "entity"], ["relationships", "validation_rules"])
-    out = []
+    out: list[WorkflowStep] = []
+    created: list[str] = []
     for row in rows(table):
         number = row.count("step")
-        entity = row.text("entity")
-        row.name("entity", entities)
+        entity = row.name("entity", entities)
         relationships = parse_relationships(row, "relationships", link_names)
+        wrong_keys = [k for k in relationships.options if k not in entity.keys]
+        if wrong_keys:
+            raise row.fail(
+                "relationships",
+                f"{entity.name} does not take {', '.join(map(repr, wrong_keys))}; its keys: "
+                f"{', '.join(entity.keys) or 'none'}",
+            )
+        missing = [link for link in entity.requires if link not in relationships.links]
+        if missing:
+            raise row.fail(
+                "relationships", f"{entity.name} must reference {'+'.join(entity.requires)}; missing {missing}"
+            )
+        unknown = [link for link in relationships.links if link not in created]
+        if unknown:
+            raise row.fail(
+                "relationships",
+                f"{'+'.join(unknown)} not created by an earlier step (created so far: {', '.join(created) or 'none'})",
+            )
         tokens = row.tokens("validation_rules", rules, optional=True)
-        out.append(WorkflowStep(number, entity, relationships, tokens))
+        for token in tokens:
+            rule = rules.get(token)
+            if rule.entity != entity.table:
+                raise row.fail("validation_rules", f"rule {token!r} is about {rule.entity}, not {entity.table}")
+        out.append(WorkflowStep(number, entity.name, relationships, tokens))
+        created.append(entity.link)
     numbers = [s.step for s in out]
     if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
         raise TableInputError(f"Workflow steps must be numbered in increasing order, got {numbers}")
