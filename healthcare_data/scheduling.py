@@ -427,8 +427,9 @@ class Scheduler:
 
     @staticmethod
     def _pick(day: int, fits: int, rand: Any) -> datetime:
-        candidates = [slot for slot in range(SLOTS_PER_DAY) if fits >> slot & 1]
-        slot = candidates[rand.randrange(len(candidates))]
+        for _ in range(rand.randrange(fits.bit_count())):
+            fits &= fits - 1  # drop the lowest candidate
+        slot = (fits & -fits).bit_length() - 1
         return datetime.fromordinal(day) + timedelta(minutes=slot * SLOT_MINUTES)
 
     def book_slot(

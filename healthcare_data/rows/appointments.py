@@ -43,6 +43,8 @@ _REASONS: dict[str, tuple[str, ...]] = {
 
 
 def _value(row: Any, column: str) -> Any:
+    if type(row) is dict:
+        return row.get(column)
     if isinstance(row, Mapping):
         return row.get(column)
     return getattr(row, column, None)
