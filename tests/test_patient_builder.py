@@ -14,6 +14,7 @@ from healthcare_data.errors import (
     BusinessRuleViolation,
     ConfigurationError,
     FormatValidationError,
+    PersistenceError,
     PersonaValidationError,
     UniquenessViolation,
     UnknownNameError,
@@ -327,6 +328,14 @@ def test_failed_create_writes_nothing(db: Database, rng: Randomness) -> None:
     before = db.counts()
     with pytest.raises(PersonaValidationError):
         PatientBuilder(db, rng).with_persona("elderly_patient").with_age(30).create()
+    assert db.counts() == before
+
+
+def test_other_integrity_errors_become_persistence_errors(db: Database, rng: Randomness) -> None:
+    before = db.counts()
+    with pytest.raises(PersistenceError) as info:
+        PatientBuilder(db, rng).with_tenant(999).create()  # no such tenant: foreign key
+    assert info.value.rows_written == 0 and info.value.recovery
     assert db.counts() == before
 
 

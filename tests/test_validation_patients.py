@@ -63,6 +63,7 @@ def test_the_feature_example_is_valid(elderly: PatientDraft) -> None:
         ("email", "Not An Email", "email_format", FORMAT),
         ("address_zip", "6270", "zip_format", FORMAT),
         ("address_state", "Illinois", "state_format", FORMAT),
+        ("address_state", "XX", "state_format", FORMAT),
         ("date_of_birth", "yesterday", "date_of_birth_format", FORMAT),
         ("date_of_birth", date(2027, 1, 1), "date_of_birth_future", FORMAT),
         ("status", "archived", "status_enum", FORMAT),

@@ -33,7 +33,9 @@ from healthcare_data.errors import (
     ConfigurationError,
     DataValidationError,
     FormatValidationError,
+    PersistenceError,
     PersonaValidationError,
+    UniquenessViolation,
 )
 from healthcare_data.factories.base import uniqueness_error
 from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
@@ -214,7 +216,10 @@ class PatientBuilder:
             try:
                 session.flush()
             except IntegrityError as exc:
-                raise uniqueness_error("patients", exc, [draft.patient], UNIQUENESS_RECOVERY) from None
+                error = uniqueness_error("patients", exc, [draft.patient], UNIQUENESS_RECOVERY)
+                if isinstance(error, UniquenessViolation):
+                    raise error from None
+                raise PersistenceError(error.message, 0, error.recovery) from None
             _sync_sequences(session, ("patients", "patient_conditions"))
         return patient
 

@@ -18,14 +18,15 @@ from typing import Any
 from healthcare_data import fakes
 from healthcare_data.identifiers import PATIENT_ID_PATTERN, is_valid_ssn
 from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona
-from healthcare_data.reference import CONDITIONS, PAYERS, is_valid_icd10
+from healthcare_data.reference import CONDITIONS, PAYERS, STATE_WEIGHTS, is_valid_icd10
 from healthcare_data.rows.patients import PATIENT_STATUSES, age_on, place_for_zip
 from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Any North American number as the library writes it: "(AAA) NXX-XXXX" or "NXX-XXXX".
 PHONE_FORMAT = re.compile(r"^(?:\(\d{3}\) )?\d{3}-\d{4}$")
-STATE_PATTERN = re.compile(r"^[A-Z]{2}$")
+# The 50 states and DC (the states the generator draws from).
+US_STATES = frozenset(STATE_WEIGHTS)
 POLICY_PATTERNS: dict[str, re.Pattern[str]] = {name: payer.policy_pattern for name, payer in PAYERS.items()}
 
 _STATUSES = frozenset(PATIENT_STATUSES)
@@ -186,12 +187,12 @@ def check_patient(
             FORMAT,
         )
     state = patient.get("address_state")
-    if state is not None and (not isinstance(state, str) or not STATE_PATTERN.match(state)):
+    if state is not None and (not isinstance(state, str) or state not in US_STATES):
         add(
             "address_state",
             "state_format",
-            f"address_state {state!r} is not a 2-letter code",
-            "use the USPS 2-letter state code, e.g. 'IL'",
+            f"address_state {state!r} is not a USPS code of a US state or DC",
+            "use the 2-letter USPS state code, e.g. 'IL'",
             FORMAT,
         )
 
