@@ -48,7 +48,7 @@ def schema_types(table: str) -> dict[str, str]:
     found = schema_table(table)
     if found is None:
         return {}
-    return {c.name: column_type(c.type) for c in found.columns}
+    return {str(c.name): column_type(c.type) for c in found.columns}
 
 
 def value_type(value: object) -> str:

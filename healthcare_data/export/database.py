@@ -15,7 +15,7 @@ from healthcare_data.schema import Base
 
 def table_names() -> list[str]:
     """Every table of the schema, parents first."""
-    return [t.name for t in Base.metadata.sorted_tables]
+    return [str(t.name) for t in Base.metadata.sorted_tables]
 
 
 def check_tables(tables: Iterable[str]) -> list[str]:
@@ -67,5 +67,5 @@ def read_database(
             table = Base.metadata.tables[name]
             columns = [table.c[c] for c in fields[name]] if fields and name in fields else [table]
             statement = select(*columns).order_by(*table.primary_key.columns)
-            out[name] = [dict(row._mapping) for row in conn.execute(statement)]
+            out[str(name)] = [{str(k): v for k, v in row._mapping.items()} for row in conn.execute(statement)]
     return out

@@ -86,21 +86,31 @@ def _read_csv(file: Path, table: str, types: dict[str, str] | None) -> list[dict
 
 
 def _read_ndjson(file: Path) -> Dataset:
-    """``{"table", "row"}`` lines (one file) or plain rows (``<table>.ndjson``)."""
+    """``{"table", "row"}`` lines (one file, optionally after a manifest line) or plain
+    rows (``<table>.ndjson``)."""
     raw: Dataset = {}
+    types: dict[str, dict[str, str]] = {}
+    lines = 0
     with file.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
+            lines += 1
             try:
                 item = json.loads(line)
             except ValueError as exc:
                 raise ConfigurationError(f"{str(file)!r} line {number} is not JSON: {exc}") from None
             if isinstance(item, dict) and set(item) == {"table", "row"}:
                 raw.setdefault(str(item["table"]), []).append(item["row"])
+            elif number == 1 and isinstance(item, dict) and set(item) == {"format", "tables"}:
+                for name, entry in item["tables"].items():
+                    raw.setdefault(name, [])
+                    types[name] = entry.get("columns") or {}
             else:
                 raw.setdefault(file.stem, []).append(item)
-    return {name: decode_rows(name, rows) for name, rows in raw.items()}
+    if not lines:
+        raw[file.stem] = []
+    return {name: decode_rows(name, rows, types.get(name)) for name, rows in raw.items()}
 
 
 def _load_file(file: Path) -> Dataset:

@@ -9,7 +9,8 @@ Layouts (``per_table=False`` / ``True``):
   types, row counts, source). NULL is written as ``\\N`` (PostgreSQL's COPY convention)
   so it stays distinct from an empty string; a string starting with a backslash gets
   one more.
-* **ndjson**: one file of ``{"table": ..., "row": {...}}`` lines in dependency order,
+* **ndjson**: one file of ``{"table": ..., "row": {...}}`` lines in dependency order
+  after a manifest line ``{"format", "tables": {name: {"columns", "rows"}}}``,
   or a directory with ``<table>.ndjson`` of plain rows: the layouts
   :func:`healthcare_data.bulk.stream_to_ndjson` writes, so both load the same way.
 """
@@ -69,7 +70,7 @@ def _document(tables: Tables, source: Mapping[str, Any] | None) -> dict[str, Any
     body: dict[str, Any] = {}
     for name, rows in tables.items():
         columns = columns_of(name, rows)
-        body[name] = {"columns": columns, "rows": [encode_row(r, columns) for r in rows]}
+        body[str(name)] = {"columns": columns, "rows": [encode_row(r, columns) for r in rows]}
     return {"format": FORMAT_TAG, "source": dict(source or {}), "tables": body}
 
 
@@ -156,6 +157,16 @@ def write_tables(
                 result.files.append(file)
         else:
             with target.open("w", encoding="utf-8") as handle:
+                # A first manifest line keeps empty tables and the column types; a stream
+                # without it (stream_to_ndjson's) loads as well.
+                manifest_line = {
+                    "format": FORMAT_TAG,
+                    "tables": {
+                        str(name): {"columns": columns_of(name, rows), "rows": len(rows)}
+                        for name, rows in tables.items()
+                    },
+                }
+                handle.write(encoder.encode(manifest_line) + "\n")
                 for name, rows in tables.items():
                     columns = columns_of(name, rows)
                     prefix = f'{{"table":{encoder.encode(name)},"row":'
