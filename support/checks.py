@@ -147,10 +147,12 @@ def provider_state_distribution(conn: Connection, today: date, options: dict[str
 
 
 def appointments_in_window(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
+    """Every appointment inside the dataset spec's window (``options['spec']``, N months)."""
     from healthcare_data.schema import Appointment
 
-    months = options.get("months") or 6
-    last = today + timedelta(days=round(months * 365.25 / 12) + 1)
+    spec = options["spec"]
+    first = spec.window_start(today)
+    last = first + timedelta(days=spec.window_days)
     t = Appointment.__table__
     low, high = conn.execute(select(func.min(t.c.appointment_date), func.max(t.c.appointment_date))).one()
     out = []
@@ -158,9 +160,9 @@ def appointments_in_window(conn: Connection, today: date, options: dict[str, Any
         if value is None:
             continue
         day = value.date() if hasattr(value, "date") else date.fromisoformat(str(value)[:10])
-        if not today <= day <= last:
+        if not first <= day <= last:
             out.append(Violation("appointments", label, "appointment_date", "appointment_window",
-                                 f"{label} appointment {day} is outside {today}..{last} ({months} months)",
+                                 f"{label} appointment {day} is outside {first}..{last} ({spec.months} months)",
                                  "generate appointments inside the window", STATISTICS))
     return out
 

@@ -54,3 +54,26 @@ def generate_validation_dataset(context: Any) -> DatasetRun:
     )
     context.dataset = generate(context, spec)
     return context.dataset
+
+
+def seconds_per_entity(result: Any, entities: list[str]) -> dict[str, float]:
+    """Seconds per entity type, a type owning the tables streamed after it (patients:
+    patients, patient_conditions, patient_profiles) in the engine's TABLE_ORDER."""
+    from healthcare_data.generation import TABLE_ORDER
+
+    owner: str | None = None
+    out = dict.fromkeys(entities, 0.0)
+    for table in TABLE_ORDER:
+        if table in out:
+            owner = table
+        if owner is not None:
+            out[owner] += result.seconds.get(table, 0.0)
+    return out
+
+
+@dataclass
+class BulkRun:
+    requests: list[Any]  # support.tables.BulkRequest
+    run: DatasetRun
+    seconds: dict[str, float]
+    limits: dict[str, float]

@@ -99,3 +99,10 @@ def factories() -> dict[str, Any]:
         "MedicalRecordFactory": _attr("healthcare_data.factories", "MedicalRecordFactory"),
         "ClaimFactory": _attr("healthcare_data.factories", "ClaimFactory"),
     }
+
+
+@cache
+def bulk_entities() -> Registry[str]:
+    """Entity types of the bulk table: the DatasetSpec counts (patients, providers, ...)."""
+    spec = _attr("healthcare_data.generation", "DatasetSpec")
+    return choices("bulk entity type", spec().counts)

@@ -422,6 +422,8 @@ def bulk_requests(table: Any, entities: _Lookup, constraints: _Lookup) -> list[B
         tokens = row.tokens("constraints", constraints, optional=True)
         target = row.text("performance_target", default="")
         limit = row.parsed("performance_target", parse_time_limit) if target else None
+        if any(r.entity == entity for r in out):
+            raise row.fail("entity_type", f"{entity!r} appears twice; give each entity type one row")
         out.append(BulkRequest(entity, count, tokens, limit, target))
     return out
 
