@@ -41,7 +41,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data.db import Database
-from healthcare_data.errors import ConfigurationError, PersistenceError
+from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
 from healthcare_data.generation import Batch
 from healthcare_data.schema import Base
 
@@ -249,12 +249,33 @@ def write_dataset(
         writer = writer_class(conn)
         outer = conn.begin() if atomic else None
         mark = time.perf_counter()
+
+        def failure(what: str, exc: BaseException) -> PersistenceError:
+            if outer is not None and outer.is_active:
+                outer.rollback()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            scope = (
+                "the whole run was rolled back (atomic=True), 0 rows kept"
+                if atomic
+                else f"{committed} rows committed before it are kept "
+                f"({', '.join(f'{t}={n}' for t, n in result.rows.items()) or 'none'})"
+            )
+            return PersistenceError(
+                f"{what} failed and was rolled back: {reason}; {scope}",
+                rows_written=0 if atomic else committed,
+                recovery=["fix the cause, then reset the database (or append with next_ids) and rerun"],
+            )
+
+        # COPY runs on the raw psycopg cursor, so driver errors arrive unwrapped.
+        dbapi_error = getattr(db.engine.dialect.dbapi, "Error", SQLAlchemyError)
+        failures = (SQLAlchemyError, dbapi_error, HealthcareDataError, KeyError, TypeError, ValueError)
         while True:
             try:
                 batch = next(iterator)
             except StopIteration:
                 break
-            table = _table(batch.table)
+            except HealthcareDataError as exc:  # the generator gave up mid-stream
+                raise failure("Generating the next batch", exc) from exc
             generated = time.perf_counter()
             result.seconds[batch.table] = result.seconds.get(batch.table, 0.0) + generated - mark
             if not batch.rows:
@@ -262,28 +283,17 @@ def write_dataset(
                 continue
             index = per_table_index[batch.table] = per_table_index.get(batch.table, 0) + 1
             try:
+                table = _table(batch.table)
                 if atomic:
                     writer.write(table, batch.rows)
                 else:
                     with conn.begin():
                         writer.write(table, batch.rows)
-            except (SQLAlchemyError, ConfigurationError, KeyError, TypeError, ValueError) as exc:
-                if outer is not None and outer.is_active:
-                    outer.rollback()
-                kept = 0 if atomic else committed
-                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                scope = (
-                    "the whole run was rolled back (atomic=True), 0 rows kept"
-                    if atomic
-                    else f"{committed} rows committed before it are kept "
-                    f"({', '.join(f'{t}={n}' for t, n in result.rows.items()) or 'none'})"
-                )
-                raise PersistenceError(
-                    f"Writing batch {index} of {batch.table!r} ({len(batch.rows)} rows) failed "
-                    f"and was rolled back: {reason}; {scope}",
-                    rows_written=kept,
-                    recovery=["fix the offending row or reset the database and rerun"],
-                ) from exc
+            except failures as exc:
+                if isinstance(exc, KeyError):
+                    exc = KeyError(f"a row lacks column {exc.args[0]!r} that the batch's first row has")
+                what = f"Writing batch {index} of {batch.table!r} ({len(batch.rows)} rows)"
+                raise failure(what, exc) from exc
             done = time.perf_counter()
             result.write_seconds[batch.table] = result.write_seconds.get(batch.table, 0.0) + done - generated
             result.seconds[batch.table] += done - generated
@@ -300,6 +310,20 @@ def write_dataset(
     result.total_seconds = time.perf_counter() - started
     result.max_rss_mb = _max_rss_mb()
     return result
+
+
+def next_ids(db: Database) -> dict[str, int]:
+    """The first free id of every table with an id column, for ``DatasetSpec(first_ids=...)``.
+
+    Appending a second dataset to a non-empty database continues the numbering, so the
+    identifiers derived from ids (NPI, SSN, claim numbers, ...) stay unique too.
+    """
+    ids: dict[str, int] = {}
+    with db.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if "id" in table.columns and table.columns["id"].primary_key:
+                ids[table.name] = db.next_id(conn, table.name)
+    return ids
 
 
 # --- NDJSON ------------------------------------------------------------------------------
@@ -372,6 +396,7 @@ __all__ = [
     "Batch",
     "NdjsonResult",
     "WriteResult",
+    "next_ids",
     "stream_to_ndjson",
     "write_dataset",
 ]
