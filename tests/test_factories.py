@@ -13,6 +13,7 @@ from healthcare_data.db import Database
 from healthcare_data.errors import (
     BusinessRuleViolation,
     ConfigurationError,
+    HealthcareDataError,
     SchedulingConflictError,
     UniquenessViolation,
     UnknownNameError,
@@ -25,6 +26,7 @@ from healthcare_data.factories import (
     Trait,
     schedule_appointment,
 )
+from healthcare_data.factories.base import as_row
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import SPECIALTIES
 from healthcare_data.rows.providers import practice_type_of
@@ -352,3 +354,24 @@ def test_next_ids_follow_existing_rows(db):
     ProviderFactory(db, rng()).create_batch(3)
     with db.transaction() as conn:
         assert conn.execute(select(func.max(Provider.id))).scalar_one() == 3
+
+
+def test_created_rows_equal_built_rows_for_the_same_seed(db):
+    created = ProviderFactory(db, rng()).create_batch(3, "specialist")
+    built = ProviderFactory(rng=rng()).build_batch(3, "specialist")
+    with db.session() as session:
+        stored = [session.get(Provider, p.id) for p in created]
+        for row, expected in zip(stored, built, strict=True):
+            assert {k: getattr(row, k) for k in expected} == expected
+
+
+def test_foreign_key_failure_is_reported_and_rolled_back(db):
+    provider = ProviderFactory(db, rng()).create()
+    with pytest.raises(HealthcareDataError, match="check foreign keys"):
+        AppointmentFactory(db, rng()).create(patient={"id": 999}, provider=provider)
+    assert db.counts()["appointments"] == 0
+
+
+def test_as_row_rejects_other_objects():
+    with pytest.raises(TypeError, match="expected a dict, Row or ORM object, got int"):
+        as_row(5)

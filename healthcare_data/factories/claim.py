@@ -11,9 +11,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy.engine import Connection
 
+from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.factories.base import Factory, Trait, as_row
 from healthcare_data.factories.record import load_row
+from healthcare_data.randomness import Randomness
 from healthcare_data.registry import Registry
 from healthcare_data.rows.claims import CLAIM_STATUSES, draft_claim
 from healthcare_data.schema import InsuranceClaim, Patient, Provider
@@ -37,7 +39,7 @@ class ClaimFactory(Factory[InsuranceClaim]):
         "claim_number": "omit claim_number so it derives from the next id (identifiers.claim_number)"
     }
 
-    def __init__(self, database: Any = None, rng: Any = None) -> None:
+    def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
         super().__init__(database, rng)
         self._appointment: dict[str, Any] | None = None
 

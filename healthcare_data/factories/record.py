@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.factories.base import Factory, Trait, as_row
+from healthcare_data.randomness import Randomness
 from healthcare_data.registry import Registry
 from healthcare_data.rows.records import draft_medical_record
 from healthcare_data.schema import MedicalRecord, Patient, PatientCondition, Provider
@@ -44,7 +46,7 @@ class MedicalRecordFactory(Factory[MedicalRecord]):
     entity = "medical_records"
     traits: ClassVar[Registry[Trait] | None] = RECORD_TRAITS
 
-    def __init__(self, database: Any = None, rng: Any = None) -> None:
+    def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
         super().__init__(database, rng)
         self._patient: dict[str, Any] | None = None
 
