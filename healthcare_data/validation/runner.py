@@ -237,8 +237,8 @@ def validate_records(
     *,
     today: date,
     patients: Sequence[Row] = (),
-    conditions: Iterable[Row] = (),
-    profiles: Iterable[Row] = (),
+    patient_conditions: Iterable[Row] = (),
+    patient_profiles: Iterable[Row] = (),
     providers: Sequence[Row] = (),
     appointments: Sequence[Row] = (),
     medical_records: Sequence[Row] = (),
@@ -250,6 +250,7 @@ def validate_records(
 ) -> ValidationReport:
     """Validate in-memory row dicts (a batch about to be written) with the row rules.
 
+    Keywords are table names, so ``validate_records(today=d, **rows_by_table)`` works.
     Conditions and profiles are matched to patients by ``patient_id`` (the patient's
     ``id``); appointments and records find their provider/patient in the batch or in
     ``known_providers`` / ``known_patients`` (id -> row) for rows written earlier.
@@ -258,8 +259,9 @@ def validate_records(
     started = perf_counter()
     findings = RowFindings()
     if patients:
-        profiles_by_patient = {row.get("patient_id"): row for row in profiles}
-        check_patients(findings, patients, _group(conditions, "patient_id"), profiles_by_patient, today)
+        profiles_by_patient = {row.get("patient_id"): row for row in patient_profiles}
+        conditions_by_patient = _group(patient_conditions, "patient_id")
+        check_patients(findings, patients, conditions_by_patient, profiles_by_patient, today)
     if providers:
         check_providers(findings, providers)
     if appointments:
