@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, text
 
 from healthcare_data import identifiers
@@ -291,6 +292,7 @@ def test_create_without_database_is_a_configuration_error(rng: Randomness) -> No
 def test_create_persists_patient_conditions_and_profile(db: Database, rng: Randomness) -> None:
     patient = feature_example(PatientBuilder(db, rng)).create()
     assert isinstance(patient, Patient)
+    assert sa_inspect(patient).detached
     assert patient.id == 1 and patient.patient_id == identifiers.patient_id(1)
     assert [c.condition for c in patient.conditions] == ["Diabetes Type 2", "Hypertension", "Arthritis"]
     assert patient.profile is not None and patient.profile.persona == "elderly_patient"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -264,3 +265,15 @@ def test_dob_window_handles_leap_days() -> None:
     assert all(age_on(b, date(2028, 2, 29)) == 1 for b in births)
     assert max(births) == date(2027, 2, 28)
     assert min(births) == date(2026, 2, 28) + timedelta(days=1)
+
+
+def test_drafting_stays_fast() -> None:
+    """A loose guard (the bulk engine drafts up to a million patients): no Faker, no DB per row."""
+    rng = Randomness(1, today=TODAY)
+    for n in range(1, 200):  # warm the per-persona and per-state caches
+        draft_patient(rng, n)
+    start = time.perf_counter()
+    for n in range(200, 5200):
+        draft_patient(rng, n)
+    per_draft = (time.perf_counter() - start) / 5000
+    assert per_draft < 250e-6, f"{per_draft * 1e6:.0f} µs per draft_patient"
