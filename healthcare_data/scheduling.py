@@ -15,7 +15,7 @@ rows read back from the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -317,19 +317,26 @@ class Scheduler:
             calendar[day] &= ~_span_mask(_minute_of_day(start), duration)
             self._count = max(0, self._count - 1)
 
-    def load_existing(self, conn: Connection, provider_ids: Iterable[int] | None = None) -> int:
+    def load_existing(
+        self, conn: Connection, provider_ids: Iterable[int] | None = None, *, by: str = "provider_id"
+    ) -> int:
         """Seed the calendars from the appointments table; returns rows loaded.
 
-        Cancelled and no-show appointments do not hold their slot.
+        Calendars are keyed by ``by``: 'provider_id' (default) or 'patient_id' (a
+        patient calendar, so a patient is not booked twice at once); ``provider_ids``
+        then filters that column. Cancelled and no-show appointments free their slot.
         """
+        if by not in ("provider_id", "patient_id"):
+            raise ValueError(f"by must be 'provider_id' or 'patient_id', not {by!r}")
         from healthcare_data.schema import Appointment
 
         table = Appointment.__table__
-        query = select(table.c.provider_id, table.c.appointment_date, table.c.duration_minutes).where(
+        column = table.c[by]
+        query = select(column, table.c.appointment_date, table.c.duration_minutes).where(
             table.c.status.is_(None) | table.c.status.not_in(("cancelled", "no_show"))
         )
         if provider_ids is not None:
-            query = query.where(table.c.provider_id.in_(list(provider_ids)))
+            query = query.where(column.in_(list(provider_ids)))
         loaded = 0
         for provider_id, start, duration in conn.execute(query):
             self.occupy(provider_id, as_datetime(start), int(duration or 30))
@@ -337,6 +344,23 @@ class Scheduler:
         return loaded
 
     # --- queries ----------------------------------------------------------------------
+    def _busy_lookup(
+        self, provider_id: int, blockers: Sequence[tuple[Scheduler, int]]
+    ) -> Callable[[int], int]:
+        """day -> busy bits of this calendar OR'ed with every blocker calendar."""
+        calendar = self._calendars.get(provider_id, {})
+        others = [owner._calendars.get(key, {}) for owner, key in blockers]
+        if not others:
+            return lambda day: calendar.get(day, 0)
+
+        def combined(day: int) -> int:
+            busy = calendar.get(day, 0)
+            for other in others:
+                busy |= other.get(day, 0)
+            return busy
+
+        return combined
+
     def is_free(self, provider_id: int, start: datetime, duration: int) -> bool:
         """True when the slot is inside business hours and overlaps no booking."""
         if not self.hours.contains(start, duration):
@@ -371,12 +395,14 @@ class Scheduler:
         window_days: int = 182,
         previous: datetime | None = None,
         today: date | None = None,
+        blockers: Sequence[tuple[Scheduler, int]] = (),
     ) -> datetime:
         """A random free start satisfying every constraint inside the window (not booked).
 
         The window defaults to the ``window_days`` days after ``today`` (the rng's
         pinned date). Random probes first, then a full scan, so the result is O(1)
-        on a sparse calendar and still exact on a full one.
+        on a sparse calendar and still exact on a full one. ``blockers``: other
+        calendars, as ``(scheduler, key)``, that must be free too (e.g. the patient's).
         """
         cons = resolve_constraints(constraints)
         rng = resolve(rng)
@@ -399,29 +425,30 @@ class Scheduler:
                 f"[{_describe(cons)}] within business hours ({self.hours.describe()})"
             )
         slots = _slots(duration)
-        calendar = self._calendars.get(provider_id, {})
+        busy = self._busy_lookup(provider_id, blockers)
         first, days = low.toordinal(), (high - low).days + 1
         weekdays = self.hours.weekdays
         rand = rng.random
         for _ in range(min(days, 12)):
             day = first + rand.randrange(days)
             if (day - 1) % 7 in weekdays:
-                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                fits = _fitting_starts(busy(day), start_mask, slots)
                 if fits:
                     return self._pick(day, fits, rand)
         offset = rand.randrange(days)
         for step in range(days):
             day = first + (offset + step) % days
             if (day - 1) % 7 in weekdays:
-                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                fits = _fitting_starts(busy(day), start_mask, slots)
                 if fits:
                     return self._pick(day, fits, rand)
         raise SchedulingConflictError(
-            f"Provider {provider_id} has no free {duration}-minute slot between {low} and {high} "
+            f"Provider {provider_id}{' (with the blocking calendars)' if blockers else ''} has no free "
+            f"{duration}-minute slot between {low} and {high} "
             f"with constraints [{_describe(cons)}]",
             self.suggest_alternatives(
                 provider_id, datetime.combine(high + timedelta(days=1), datetime.min.time()),
-                duration, constraints=cons,
+                duration, constraints=cons, blockers=blockers,
             ),
         )
 
@@ -484,6 +511,7 @@ class Scheduler:
         count: int = 3,
         constraints: str | Iterable[str | SchedulingConstraint] = (),
         max_days: int = 366,
+        blockers: Sequence[tuple[Scheduler, int]] = (),
     ) -> list[datetime]:
         """The next ``count`` free starts at or after ``desired_start`` in business hours.
 
@@ -494,13 +522,13 @@ class Scheduler:
         if not start_mask:
             return []
         slots = _slots(duration)
-        calendar = self._calendars.get(provider_id, {})
+        busy = self._busy_lookup(provider_id, blockers)
         day = desired_start.toordinal()
         not_before = -(-_minute_of_day(desired_start) // SLOT_MINUTES)
         found: list[datetime] = []
         for _ in range(max_days):
             if (day - 1) % 7 in self.hours.weekdays:
-                fits = _fitting_starts(calendar.get(day, 0), start_mask, slots)
+                fits = _fitting_starts(busy(day), start_mask, slots)
                 fits &= ~((1 << not_before) - 1)
                 base = datetime.fromordinal(day)
                 for slot in range(SLOTS_PER_DAY):

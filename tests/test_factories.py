@@ -375,3 +375,28 @@ def test_foreign_key_failure_is_reported_and_rolled_back(db):
 def test_as_row_rejects_other_objects():
     with pytest.raises(TypeError, match="expected a dict, Row or ORM object, got int"):
         as_row(5)
+
+
+def test_patient_cannot_be_double_booked_across_providers(db):
+    add_patient(db, 1)
+    providers = ProviderFactory(db, rng())
+    first, second = providers.create_with_specialty("Neurology"), providers.create_with_specialty("Neurology")
+    slot = datetime(2026, 11, 25, 9, 0)
+    schedule_appointment(db, {"id": 1}, first, "Follow-up", appointment_date=slot, rng=rng())
+    with pytest.raises(SchedulingConflictError, match="Patient 1 already has an appointment") as info:
+        schedule_appointment(db, {"id": 1}, second, "Follow-up", appointment_date=slot, rng=rng())
+    assert info.value.alternatives[0] == datetime(2026, 11, 25, 9, 30)  # 09:00-09:20 taken -> 09:30
+    factory = AppointmentFactory(db, rng())
+    for _ in range(8):  # drawn slots avoid the patient's other bookings
+        factory.create(
+            patient={"id": 1},
+            provider=second,
+            appointment_type="Follow-up",
+            window_start=date(2026, 11, 25),
+            window_days=1,
+        )
+    with db.transaction() as conn:
+        rows = conn.execute(select(Appointment.appointment_date, Appointment.duration_minutes)).all()
+    spans = sorted((start, start + timedelta(minutes=minutes)) for start, minutes in rows)
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert end <= start

@@ -295,3 +295,21 @@ def test_load_existing_seeds_calendars(db):
         assert scheduler.load_existing(conn, [1, 2]) == 1
     assert not scheduler.is_free(1, MONDAY, 30)
     assert scheduler.is_free(2, MONDAY, 30)  # cancelled appointments free their slot
+
+
+def test_blockers_must_be_free_too():
+    providers, patients = Scheduler(), Scheduler()
+    patients.book(5, MONDAY, 60)  # the patient is busy 09:00-10:00 elsewhere
+    alternatives = providers.suggest_alternatives(1, MONDAY, 30, blockers=[(patients, 5)])
+    assert alternatives[0] == MONDAY + timedelta(hours=1)
+    rng = Randomness(1, today=TODAY)
+    for _ in range(10):
+        start = providers.find_slot(
+            1, 30, (), rng, window_start=MONDAY, window_days=1, blockers=[(patients, 5)]
+        )
+        assert start >= MONDAY + timedelta(hours=1) or start + timedelta(minutes=30) <= MONDAY
+
+
+def test_load_existing_rejects_unknown_key():
+    with pytest.raises(ValueError, match="by must be 'provider_id' or 'patient_id'"):
+        Scheduler().load_existing(None, by="room")  # type: ignore[arg-type]

@@ -70,13 +70,17 @@ class AppointmentFactory(Factory[Appointment]):
         return check_appointment(row, self._provider)
 
     def prepare(self, conn: Connection, inputs: dict[str, Any]) -> None:
-        """Load the provider's bookings so a double booking is detected before the insert."""
-        provider = inputs.get("provider")
-        if provider is None:
+        """Load the provider's and the patient's bookings so a double booking of either is
+        detected before the insert."""
+        provider, patient = inputs.get("provider"), inputs.get("patient")
+        if provider is None or patient is None:
             return
         scheduler = Scheduler(self.scheduler.hours)
         scheduler.load_existing(conn, [as_row(provider)["id"]])
         inputs["scheduler"] = scheduler
+        patient_calendar = Scheduler(self.scheduler.hours)
+        patient_calendar.load_existing(conn, [as_row(patient)["id"]], by="patient_id")
+        inputs["patient_calendar"] = patient_calendar
 
     def schedule(
         self,

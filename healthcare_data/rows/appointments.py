@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from healthcare_data.errors import UnknownNameError
+from healthcare_data.errors import SchedulingConflictError, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.rows.providers import business_error, is_virtual
@@ -100,6 +100,7 @@ def draft_appointment(
     window_days: int = 182,
     previous: datetime | None = None,
     appointment_date: datetime | None = None,
+    patient_calendar: Scheduler | None = None,
     **explicit: Any,
 ) -> dict[str, Any]:
     """Every ``appointments`` column; books the slot in ``scheduler``.
@@ -107,6 +108,8 @@ def draft_appointment(
     ``appointment_date`` books that exact time (SchedulingConflictError with alternatives
     if taken or outside business hours); otherwise a slot satisfying ``constraints`` is
     drawn in the window. Past appointments are 'completed', future ones 'scheduled'.
+    ``patient_calendar`` (a Scheduler keyed by patient id) keeps the patient from being
+    booked twice at the same time as well.
     """
     unknown = [k for k in explicit if k not in APPOINTMENT_COLUMNS]
     if unknown:
@@ -137,13 +140,27 @@ def draft_appointment(
             f"use one of {', '.join(capable)}; or book it in person",
         )
     duration = kind.duration_minutes
+    patient_id = _value(patient, "id")
+    blockers = ((patient_calendar, patient_id),) if patient_calendar is not None else ()
     if appointment_date is not None:
-        start = scheduler.book(provider_id, as_datetime(appointment_date), duration)
+        start = as_datetime(appointment_date)
+        if (
+            patient_calendar is not None
+            and scheduler.is_free(provider_id, start, duration)
+            and not patient_calendar.is_free(patient_id, start, duration)
+        ):
+            raise SchedulingConflictError(
+                f"Patient {patient_id} already has an appointment at {start:%a %Y-%m-%d %H:%M}",
+                scheduler.suggest_alternatives(provider_id, start, duration, blockers=blockers),
+            )
+        scheduler.book(provider_id, start, duration)
     else:
         start = scheduler.find_slot(
-            provider_id, duration, cons, rng, window_start, window_days, previous, today
+            provider_id, duration, cons, rng, window_start, window_days, previous, today, blockers
         )
         scheduler.occupy(provider_id, start, duration)
+    if patient_calendar is not None:
+        patient_calendar.occupy(patient_id, start, duration)
     notes = f"{appointment_type}: {rng.choice(_REASONS.get(kind.category, _REASONS['follow_up']))}"
     if cons:
         notes += f"; preferences: {', '.join(c.name for c in cons)}"
@@ -153,7 +170,7 @@ def draft_appointment(
     row: dict[str, Any] = {
         "id": serial,
         "uuid": rng.uuid4(),
-        "patient_id": _value(patient, "id"),
+        "patient_id": patient_id,
         "provider_id": provider_id,
         "appointment_date": start,
         "duration_minutes": duration,
