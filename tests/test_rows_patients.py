@@ -143,6 +143,13 @@ def test_city_and_state_get_a_zip_of_that_city(rng: Randomness) -> None:
     assert fakes.address_is_consistent("Portland", "OR", p["address_zip"])
 
 
+def test_only_a_city_finds_a_state_and_zip_of_that_city(rng: Randomness) -> None:
+    for n in range(1, 20):
+        p = draft_patient(rng, n, "young_professional", city="Springfield").patient
+        assert p["address_city"] == "Springfield"
+        assert fakes.address_is_consistent("Springfield", p["address_state"], p["address_zip"])
+
+
 def test_only_a_zip_fills_city_and_state(rng: Randomness) -> None:
     p = draft_patient(rng, 1, "young_professional", zip_code="62701").patient
     assert (p["address_city"], p["address_state"]) == ("Springfield", "IL")
@@ -277,3 +284,12 @@ def test_drafting_stays_fast() -> None:
         draft_patient(rng, n)
     per_draft = (time.perf_counter() - start) / 5000
     assert per_draft < 250e-6, f"{per_draft * 1e6:.0f} µs per draft_patient"
+
+
+def test_weighted_sample_never_repeats_or_picks_zero_weights() -> None:
+    from healthcare_data.rows.patients import _weighted_sample
+
+    rng = Randomness(2)
+    for _ in range(200):
+        picked = _weighted_sample(rng.random.random, [1.0, 0.0, 2.0], 5)
+        assert sorted(picked) == [0, 2]

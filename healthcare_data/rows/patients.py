@@ -181,6 +181,8 @@ def _weighted_sample(rand: Any, weights: list[float], count: int) -> list[int]:
                 point -= weight
                 if point < 0:
                     break
+        if index < 0:  # every weight used up
+            break
         picked.append(index)
         total -= weights[index]
         weights[index] = 0.0
@@ -216,15 +218,29 @@ def condition_row(serial: int, condition: Condition) -> dict[str, Any]:
 
 
 _PLACE_BY_ZIP: dict[str, fakes.Place] = {}
+_PLACES_BY_CITY: dict[str, list[fakes.Place]] = {}
+
+
+def _index_places() -> None:
+    """Index every place the generator can draw by ZIP and by city (once, about half a second)."""
+    if _PLACE_BY_ZIP:
+        return
+    for state in fakes.STATES.options:
+        for p in fakes.places_in(state):
+            _PLACE_BY_ZIP[p.zip] = p
+            _PLACES_BY_CITY.setdefault(p.city.lower(), []).append(p)
 
 
 def place_for_zip(zip_code: str) -> fakes.Place | None:
-    """The place of a ZIP code, from an index of every generated place (built once)."""
-    if not _PLACE_BY_ZIP:
-        for state in fakes.STATES.options:
-            for p in fakes.places_in(state):
-                _PLACE_BY_ZIP[p.zip] = p
+    """The place of a ZIP code: the generator's own places first, then the full ZIP database."""
+    _index_places()
     return _PLACE_BY_ZIP.get(zip_code) or fakes.place_for_zip(zip_code)
+
+
+def places_named(city: str) -> list[fakes.Place]:
+    """Every generated place whose city is ``city`` (case-insensitive), in any state."""
+    _index_places()
+    return _PLACES_BY_CITY.get(city.lower(), [])
 
 
 def _resolve_place(
@@ -247,6 +263,9 @@ def _resolve_place(
         chosen = _pick(rng.random.random, places)
         return city or chosen.city, state, chosen.zip, chosen.area_code
     rand = rng.random.random
+    if city is not None and (named := places_named(city)):
+        chosen = _pick(rand, named)
+        return city, chosen.state, chosen.zip, chosen.area_code
     chosen = _pick(rand, fakes.places_in(persona.contact.address_region or _weighted(rand, fakes.STATES)))
     return city or chosen.city, chosen.state, chosen.zip, chosen.area_code
 
