@@ -178,7 +178,7 @@ for _rule in (
              "persona_age_range", "persona_known")),
     RuleSet("insurance_required", "patients", "an insurance payer and a policy number in the payer's format",
             ("insurance_provider_known", "policy_number_format", "insurance_pair", "persona_insurance",
-             "persona_uninsured", "insurance_required")),
+             "persona_uninsured")),
     RuleSet("valid_credentials", "providers", "NPI format and check digit, licence present and in the state's format",
             ("npi_format", "npi_check_digit", "licence_present", "licence_format", "uuid_format", "required")),
     RuleSet("practice_info", "providers", "practice type known, fitting the specialty, real practice address",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -48,15 +49,15 @@ Bulk and validation scenarios write their summaries to `reports/*.txt`.
 
 
 def _description(obj: Any) -> str:
+    """A one-line meaning: the object's ``description``, else a function's docstring."""
     for attribute in ("description", "summary"):
         value = getattr(obj, attribute, None)
         if isinstance(value, str) and value:
             return " ".join(value.split())
-    doc = getattr(obj, "__doc__", None) or ""
-    if callable(obj) and doc and not isinstance(obj, type(_description)) is False:
-        pass
-    first = doc.strip().splitlines()[0] if doc.strip() else ""
-    return first
+    if inspect.isfunction(obj) or inspect.ismethod(obj):
+        doc = inspect.getdoc(obj) or ""
+        return doc.splitlines()[0] if doc else ""
+    return ""
 
 
 def _registry_rows(registry: Any, extra: Callable[[str, Any], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
@@ -86,10 +87,12 @@ def step_sentences() -> list[dict[str, str]]:
     for keyword in ("given", "when", "then", "step"):
         for definition in registry.steps.get(keyword, []):
             location = str(definition.location.filename)
+            doc = inspect.getdoc(definition.func) or ""
             rows.append(
                 {
                     "keyword": keyword.capitalize(),
                     "sentence": definition.pattern,
+                    "checks": " ".join(doc.split()),
                     "module": Path(location).name,
                 }
             )
@@ -99,8 +102,7 @@ def step_sentences() -> list[dict[str, str]]:
 
 def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(title, explanation, rows) of every vocabulary table."""
-    from support import error_scenarios, registries, workflow
-    from support.tables import parse_time_limit  # noqa: F401 - documented below
+    from support import checks, error_scenarios, registries, workflow
 
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
     out.append(
@@ -120,7 +122,8 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     out.append(
         (
             "Characteristic tokens",
-            "`expected_characteristics` column (comma separated); each is a named check on the stored patient.",
+            "`expected_characteristics` column (comma separated); each is a named check on the stored "
+            "patient. Age tokens also follow the patterns `age_<min>_<max>` and `age_<min>_plus`.",
             _registry_rows(registries.characteristics()),
         )
     )
@@ -182,35 +185,45 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
         (
             "Workflow validation rules",
             "`validation_rules` column of the workflow table; checked on the stored row after its step.",
-            _registry_rows(workflow.RULES, lambda n, r: {"entity": r.entity, "meaning": r.description}),
+            _registry_rows(
+                checks.RULES,
+                lambda n, r: {"table": r.entity, "meaning": r.description, "checked by": r.checked_by},
+            ),
         )
     )
     out.append(
         (
-            "Bulk entity types and constraints",
-            "`entity_type` and `constraints` columns of the bulk table; `performance_target` is "
-            "`<N_seconds` (also `ms`, `minutes`).",
-            _registry_rows(registries.bulk_entities(), lambda n, e: {"meaning": "rows of " + n}),
+            "Bulk entity types",
+            "`entity_type` column of the bulk table (counts of the library's DatasetSpec); "
+            "`performance_target` is `<N_seconds` (also `ms`, `minutes`), capped by userdata bulk_time_limit_s.",
+            _registry_rows(registries.bulk_entities(), lambda n, e: {"meaning": f"rows of table {n}"}),
         )
     )
     out.append(
         (
             "Bulk constraints",
             "`constraints` column of the bulk table; each names the check that proves it on the whole dataset.",
-            _registry_rows(workflow.BULK_CONSTRAINTS, lambda n, c: {"checked by": c.checked_by, "meaning": c.description}),
+            _registry_rows(
+                checks.BULK_CONSTRAINTS,
+                lambda n, c: {"table": c.entity, "meaning": c.description, "checked by": c.checked_by},
+            ),
         )
     )
     out.append(
         (
             "Validation types",
             "`validation_type` column; `error_tolerance` is a percentage (`0%`, `5%`).",
-            _registry_rows(registries.validators()),
+            _registry_rows(
+                registries.validators(),
+                lambda n, v: {"scope": v.scope, "compliance_standard": v.compliance_standard, "meaning": v.description},
+            ),
         )
     )
     out.append(
         (
             "Error scenarios",
-            "`error_scenario` column, with the `expected_behavior` and `recovery_strategy` each produces.",
+            "`error_scenario` column, with the `expected_behavior` and `recovery_strategy` each produces "
+            "(support/error_scenarios.py: each provokes its error through the library).",
             _registry_rows(
                 error_scenarios.ERROR_SCENARIOS,
                 lambda n, s: {
@@ -241,7 +254,14 @@ def _markdown_table(rows: Iterable[dict[str, Any]]) -> str:
 
 
 def render() -> str:
-    parts = [INTRO, "## Step sentences\n", _markdown_table(step_sentences()), ""]
+    parts = [
+        INTRO,
+        "## Step sentences\n",
+        "`{persona:PersonaWords}` is a persona name written as words (`elderly patient`). Each `Then` "
+        "reads the rows back from the database; *checks* says with what.\n",
+        _markdown_table(step_sentences()),
+        "",
+    ]
     for title, explanation, rows in sections():
         parts.extend([f"## {title}\n", explanation, "", _markdown_table(rows), ""])
     return "\n".join(parts).rstrip() + "\n"

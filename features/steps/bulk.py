@@ -18,6 +18,7 @@ from support.tables import bulk_requests
 
 @when("I generate a large healthcare dataset:")
 def step_generate(context):
+    """DatasetSpec from the table; generate_dataset + write_dataset timed per entity, peak RSS sampled (psutil); writes reports/bulk.txt."""
     requests = bulk_requests(context.table, registries.bulk_entities(), BULK_CONSTRAINTS)
     months = [token_number(t) for r in requests for t in r.constraints if token_number(t)]
     spec = DatasetSpec(**{r.entity: r.count for r in requests}, months=months[0] if months else 6).validate()
@@ -46,6 +47,7 @@ def _bulk(context):
 
 @then("all entities should be generated within performance targets")
 def step_targets(context):
+    """Stored row count per entity equals the table's count; seconds per entity <= its `<N_seconds` target (capped by userdata bulk_time_limit_s)."""
     bulk = _bulk(context)
     stored = context.db.counts()
     offenders = [
@@ -59,6 +61,7 @@ def step_targets(context):
 
 @then("data should maintain realistic distribution patterns")
 def step_distributions(context):
+    """data_quality validator (chi-square / KS per persona, state weights) plus the dataset checks of every constraint token of the table."""
     bulk = _bulk(context)
     report = run_validation(context.db, "data_quality", context.today)
     assert_that(getattr(report, "tests", []), has_length(greater_than(0)), "statistical tests run")
@@ -73,6 +76,7 @@ def step_distributions(context):
 
 @then("referential integrity should be preserved across all entities")
 def step_integrity(context):
+    """referential_integrity validator: orphans, cross-entity mismatches, duplicate identifiers."""
     _bulk(context)
     report = run_validation(context.db, "referential_integrity", context.today)
     assert_that(report.checked, greater_than(0), "rows checked")
@@ -81,6 +85,7 @@ def step_integrity(context):
 
 @then("no business rule violations should occur")
 def step_business_rules(context):
+    """business_rules validator (row rules, double bookings by SQL) plus the row rules each constraint token names."""
     bulk = _bulk(context)
     report = run_validation(context.db, "business_rules", context.today)
     found = list(report.violations)
@@ -95,6 +100,7 @@ def step_business_rules(context):
 
 @then("memory usage should remain within acceptable limits")
 def step_memory(context):
+    """Peak resident memory sampled by psutil during generation <= userdata memory_limit_mb."""
     bulk = _bulk(context)
     memory = bulk.run.memory
     limit = context.settings.memory_limit_mb

@@ -16,6 +16,7 @@ from support.state import need
 
 @given("I have created a complex healthcare dataset with multiple relationships")
 def step_complex_dataset(context):
+    """A generated dataset with patients, providers, appointments, records and claims (rows counted)."""
     generate_small_dataset(context)
     counts = context.db.counts()
     for table in ("patients", "providers", "appointments", "medical_records", "insurance_claims"):
@@ -24,6 +25,7 @@ def step_complex_dataset(context):
 
 @when("I execute the advanced cleanup procedure")
 def step_cleanup(context):
+    """Database.reset(), recording the DELETE statements the database receives, in order."""
     run = CleanupRun(context.db.counts(), context.db.sequence_positions())
     with observe_deletes(context.db.engine) as deleted:
         try:
@@ -36,6 +38,7 @@ def step_cleanup(context):
 
 @then("data should be cleaned up in reverse dependency order")
 def step_reverse_order(context):
+    """Every child table was emptied before each table it references (FK metadata vs the observed DELETE order)."""
     run = need(context, "cleanup", "When I execute the advanced cleanup procedure")
     position = {name: i for i, name in enumerate(run.deleted)}
     offenders = []
@@ -52,6 +55,7 @@ def step_reverse_order(context):
 
 @then("all foreign key constraints should be respected")
 def step_fks_respected(context):
+    """Foreign keys enforced on the connection (SQLite PRAGMA) and the cleanup raised no error."""
     run = need(context, "cleanup", "When I execute the advanced cleanup procedure")
     assert_that(foreign_keys_enforced(context.db), is_(True), "foreign keys enforced during cleanup")
     assert_that(run.error, is_(none()), "cleanup error")
@@ -59,6 +63,7 @@ def step_fks_respected(context):
 
 @then("no orphaned records should remain in any table")
 def step_no_orphans(context):
+    """integrity.find_orphans finds no child row without its parent."""
     with context.db.engine.connect() as conn:
         orphans = find_orphans(conn)
     assert_no_offenders([v.as_row() for v in orphans], "orphaned rows")
@@ -66,6 +71,7 @@ def step_no_orphans(context):
 
 @then("database sequences should be reset appropriately")
 def step_sequences_reset(context):
+    """Database.sequence_positions(): every id sequence restarts at 1."""
     run = need(context, "cleanup", "When I execute the advanced cleanup procedure")
     after = context.db.sequence_positions()
     offenders = [
@@ -78,6 +84,7 @@ def step_sequences_reset(context):
 
 @then("cleanup should complete without constraint violations")
 def step_no_violations(context):
+    """No error, and every table that held rows was deleted from."""
     run = need(context, "cleanup", "When I execute the advanced cleanup procedure")
     assert_that(run.error, is_(none()), "error raised by the cleanup")
     emptied = [t for t, n in run.counts_before.items() if n and t not in run.deleted]
@@ -86,6 +93,7 @@ def step_no_violations(context):
 
 @then("the database should return to a completely clean state")
 def step_clean_state(context):
+    """Row count of every table is 0."""
     counts = context.db.counts()
     assert_no_offenders([{"table": t, "rows": n} for t, n in counts.items() if n], "rows left after cleanup")
     assert_that(context.db.is_empty(), is_(True), "database is empty")

@@ -13,6 +13,7 @@ from support.registries import factories
 
 @given("the healthcare database is initialized")
 def step_database_initialized(context):
+    """Every schema table exists and is empty."""
     tables = inspect(context.db.engine).get_table_names()
     assert_that(
         [t for t in tables if t in Base.metadata.tables],
@@ -24,6 +25,7 @@ def step_database_initialized(context):
 
 @given("advanced factories are configured with personas and traits")
 def step_factories_configured(context):
+    """PatientBuilder and the factories import; personas and provider traits are registered."""
     context.factories = factories()
     assert_that(registries.personas().names(), has_length(greater_than(0)), "registered personas")
     assert_that(registries.traits().names(), has_length(greater_than(0)), "registered provider traits")
@@ -31,5 +33,6 @@ def step_factories_configured(context):
 
 @given("data validation rules are active")
 def step_validation_active(context):
+    """The VALIDATORS registry holds validators."""
     context.validators = registries.validators()
     assert_that(context.validators.names(), has_length(greater_than(0)), "registered validators")

@@ -13,6 +13,7 @@ from support.tables import error_scenario_requests
 
 @when("I attempt to create problematic healthcare data scenarios:")
 def step_attempt(context):
+    """Runs each registered error scenario: provoke through the library, count rows, apply the recovery."""
     requests = error_scenario_requests(context.table, ERROR_SCENARIOS, BEHAVIORS)
     lab = Lab(context.db, context.rng)
     context.error_outcomes = [run_scenario(lab, r.scenario, r.recovery_strategy) for r in requests]
@@ -29,6 +30,7 @@ def _outcomes(context):
 
 @then("each error scenario should be handled gracefully")
 def step_graceful(context):
+    """Each scenario raised the error type its expected_behavior names."""
     offenders = [
         dict(o.row(), expected=o.expected_behavior, expected_types=", ".join(t.__name__ for t in BEHAVIORS.get(o.expected_behavior)))
         for o in _outcomes(context)
@@ -39,6 +41,7 @@ def step_graceful(context):
 
 @then("descriptive error messages should be provided")
 def step_messages(context):
+    """Each message names the offending values (slot, type and specialty, age, policy number, NPI)."""
     offenders = [
         {"scenario": o.scenario, "message": o.message, "must mention": ", ".join(o.mentions)}
         for o in _outcomes(context)
@@ -49,6 +52,7 @@ def step_messages(context):
 
 @then("recovery strategies should be offered when possible")
 def step_recovery(context):
+    """The error offers recovery suggestions and applying the strategy succeeds."""
     offenders = [
         {"scenario": o.scenario, "strategy": o.recovery_strategy, "offered": "; ".join(o.offered),
          "recovered": o.recovered, "detail": o.recovery_detail}
@@ -60,12 +64,14 @@ def step_recovery(context):
 
 @then("the system should remain stable after error conditions")
 def step_stable(context):
+    """The database answers and referential_integrity, business_rules and format_validation find nothing."""
     offenders = [{"scenario": o.scenario, "detail": o.stability_detail} for o in _outcomes(context) if not o.stable]
     assert_no_offenders(offenders, "database unusable or inconsistent after an error")
 
 
 @then("no partial or corrupted data should be persisted")
 def step_nothing_partial(context):
+    """Row counts of every table are the same before and after each failed operation."""
     offenders = [
         {"scenario": o.scenario, "table": t, "before": o.counts_before[t], "after error": n}
         for o in _outcomes(context)

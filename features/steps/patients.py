@@ -39,6 +39,7 @@ def _stored(context, ids):
 
 @when("I create patients using the following personas:")
 def step_create_patients(context):
+    """PatientBuilder().with_persona(p).create() count times per row."""
     context.persona_requests = persona_requests(context.table)
     for number, request in enumerate(context.persona_requests, start=1):
         for _ in range(request.count):
@@ -57,6 +58,7 @@ def _persona_patients(context):
 
 @then("patients should be created with persona-appropriate characteristics")
 def step_persona_characteristics(context):
+    """Stored persona per patient and counts per persona; each expected_characteristics token checked on the stored rows (characteristics registry)."""
     stored = _persona_patients(context)
     per_persona = {}
     offenders = []
@@ -80,6 +82,7 @@ def step_persona_characteristics(context):
 
 @then("each patient should have realistic, consistent data")
 def step_patients_consistent(context):
+    """check_patient (format, business, HIPAA rules) on every stored patient with history and profile."""
     offenders = [
         v.as_row()
         for _, patient, conditions, profile in _persona_patients(context)
@@ -90,6 +93,7 @@ def step_patients_consistent(context):
 
 @then("demographic distributions should match persona expectations")
 def step_persona_distributions(context):
+    """statistics.persona_distribution_report: chi-square/exact test on genders, KS on ages, per persona (alpha 1%)."""
     _persona_patients(context)
     with context.db.engine.connect() as conn:
         report = persona_distribution_report(conn, context.today, tolerance=0.0)
@@ -104,6 +108,7 @@ def step_persona_distributions(context):
 
 @when("I use the patient builder to create a patient:")
 def step_builder(context):
+    """Docstring parsed by the whitelist parser (ast, no eval), replayed on PatientBuilder, create()."""
     assert_that(context.text, is_(str), "the step needs the builder call chain as a docstring")
     script = parse_builder_script(context.text)
     if script.terminal != "create":
@@ -139,6 +144,7 @@ def _matches(expected, actual) -> bool:
 
 @then("the patient should be created with the specified characteristics")
 def step_specified(context):
+    """Every non-null argument of the script equals the stored column (age from date_of_birth, history rows)."""
     bundle = _built(context)
     offenders = []
     for item in context.specified:
@@ -152,6 +158,7 @@ def step_specified(context):
 
 @then("the patient should have consistent persona-based defaults for unspecified fields")
 def step_persona_defaults(context):
+    """check_patient clean; unspecified profile fields equal the persona's; drawn fields present; e-mail on the persona's domain."""
     patient, conditions, profile = _built(context)
     persona = registries.personas().get((profile or {}).get("persona"))
     given = {(i.table, i.column) for i in context.specified}
@@ -181,6 +188,7 @@ def step_persona_defaults(context):
 
 @then("all medical history should be age-appropriate")
 def step_history_age(context):
+    """History stored, each condition fits the age and carries its reference ICD-10-CM code; no history rule broken."""
     patient, conditions, profile = _built(context)
     assert_that(conditions, has_length(greater_than(0)), "stored medical history")
     age = age_on(patient["date_of_birth"], context.today)
@@ -199,6 +207,7 @@ def step_history_age(context):
 
 @then("insurance information should match {persona:PersonaWords} patterns")
 def step_insurance_patterns(context, persona):
+    """check_patient's insurance rules with the named persona: payer plan type and policy number format (or no insurance)."""
     patient, conditions, profile = _built(context)
     as_persona = dict(profile or {}, persona=persona.name)
     offenders = [

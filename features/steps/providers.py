@@ -28,11 +28,13 @@ def _stored_providers(context):
 
 @given("I need providers for different medical specialties")
 def step_need_providers(context):
+    """Specialties are registered."""
     assert_that(registries.specialties().names(), has_length(greater_than(1)), "registered specialties")
 
 
 @when("I create providers with the following configurations:")
 def step_create_providers(context):
+    """ProviderFactory.create_batch(count, *traits, specialty=, practice_type=) per row."""
     context.provider_requests = provider_requests(context.table)
     factory = ProviderFactory(context.db, context.rng)
     for number, request in enumerate(context.provider_requests, start=1):
@@ -48,6 +50,7 @@ def step_create_providers(context):
 
 @then("providers should be created with appropriate professional credentials")
 def step_credentials(context):
+    """Stored count equals the table's; check_provider clean on every stored provider."""
     stored = _stored_providers(context)
     expected = sum(r.count for r in context.provider_requests)
     assert_that(len(stored), equal_to(expected), "providers in the database")
@@ -57,6 +60,7 @@ def step_credentials(context):
 
 @then("each provider should have valid NPI numbers and license numbers")
 def step_npi_and_licence(context):
+    """NPI Luhn check digit (80840 prefix), licence format of the practice state, both unique."""
     stored = _stored_providers(context)
     offenders = []
     for _, row in stored:
@@ -76,6 +80,7 @@ def step_npi_and_licence(context):
 
 @then("practice information should match specialty and traits")
 def step_practice_matches(context):
+    """Stored specialty, practice type (from the practice name) as requested and imposed by traits; specialty fits traits."""
     offenders = []
     for entry, row in _stored_providers(context):
         traits = tuple(PROVIDER_TRAITS.get(t) for t in entry.labels["traits"])
@@ -99,6 +104,7 @@ def step_practice_matches(context):
 
 @then("contact information should be professional and realistic")
 def step_contact(context):
+    """Phone in 555-0100..0199, e-mail on a reserved domain, nothing sanitize_for_compliance would change."""
     offenders = []
     for _, row in _stored_providers(context):
         sanitized = ProviderFactory.sanitize_for_compliance(row)

@@ -19,6 +19,7 @@ from support.tables import appointment_requests
 
 @given("I have patients with different personas")
 def step_persona_patients(context):
+    """One stored patient per registered persona."""
     for name in registries.personas().names():
         patient = PatientBuilder(context.db, context.rng).with_persona(name).create()
         context.created.add("patients", patient.id, persona=name)
@@ -29,6 +30,7 @@ def step_persona_patients(context):
 
 @given("I have providers with various specialties")
 def step_specialty_providers(context):
+    """One stored provider per registered specialty."""
     factory = ProviderFactory(context.db, context.rng)
     for name in registries.specialties().names():
         provider = factory.create(specialty=name)
@@ -46,6 +48,7 @@ def _one(context, table, **labels):
 
 @when("I create appointments with the following requirements:")
 def step_create_appointments(context):
+    """schedule_appointment(db, patient, provider, type, constraints) per row."""
     context.appointment_requests = appointment_requests(context.table)
     for request in context.appointment_requests:
         patient = _one(context, "patients", persona=request.persona)
@@ -73,6 +76,7 @@ def _brief(row, **extra):
 
 @then("appointments should be scheduled within business hours")
 def step_business_hours(context):
+    """BUSINESS_HOURS.contains(start, duration) for every stored appointment."""
     offenders = [
         _brief(row, hours=BUSINESS_HOURS.describe())
         for _, row, _ in _stored_appointments(context)
@@ -83,6 +87,7 @@ def step_business_hours(context):
 
 @then("appointment types should be appropriate for provider specialties")
 def step_types_for_specialty(context):
+    """Stored type is the requested one and offered by the provider's specialty."""
     offenders = []
     for entry, row, provider in _stored_appointments(context):
         specialty = SPECIALTIES.get(provider["specialty"])
@@ -94,6 +99,7 @@ def step_types_for_specialty(context):
 
 @then("scheduling should respect patient persona preferences")
 def step_preferences(context):
+    """Each scheduling constraint of the row: CONSTRAINTS[name].check(stored appointment, today)."""
     offenders = []
     for entry, row, _ in _stored_appointments(context):
         for name in entry.labels["constraints"]:
@@ -106,6 +112,7 @@ def step_preferences(context):
 
 @then("no double-booking conflicts should occur")
 def step_no_double_booking(context):
+    """integrity.find_double_bookings (SQL window query over the appointments table)."""
     _stored_appointments(context)
     with context.db.engine.connect() as conn:
         clashes = find_double_bookings(conn)
@@ -114,6 +121,7 @@ def step_no_double_booking(context):
 
 @then("appointment durations should match appointment types")
 def step_durations(context):
+    """Stored duration_minutes equals the appointment type's duration."""
     offenders = []
     for _, row, _ in _stored_appointments(context):
         expected = APPOINTMENT_TYPES.get(row["appointment_type"]).duration_minutes

@@ -17,6 +17,7 @@ from support.tables import validation_requests
 
 @then("all generated data should pass validation rules")
 def step_all_validators_pass(context):
+    """Every registered validator (run_all) reports no violation."""
     reports = run_all(context.db, context.today)
     offenders = [dict(v.as_row(), validator=name) for name, report in reports.items() for v in report.violations]
     assert_that(list(reports), equal_to(registries.validators().names()), "validators run")
@@ -25,6 +26,7 @@ def step_all_validators_pass(context):
 
 @given("I have generated healthcare data using various personas and traits")
 def step_generated_data(context):
+    """A generated dataset of every persona plus one provider per trait, read back."""
     generate_validation_dataset(context)
     factory = ProviderFactory(context.db, context.rng)
     for name in PROVIDER_TRAITS.names():
@@ -36,6 +38,7 @@ def step_generated_data(context):
 
 @when("I run comprehensive data validation:")
 def step_run_validation(context):
+    """run_validation(name, tolerance) per row (scope/standard must be the validator's); writes reports/validation.txt."""
     requests = validation_requests(context.table)
     context.validation_runs = {}
     for request in requests:
@@ -68,21 +71,25 @@ def _within_tolerance(context, name, what):
 
 @then("all format validations should pass without errors")
 def step_format(context):
+    """format_validation violation rate <= its error_tolerance."""
     _within_tolerance(context, "format_validation", "format validations")
 
 
 @then("business rule violations should be within tolerance")
 def step_business(context):
+    """business_rules violation rate <= its error_tolerance."""
     _within_tolerance(context, "business_rules", "business rules")
 
 
 @then("HIPAA compliance should be maintained for all patient data")
 def step_hipaa(context):
+    """compliance_check violation rate <= its error_tolerance."""
     _within_tolerance(context, "compliance_check", "HIPAA compliance")
 
 
 @then("demographic distributions should reflect realistic population patterns")
 def step_population(context):
+    """data_quality rate <= tolerance and its chi-square/KS tests ran and passed."""
     report = _within_tolerance(context, "data_quality", "demographic distributions")
     tests = getattr(report, "tests", [])
     assert_that(tests, has_length(greater_than(0)), "statistical tests (chi-square / KS) run")
@@ -92,4 +99,5 @@ def step_population(context):
 
 @then("all cross-references should maintain referential integrity")
 def step_integrity(context):
+    """referential_integrity violation rate <= its error_tolerance."""
     _within_tolerance(context, "referential_integrity", "referential integrity")

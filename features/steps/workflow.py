@@ -21,6 +21,7 @@ from support.workflow import ENTITIES, LINK_NAMES, StepResult, WorkflowRun
 
 @given("I need a complete healthcare workflow scenario")
 def step_need_workflow(context):
+    """Workflow entities are registered."""
     assert_that(ENTITIES.names(), has_length(greater_than(1)), "workflow entities")
     context.workflow = WorkflowRun()
 
@@ -42,6 +43,7 @@ def _check_rules(context, result):
 
 @when("I create the following interconnected data:")
 def step_create_workflow(context):
+    """Creates each step's entity with its library call, references read back; runs the step's rules right after."""
     run = context.workflow if getattr(context, "workflow", None) else WorkflowRun()
     context.workflow = run
     latest: dict[str, tuple[str, int]] = {}
@@ -64,6 +66,7 @@ def _steps(context):
 
 @then("all entities should be created in the correct dependency order")
 def step_dependency_order(context):
+    """Each stored foreign key points at a row created by an earlier step."""
     steps = _steps(context)
     created_at = {(r.entity.table, r.row_id): r.step.step for r in steps}
     offenders = []
@@ -83,6 +86,7 @@ def step_dependency_order(context):
 
 @then("referential integrity should be maintained throughout")
 def step_integrity(context):
+    """find_orphans and find_cross_reference_mismatches find nothing."""
     _steps(context)
     with context.db.engine.connect() as conn:
         found = find_orphans(conn) + find_cross_reference_mismatches(conn)
@@ -91,6 +95,7 @@ def step_integrity(context):
 
 @then("each entity should contain appropriate cross-references")
 def step_cross_references(context):
+    """Stored <link>_id columns equal the ids of the referenced entities."""
     offenders = []
     for result in _steps(context):
         row = fetch_one(context.db, result.entity.table, result.row_id)
@@ -105,6 +110,7 @@ def step_cross_references(context):
 
 @then("business rules should be validated at each step")
 def step_rules_each_step(context):
+    """Every step's validation_rules ran on its stored row and found nothing."""
     steps = _steps(context)
     ran = [r for r in steps if r.rules_run]
     assert_that(len(ran), equal_to(len([r for r in steps if r.step.rules])), "steps whose rules ran")
@@ -114,6 +120,7 @@ def step_rules_each_step(context):
 
 @then("the complete workflow should be realistic and consistent")
 def step_workflow_consistent(context):
+    """Amounts stored exactly (Decimal, e.g. 350.00); format, business, compliance and integrity validators clean."""
     steps = _steps(context)
     offenders = []
     for result in steps:
