@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -165,6 +166,16 @@ def test_without_persona_the_drawn_persona_agrees_with_explicit_values() -> None
         assert PatientBuilder(rng=rng).with_insurance("Medicare").build().persona.accepts_age(66)
         draft = PatientBuilder(rng=rng).with_medical_history(["Dementia"]).build()
         assert age_on(draft.patient["date_of_birth"], TODAY) >= 65
+
+
+def test_a_custom_persona_object_drives_and_checks_the_build(rng: Randomness) -> None:
+    base = get_persona("young_professional")
+    teen = replace(base, name="teen_athlete", demographics=replace(base.demographics, age_range=(13, 19)))
+    draft = PatientBuilder(rng=rng).with_persona(teen).with_medical_history(["Ankle Sprain"]).build()
+    assert 13 <= age_on(draft.patient["date_of_birth"], TODAY) <= 19
+    assert draft.profile["persona"] == "teen_athlete"
+    with pytest.raises(PersonaValidationError, match="teen_athlete's range 13-19"):
+        PatientBuilder(rng=rng).with_persona(teen).with_age(30).build()
 
 
 def test_same_seed_same_builds() -> None:

@@ -227,7 +227,11 @@ class PatientBuilder:
     def _build(self, serial: int) -> PatientDraft:
         inputs = self._checked_inputs()
         draft = draft_patient(self.rng, serial, **inputs)
-        raise_for(check_patient(draft.patient, draft.conditions, draft.profile, today=self.rng.today))
+        raise_for(
+            check_patient(
+                draft.patient, draft.conditions, draft.profile, today=self.rng.today, persona=draft.persona
+            )
+        )
         return draft
 
     def _checked_inputs(self) -> dict[str, Any]:

@@ -81,8 +81,13 @@ def check_patient(
     profile: Mapping[str, Any] | None = None,
     *,
     today: date,
+    persona: PatientPersona | None = None,
 ) -> list[Violation]:
-    """Every format, business and HIPAA rule a patient row (with history and profile) must meet."""
+    """Every format, business and HIPAA rule a patient row (with history and profile) must meet.
+
+    Persona rules use ``persona`` when given (e.g. a custom persona not in the registry),
+    else the registered persona named in ``profile['persona']``.
+    """
     key = patient.get("patient_id") or patient.get("id")
     out: list[Violation] = []
 
@@ -324,7 +329,9 @@ def check_patient(
             )
 
     persona_name = profile.get("persona") if profile is not None else None
-    if persona_name is not None:
+    if persona is not None:
+        out.extend(_persona_rules(persona, patient, profile or {}, age, payer, key))
+    elif persona_name is not None:
         if persona_name not in PERSONAS:
             add(
                 "persona",
