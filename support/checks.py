@@ -107,8 +107,15 @@ def every_persona_present(conn: Connection, today: date, options: dict[str, Any]
     t = PatientProfile.__table__
     seen = dict(conn.execute(select(t.c.persona, func.count()).group_by(t.c.persona)).all())
     return [
-        Violation("patient_profiles", f"persona:{name}", "persona", "persona_present",
-                  f"no patient of persona {name!r} in the dataset", "generate with an even persona mix", STATISTICS)
+        Violation(
+            "patient_profiles",
+            f"persona:{name}",
+            "persona",
+            "persona_present",
+            f"no patient of persona {name!r} in the dataset",
+            "generate with an even persona mix",
+            STATISTICS,
+        )
         for name in PERSONAS.names()
         if not seen.get(name)
     ]
@@ -121,8 +128,15 @@ def every_specialty_present(conn: Connection, today: date, options: dict[str, An
     t = Provider.__table__
     seen = {row[0] for row in conn.execute(select(t.c.specialty).distinct())}
     return [
-        Violation("providers", f"specialty:{name}", "specialty", "specialty_present",
-                  f"no provider of specialty {name!r} in the dataset", "generate more providers", STATISTICS)
+        Violation(
+            "providers",
+            f"specialty:{name}",
+            "specialty",
+            "specialty_present",
+            f"no provider of specialty {name!r} in the dataset",
+            "generate more providers",
+            STATISTICS,
+        )
         for name in specialties_for(())
         if name not in seen
     ]
@@ -142,8 +156,17 @@ def provider_state_distribution(conn: Connection, today: date, options: dict[str
     result = state_distribution_test(states, STATE_WEIGHTS, 0.01, options.get("tolerance", 0.05))
     if result.ok:
         return []
-    return [Violation("providers", "all", "practice_address", "provider_state_distribution",
-                      result.detail, "draw practice states from the state weights", STATISTICS)]
+    return [
+        Violation(
+            "providers",
+            "all",
+            "practice_address",
+            "provider_state_distribution",
+            result.detail,
+            "draw practice states from the state weights",
+            STATISTICS,
+        )
+    ]
 
 
 def appointments_in_window(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
@@ -161,9 +184,17 @@ def appointments_in_window(conn: Connection, today: date, options: dict[str, Any
             continue
         day = value.date() if hasattr(value, "date") else date.fromisoformat(str(value)[:10])
         if not first <= day <= last:
-            out.append(Violation("appointments", label, "appointment_date", "appointment_window",
-                                 f"{label} appointment {day} is outside {first}..{last} ({spec.months} months)",
-                                 "generate appointments inside the window", STATISTICS))
+            out.append(
+                Violation(
+                    "appointments",
+                    label,
+                    "appointment_date",
+                    "appointment_window",
+                    f"{label} appointment {day} is outside {first}..{last} ({spec.months} months)",
+                    "generate appointments inside the window",
+                    STATISTICS,
+                )
+            )
     return out
 
 
@@ -171,31 +202,108 @@ def appointments_in_window(conn: Connection, today: date, options: dict[str, Any
 
 RULES: Registry[RuleSet] = Registry("workflow validation rule")
 for _rule in (
-    RuleSet("valid_demographics", "patients", "identifiers, names, birth date, gender, address and contact rules",
-            ("patient_id_format", "uuid_format", "required", "gender_enum", "ssn_format", "phone_format",
-             "phone_safe_range", "email_format", "email_safe_domain", "zip_format", "state_format",
-             "date_of_birth_format", "date_of_birth_future", "status_enum", "address_consistent",
-             "persona_age_range", "persona_known")),
-    RuleSet("insurance_required", "patients", "an insurance payer and a policy number in the payer's format",
-            ("insurance_provider_known", "policy_number_format", "insurance_pair", "persona_insurance",
-             "persona_uninsured")),
-    RuleSet("valid_credentials", "providers", "NPI format and check digit, licence present and in the state's format",
-            ("npi_format", "npi_check_digit", "licence_present", "licence_format", "uuid_format", "required")),
-    RuleSet("practice_info", "providers", "practice type known, fitting the specialty, real practice address",
-            ("specialty_known", "practice_type_known", "practice_type_for_specialty", "practice_address_consistent")),
-    RuleSet("business_hours", "appointments", "inside business hours, duration of the type, type allowed",
-            ("business_hours", "duration_matches_type", "type_known", "type_allowed_for_specialty", "date_format")),
-    RuleSet("no_conflicts", "appointments", "no provider double booking (window query over the database)",
-            database_checks=(double_bookings,)),
-    RuleSet("diagnosis_codes", "medical_records", "billable ICD-10-CM code, official description, fits the age",
-            ("icd10_valid", "icd10_description", "diagnosis_fits_age", "record_type_valid")),
-    RuleSet("treatment_notes", "medical_records", "medications match the diagnosed condition, patient matches",
-            ("medications_match_condition", "patient_matches")),
-    RuleSet("valid_claim_data", "insurance_claims", "claim number format, positive amount, submitted date",
-            ("claim_number_format", "amount_positive", "submitted_date_present", "status_valid")),
-    RuleSet("processing_rules", "insurance_claims", "status transitions: processed dates, payments, denial reasons",
-            ("processed_date_when_processed", "dates_in_order", "payment_when_paid", "payment_not_above_amount",
-             "denial_reason_iff_denied", "submitted_after_visit")),
+    RuleSet(
+        "valid_demographics",
+        "patients",
+        "identifiers, names, birth date, gender, address and contact rules",
+        (
+            "patient_id_format",
+            "uuid_format",
+            "required",
+            "gender_enum",
+            "ssn_format",
+            "phone_format",
+            "phone_safe_range",
+            "email_format",
+            "email_safe_domain",
+            "zip_format",
+            "state_format",
+            "date_of_birth_format",
+            "date_of_birth_future",
+            "status_enum",
+            "address_consistent",
+            "persona_age_range",
+            "persona_known",
+        ),
+    ),
+    RuleSet(
+        "insurance_required",
+        "patients",
+        "an insurance payer and a policy number in the payer's format",
+        (
+            "insurance_provider_known",
+            "policy_number_format",
+            "insurance_pair",
+            "persona_insurance",
+            "persona_uninsured",
+        ),
+    ),
+    RuleSet(
+        "valid_credentials",
+        "providers",
+        "NPI format and check digit, licence present and in the state's format",
+        ("npi_format", "npi_check_digit", "licence_present", "licence_format", "uuid_format", "required"),
+    ),
+    RuleSet(
+        "practice_info",
+        "providers",
+        "practice type known, fitting the specialty, real practice address",
+        (
+            "specialty_known",
+            "practice_type_known",
+            "practice_type_for_specialty",
+            "practice_address_consistent",
+        ),
+    ),
+    RuleSet(
+        "business_hours",
+        "appointments",
+        "inside business hours, duration of the type, type allowed",
+        (
+            "business_hours",
+            "duration_matches_type",
+            "type_known",
+            "type_allowed_for_specialty",
+            "date_format",
+        ),
+    ),
+    RuleSet(
+        "no_conflicts",
+        "appointments",
+        "no provider double booking (window query over the database)",
+        database_checks=(double_bookings,),
+    ),
+    RuleSet(
+        "diagnosis_codes",
+        "medical_records",
+        "billable ICD-10-CM code, official description, fits the age",
+        ("icd10_valid", "icd10_description", "diagnosis_fits_age", "record_type_valid"),
+    ),
+    RuleSet(
+        "treatment_notes",
+        "medical_records",
+        "medications match the diagnosed condition, patient matches",
+        ("medications_match_condition", "patient_matches"),
+    ),
+    RuleSet(
+        "valid_claim_data",
+        "insurance_claims",
+        "claim number format, positive amount, submitted date",
+        ("claim_number_format", "amount_positive", "submitted_date_present", "status_valid"),
+    ),
+    RuleSet(
+        "processing_rules",
+        "insurance_claims",
+        "status transitions: processed dates, payments, denial reasons",
+        (
+            "processed_date_when_processed",
+            "dates_in_order",
+            "payment_when_paid",
+            "payment_not_above_amount",
+            "denial_reason_iff_denied",
+            "submitted_after_visit",
+        ),
+    ),
 ):
     RULES.register(_rule.name, _rule)
 
@@ -204,26 +312,68 @@ for _rule in (
 
 BULK_CONSTRAINTS: TokenRegistry = TokenRegistry("bulk constraint")
 for _rule in (
-    RuleSet("diverse_personas", "patients", "every registered persona has patients",
-            database_checks=(every_persona_present,)),
-    RuleSet("realistic_demographics", "patients", "every patient row rule, and ages/genders/states fit the personas",
-            all_rules=True, database_checks=(persona_distributions,)),
-    RuleSet("all_specialties", "providers", "every specialty drawable without traits has providers",
-            database_checks=(every_specialty_present,)),
-    RuleSet("geographic_distribution", "providers", "every provider row rule; practice states follow US weights",
-            all_rules=True, database_checks=(provider_state_distribution,)),
-    RuleSet("business_hours", "appointments", "every appointment row rule (hours, duration, type for specialty)",
-            all_rules=True),
+    RuleSet(
+        "diverse_personas",
+        "patients",
+        "every registered persona has patients",
+        database_checks=(every_persona_present,),
+    ),
+    RuleSet(
+        "realistic_demographics",
+        "patients",
+        "every patient row rule, and ages/genders/states fit the personas",
+        all_rules=True,
+        database_checks=(persona_distributions,),
+    ),
+    RuleSet(
+        "all_specialties",
+        "providers",
+        "every specialty drawable without traits has providers",
+        database_checks=(every_specialty_present,),
+    ),
+    RuleSet(
+        "geographic_distribution",
+        "providers",
+        "every provider row rule; practice states follow US weights",
+        all_rules=True,
+        database_checks=(provider_state_distribution,),
+    ),
+    RuleSet(
+        "business_hours",
+        "appointments",
+        "every appointment row rule (hours, duration, type for specialty)",
+        all_rules=True,
+    ),
     RuleSet("no_conflicts", "appointments", "no provider double booking", database_checks=(double_bookings,)),
-    RuleSet("N_month_range", "appointments", "appointments inside the next N months (e.g. 6_month_range)",
-            database_checks=(appointments_in_window,)),
-    RuleSet("diagnosis_codes", "medical_records", "billable ICD-10-CM codes with their official description",
-            ("icd10_valid", "icd10_description", "diagnosis_fits_age")),
-    RuleSet("appropriate_treatments", "medical_records", "every medical record row rule (medications fit diagnosis)",
-            all_rules=True),
-    RuleSet("valid_amounts", "insurance_claims", "positive amounts, payments not above the amount",
-            ("amount_positive", "payment_not_above_amount", "payment_when_paid")),
-    RuleSet("processing_statuses", "insurance_claims", "every claim row rule (statuses, dates, denial reasons)",
-            all_rules=True),
+    RuleSet(
+        "N_month_range",
+        "appointments",
+        "appointments inside the next N months (e.g. 6_month_range)",
+        database_checks=(appointments_in_window,),
+    ),
+    RuleSet(
+        "diagnosis_codes",
+        "medical_records",
+        "billable ICD-10-CM codes with their official description",
+        ("icd10_valid", "icd10_description", "diagnosis_fits_age"),
+    ),
+    RuleSet(
+        "appropriate_treatments",
+        "medical_records",
+        "every medical record row rule (medications fit diagnosis)",
+        all_rules=True,
+    ),
+    RuleSet(
+        "valid_amounts",
+        "insurance_claims",
+        "positive amounts, payments not above the amount",
+        ("amount_positive", "payment_not_above_amount", "payment_when_paid"),
+    ),
+    RuleSet(
+        "processing_statuses",
+        "insurance_claims",
+        "every claim row rule (statuses, dates, denial reasons)",
+        all_rules=True,
+    ),
 ):
     BULK_CONSTRAINTS.register(_rule.name, _rule)

@@ -14,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-_DELETE = re.compile(r"^\s*(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?", re.IGNORECASE)
+_DELETE = re.compile(
+    r"^\s*(?:DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+\"?([A-Za-z_][A-Za-z0-9_]*)\"?", re.IGNORECASE
+)
 
 
 @dataclass

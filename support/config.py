@@ -29,7 +29,9 @@ class SuiteSettings:
             try:
                 return convert(str(raw).strip())
             except ValueError:
-                raise ValueError(f"behave userdata {name}={raw!r} is not a valid {convert.__name__}") from None
+                raise ValueError(
+                    f"behave userdata {name}={raw!r} is not a valid {convert.__name__}"
+                ) from None
 
         return cls(
             seed=get("seed", int, cls.seed),

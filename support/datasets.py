@@ -50,7 +50,11 @@ def generate_validation_dataset(context: Any) -> DatasetRun:
 
     n = context.settings.validation_patients
     spec = DatasetSpec(
-        patients=n, providers=max(10, n // 6), appointments=n * 3, medical_records=n * 2, insurance_claims=n * 2
+        patients=n,
+        providers=max(10, n // 6),
+        appointments=n * 3,
+        medical_records=n * 2,
+        insurance_claims=n * 2,
     )
     context.dataset = generate(context, spec)
     return context.dataset

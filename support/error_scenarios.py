@@ -82,7 +82,11 @@ class Outcome:
         return list(getattr(self.error, "recovery", []) or [])
 
     def row(self) -> dict[str, Any]:
-        changed = {t: (self.counts_before[t], n) for t, n in self.counts_after_error.items() if n != self.counts_before.get(t)}
+        changed = {
+            t: (self.counts_before[t], n)
+            for t, n in self.counts_after_error.items()
+            if n != self.counts_before.get(t)
+        }
         return {
             "scenario": self.scenario,
             "error": type(self.error).__name__ if self.error else None,
@@ -136,8 +140,11 @@ def _conflict_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> 
 
 
 def _mismatch_setup(lab: Lab) -> dict[str, Any]:
-    return {"patient": _patient(lab, "pediatric_patient"), "provider": _provider(lab, "Cardiology"),
-            "type": "Vaccination"}
+    return {
+        "patient": _patient(lab, "pediatric_patient"),
+        "provider": _provider(lab, "Cardiology"),
+        "type": "Vaccination",
+    }
 
 
 def _mismatch_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
@@ -179,9 +186,13 @@ def _policy_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> st
     from healthcare_data.builders import PatientBuilder
     from healthcare_data.reference import PAYERS
 
-    patient = PatientBuilder(lab.db, lab.rng).with_persona("elderly_patient").with_insurance("Medicare").create()
+    patient = (
+        PatientBuilder(lab.db, lab.rng).with_persona("elderly_patient").with_insurance("Medicare").create()
+    )
     policy = patient.insurance_policy_number
-    assert PAYERS.get("Medicare").policy_pattern.match(policy or ""), f"regenerated policy {policy!r} is malformed"
+    assert PAYERS.get("Medicare").policy_pattern.match(policy or ""), (
+        f"regenerated policy {policy!r} is malformed"
+    )
     return f"regenerated policy number {policy}"
 
 
@@ -264,8 +275,9 @@ def run_scenario(lab: Lab, name: str, strategy: str | None) -> Outcome:
         scenario.provoke(lab, state)
     except HealthcareDataError as exc:
         error = exc
-    outcome = Outcome(name, scenario.expected_behavior, strategy, error, before, lab.db.counts(),
-                      scenario.mentions(state))
+    outcome = Outcome(
+        name, scenario.expected_behavior, strategy, error, before, lab.db.counts(), scenario.mentions(state)
+    )
     if strategy is not None and error is not None:
         try:
             outcome.recovery_detail = scenario.recover(lab, state, error)
@@ -283,7 +295,9 @@ def _stability(lab: Lab) -> tuple[bool, str]:
 
     try:
         lab.db.check_connection()
-        reports = run_all(lab.db, lab.today, names=["referential_integrity", "business_rules", "format_validation"])
+        reports = run_all(
+            lab.db, lab.today, names=["referential_integrity", "business_rules", "format_validation"]
+        )
     except HealthcareDataError as exc:
         return False, str(exc)
     broken = {name: report.summary() for name, report in reports.items() if not report.ok}

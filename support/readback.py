@@ -16,7 +16,9 @@ from healthcare_data.db import Database
 from healthcare_data.schema import Base
 
 
-def fetch(db: Database, table: str, ids: Iterable[int] | None = None, column: str = "id") -> list[dict[str, Any]]:
+def fetch(
+    db: Database, table: str, ids: Iterable[int] | None = None, column: str = "id"
+) -> list[dict[str, Any]]:
     """Rows of ``table`` (all, or those whose ``column`` is in ``ids``), ordered by key."""
     t = Base.metadata.tables[table]
     pk = next(iter(t.primary_key.columns))

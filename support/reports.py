@@ -17,7 +17,9 @@ from tabulate import tabulate
 REPORT_DIR = Path(__file__).resolve().parent.parent / "reports"
 
 
-def table(rows: Iterable[Mapping[str, Any]] | Sequence[Sequence[Any]], headers: Any = "keys", limit: int = 20) -> str:
+def table(
+    rows: Iterable[Mapping[str, Any]] | Sequence[Sequence[Any]], headers: Any = "keys", limit: int = 20
+) -> str:
     """``rows`` as a GitHub-style table; beyond ``limit`` rows, a line says how many more."""
     rows = list(rows)
     shown = rows[:limit]
@@ -33,7 +35,9 @@ def assert_no_offenders(offenders: Sequence[Mapping[str, Any]], what: str) -> No
     assert_that(len(offenders), equal_to(0), reason)
 
 
-def write_report(name: str, title: str, rows: Sequence[Mapping[str, Any]], directory: Path | None = None) -> str:
+def write_report(
+    name: str, title: str, rows: Sequence[Mapping[str, Any]], directory: Path | None = None
+) -> str:
     """Print and write ``reports/<name>.txt``; returns the text."""
     text = f"{title}\n{table(rows, limit=len(rows) or 1)}\n"
     target = directory or REPORT_DIR

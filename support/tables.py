@@ -357,7 +357,9 @@ class WorkflowStep:
     rules: tuple[str, ...]
 
 
-def workflow_steps(table: Any, entities: _Lookup, link_names: Sequence[str], rules: _Lookup) -> list[WorkflowStep]:
+def workflow_steps(
+    table: Any, entities: _Lookup, link_names: Sequence[str], rules: _Lookup
+) -> list[WorkflowStep]:
     """``| step | entity | relationships | validation_rules |`` rows, in step order.
 
     Each entity must reference what it needs (an appointment needs ``patient+provider``)
@@ -381,19 +383,23 @@ def workflow_steps(table: Any, entities: _Lookup, link_names: Sequence[str], rul
         missing = [link for link in entity.requires if link not in relationships.links]
         if missing:
             raise row.fail(
-                "relationships", f"{entity.name} must reference {'+'.join(entity.requires)}; missing {missing}"
+                "relationships",
+                f"{entity.name} must reference {'+'.join(entity.requires)}; missing {missing}",
             )
         unknown = [link for link in relationships.links if link not in created]
         if unknown:
             raise row.fail(
                 "relationships",
-                f"{'+'.join(unknown)} not created by an earlier step (created so far: {', '.join(created) or 'none'})",
+                f"{'+'.join(unknown)} not created by an earlier step "
+                f"(created so far: {', '.join(created) or 'none'})",
             )
         tokens = row.tokens("validation_rules", rules, optional=True)
         for token in tokens:
             rule = rules.get(token)
             if rule.entity != entity.table:
-                raise row.fail("validation_rules", f"rule {token!r} is about {rule.entity}, not {entity.table}")
+                raise row.fail(
+                    "validation_rules", f"rule {token!r} is about {rule.entity}, not {entity.table}"
+                )
         out.append(WorkflowStep(number, entity.name, relationships, tokens))
         created.append(entity.link)
     numbers = [s.step for s in out]

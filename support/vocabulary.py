@@ -60,7 +60,9 @@ def _description(obj: Any) -> str:
     return ""
 
 
-def _registry_rows(registry: Any, extra: Callable[[str, Any], dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def _registry_rows(
+    registry: Any, extra: Callable[[str, Any], dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for name, obj in registry.items():
         row: dict[str, Any] = {"name": f"`{name}`"}
@@ -96,7 +98,9 @@ def step_sentences() -> list[dict[str, str]]:
                     "module": Path(location).name,
                 }
             )
-    rows.sort(key=lambda r: (["Given", "When", "Then", "Step"].index(r["keyword"]), r["module"], r["sentence"]))
+    rows.sort(
+        key=lambda r: (["Given", "When", "Then", "Step"].index(r["keyword"]), r["module"], r["sentence"])
+    )
     return rows
 
 
@@ -177,7 +181,11 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
             "`entity` column of the workflow table, created in the order of `step`.",
             _registry_rows(
                 workflow.ENTITIES,
-                lambda n, e: {"table": e.table, "references": ", ".join(e.requires) or "-", "keys": ", ".join(e.keys) or "-"},
+                lambda n, e: {
+                    "table": e.table,
+                    "references": ", ".join(e.requires) or "-",
+                    "keys": ", ".join(e.keys) or "-",
+                },
             ),
         )
     )
@@ -195,14 +203,16 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
         (
             "Bulk entity types",
             "`entity_type` column of the bulk table (counts of the library's DatasetSpec); "
-            "`performance_target` is `<N_seconds` (also `ms`, `minutes`), capped by userdata bulk_time_limit_s.",
+            "`performance_target` is `<N_seconds` (also `ms`, `minutes`), capped by userdata "
+            "bulk_time_limit_s.",
             _registry_rows(registries.bulk_entities(), lambda n, e: {"meaning": f"rows of table {n}"}),
         )
     )
     out.append(
         (
             "Bulk constraints",
-            "`constraints` column of the bulk table; each names the check that proves it on the whole dataset.",
+            "`constraints` column of the bulk table; each names the check that proves it on the "
+            "whole dataset.",
             _registry_rows(
                 checks.BULK_CONSTRAINTS,
                 lambda n, c: {"table": c.entity, "meaning": c.description, "checked by": c.checked_by},
@@ -215,7 +225,11 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
             "`validation_type` column; `error_tolerance` is a percentage (`0%`, `5%`).",
             _registry_rows(
                 registries.validators(),
-                lambda n, v: {"scope": v.scope, "compliance_standard": v.compliance_standard, "meaning": v.description},
+                lambda n, v: {
+                    "scope": v.scope,
+                    "compliance_standard": v.compliance_standard,
+                    "meaning": v.description,
+                },
             ),
         )
     )

@@ -51,7 +51,11 @@ def _appointment(context: Any, step: WorkflowStep, refs: dict[str, dict[str, Any
 
     options = step.relationships.options
     return schedule_appointment(
-        context.db, refs["patient"], refs["provider"], options.get("type"), options.get("constraints", ()),
+        context.db,
+        refs["patient"],
+        refs["provider"],
+        options.get("type"),
+        options.get("constraints", ()),
         rng=context.rng,
     )
 
@@ -76,16 +80,51 @@ def _claim(context: Any, step: WorkflowStep, refs: dict[str, dict[str, Any]]) ->
 
 ENTITIES: Registry[WorkflowEntity] = Registry("workflow entity")
 for _entity in (
-    WorkflowEntity("Patient", "patients", "patient", (), ("persona",), _patient,
-                   "PatientBuilder().with_persona(...).create()"),
-    WorkflowEntity("Provider", "providers", "provider", (), ("specialty", "traits"), _provider,
-                   "ProviderFactory.create(*traits, specialty=...)"),
-    WorkflowEntity("Appointment", "appointments", "appointment", ("patient", "provider"), ("type", "constraints"),
-                   _appointment, "schedule_appointment(db, patient, provider, type, constraints)"),
-    WorkflowEntity("Medical_Record", "medical_records", "medical_record", ("patient", "provider", "appointment"), (),
-                   _record, "MedicalRecordFactory.create(appointment=..., patient=..., provider=...)"),
-    WorkflowEntity("Insurance_Claim", "insurance_claims", "insurance_claim", ("patient", "provider", "appointment"),
-                   ("amount", "status"), _claim, "ClaimFactory.create(appointment=..., amount=...)"),
+    WorkflowEntity(
+        "Patient",
+        "patients",
+        "patient",
+        (),
+        ("persona",),
+        _patient,
+        "PatientBuilder().with_persona(...).create()",
+    ),
+    WorkflowEntity(
+        "Provider",
+        "providers",
+        "provider",
+        (),
+        ("specialty", "traits"),
+        _provider,
+        "ProviderFactory.create(*traits, specialty=...)",
+    ),
+    WorkflowEntity(
+        "Appointment",
+        "appointments",
+        "appointment",
+        ("patient", "provider"),
+        ("type", "constraints"),
+        _appointment,
+        "schedule_appointment(db, patient, provider, type, constraints)",
+    ),
+    WorkflowEntity(
+        "Medical_Record",
+        "medical_records",
+        "medical_record",
+        ("patient", "provider", "appointment"),
+        (),
+        _record,
+        "MedicalRecordFactory.create(appointment=..., patient=..., provider=...)",
+    ),
+    WorkflowEntity(
+        "Insurance_Claim",
+        "insurance_claims",
+        "insurance_claim",
+        ("patient", "provider", "appointment"),
+        ("amount", "status"),
+        _claim,
+        "ClaimFactory.create(appointment=..., amount=...)",
+    ),
 ):
     ENTITIES.register(_entity.name, _entity)
 

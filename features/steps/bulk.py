@@ -18,7 +18,9 @@ from support.tables import bulk_requests
 
 @when("I generate a large healthcare dataset:")
 def step_generate(context):
-    """DatasetSpec from the table; generate_dataset + write_dataset timed per entity, peak RSS sampled (psutil); writes reports/bulk.txt."""
+    """DatasetSpec from the table; generate_dataset + write_dataset timed per entity, peak RSS sampled
+    (psutil); writes reports/bulk.txt.
+    """
     requests = bulk_requests(context.table, registries.bulk_entities(), BULK_CONSTRAINTS)
     months = [token_number(t) for r in requests for t in r.constraints if token_number(t)]
     spec = DatasetSpec(**{r.entity: r.count for r in requests}, months=months[0] if months else 6).validate()
@@ -29,16 +31,31 @@ def step_generate(context):
     context.bulk = BulkRun(requests, run, seconds, limits)
     stored = context.db.counts()
     rows = [
-        {"entity": r.entity, "count": stored[r.entity], "seconds": round(seconds[r.entity], 3),
-         "rows/s": round(stored[r.entity] / seconds[r.entity]) if seconds[r.entity] else None,
-         "limit s": limits[r.entity], "peak MB": round(run.memory.peak_mb, 1)}
+        {
+            "entity": r.entity,
+            "count": stored[r.entity],
+            "seconds": round(seconds[r.entity], 3),
+            "rows/s": round(stored[r.entity] / seconds[r.entity]) if seconds[r.entity] else None,
+            "limit s": limits[r.entity],
+            "peak MB": round(run.memory.peak_mb, 1),
+        }
         for r in requests
     ]
-    rows.append({"entity": "total", "count": sum(stored.values()), "seconds": round(run.seconds, 3),
-                 "rows/s": round(sum(stored.values()) / run.seconds) if run.seconds else None,
-                 "limit s": None, "peak MB": round(run.memory.peak_mb, 1)})
-    write_report("bulk", f"Bulk generation on {context.db.backend} (memory limit "
-                 f"{context.settings.memory_limit_mb:.0f} MB)", rows)
+    rows.append(
+        {
+            "entity": "total",
+            "count": sum(stored.values()),
+            "seconds": round(run.seconds, 3),
+            "rows/s": round(sum(stored.values()) / run.seconds) if run.seconds else None,
+            "limit s": None,
+            "peak MB": round(run.memory.peak_mb, 1),
+        }
+    )
+    write_report(
+        "bulk",
+        f"Bulk generation on {context.db.backend} (memory limit {context.settings.memory_limit_mb:.0f} MB)",
+        rows,
+    )
 
 
 def _bulk(context):
@@ -47,12 +64,20 @@ def _bulk(context):
 
 @then("all entities should be generated within performance targets")
 def step_targets(context):
-    """Stored row count per entity equals the table's count; seconds per entity <= its `<N_seconds` target (capped by userdata bulk_time_limit_s)."""
+    """Stored row count per entity equals the table's count; seconds per entity <= its `<N_seconds` target
+    (capped by userdata bulk_time_limit_s).
+    """
     bulk = _bulk(context)
     stored = context.db.counts()
     offenders = [
-        {"entity": r.entity, "requested": r.count, "stored": stored[r.entity], "target": r.target or "-",
-         "limit s": bulk.limits[r.entity], "seconds": round(bulk.seconds[r.entity], 3)}
+        {
+            "entity": r.entity,
+            "requested": r.count,
+            "stored": stored[r.entity],
+            "target": r.target or "-",
+            "limit s": bulk.limits[r.entity],
+            "seconds": round(bulk.seconds[r.entity], 3),
+        }
         for r in bulk.requests
         if stored[r.entity] != r.count or bulk.seconds[r.entity] > bulk.limits[r.entity]
     ]
@@ -61,7 +86,9 @@ def step_targets(context):
 
 @then("data should maintain realistic distribution patterns")
 def step_distributions(context):
-    """data_quality validator (chi-square / KS per persona, state weights) plus the dataset checks of every constraint token of the table."""
+    """data_quality validator (chi-square / KS per persona, state weights) plus the dataset checks of every
+    constraint token of the table.
+    """
     bulk = _bulk(context)
     report = run_validation(context.db, "data_quality", context.today)
     assert_that(getattr(report, "tests", []), has_length(greater_than(0)), "statistical tests run")
@@ -71,7 +98,9 @@ def step_distributions(context):
         for request in bulk.requests:
             for token in request.constraints:
                 found += BULK_CONSTRAINTS.get(token).run_database_checks(conn, context.today, options)
-    assert_no_offenders([v.as_row() for v in found], "distribution and dataset-shape checks of the table's constraints")
+    assert_no_offenders(
+        [v.as_row() for v in found], "distribution and dataset-shape checks of the table's constraints"
+    )
 
 
 @then("referential integrity should be preserved across all entities")
@@ -85,7 +114,9 @@ def step_integrity(context):
 
 @then("no business rule violations should occur")
 def step_business_rules(context):
-    """business_rules validator (row rules, double bookings by SQL) plus the row rules each constraint token names."""
+    """business_rules validator (row rules, double bookings by SQL) plus the row rules each constraint token
+    names.
+    """
     bulk = _bulk(context)
     report = run_validation(context.db, "business_rules", context.today)
     found = list(report.violations)
@@ -104,7 +135,16 @@ def step_memory(context):
     bulk = _bulk(context)
     memory = bulk.run.memory
     limit = context.settings.memory_limit_mb
-    detail = table([{"baseline MB": round(memory.baseline_mb, 1), "peak MB": round(memory.peak_mb, 1),
-                     "growth MB": round(memory.growth_mb, 1), "samples": memory.samples, "limit MB": limit}])
+    detail = table(
+        [
+            {
+                "baseline MB": round(memory.baseline_mb, 1),
+                "peak MB": round(memory.peak_mb, 1),
+                "growth MB": round(memory.growth_mb, 1),
+                "samples": memory.samples,
+                "limit MB": limit,
+            }
+        ]
+    )
     assert_that(memory.samples, greater_than(0), "psutil samples taken")
     assert_that(memory.peak_mb, less_than_or_equal_to(limit), f"peak resident memory (psutil)\n{detail}\n")

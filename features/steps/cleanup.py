@@ -38,7 +38,9 @@ def step_cleanup(context):
 
 @then("data should be cleaned up in reverse dependency order")
 def step_reverse_order(context):
-    """Every child table was emptied before each table it references (FK metadata vs the observed DELETE order)."""
+    """Every child table was emptied before each table it references (FK metadata vs the observed DELETE
+    order).
+    """
     run = need(context, "cleanup", "When I execute the advanced cleanup procedure")
     position = {name: i for i, name in enumerate(run.deleted)}
     offenders = []
@@ -48,7 +50,12 @@ def step_reverse_order(context):
             child_at, parent_at = position.get(table.name), position.get(parent)
             if child_at is None or parent_at is None or child_at > parent_at:
                 offenders.append(
-                    {"child": table.name, "child deleted at": child_at, "parent": parent, "parent deleted at": parent_at}
+                    {
+                        "child": table.name,
+                        "child deleted at": child_at,
+                        "parent": parent,
+                        "parent deleted at": parent_at,
+                    }
                 )
     assert_no_offenders(offenders, f"tables must be emptied children first; order seen: {run.deleted}")
 

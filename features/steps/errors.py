@@ -18,12 +18,20 @@ def step_attempt(context):
     lab = Lab(context.db, context.rng)
     context.error_outcomes = [run_scenario(lab, r.scenario, r.recovery_strategy) for r in requests]
     print(table([o.row() for o in context.error_outcomes]))
-    print(table([{"scenario": o.scenario, "message": o.message, "recovery": o.recovery_detail}
-                 for o in context.error_outcomes]))
+    print(
+        table(
+            [
+                {"scenario": o.scenario, "message": o.message, "recovery": o.recovery_detail}
+                for o in context.error_outcomes
+            ]
+        )
+    )
 
 
 def _outcomes(context):
-    outcomes = need(context, "error_outcomes", "When I attempt to create problematic healthcare data scenarios:")
+    outcomes = need(
+        context, "error_outcomes", "When I attempt to create problematic healthcare data scenarios:"
+    )
     assert_that(outcomes, has_length(greater_than(0)), "error scenarios run")
     return outcomes
 
@@ -32,7 +40,11 @@ def _outcomes(context):
 def step_graceful(context):
     """Each scenario raised the error type its expected_behavior names."""
     offenders = [
-        dict(o.row(), expected=o.expected_behavior, expected_types=", ".join(t.__name__ for t in BEHAVIORS.get(o.expected_behavior)))
+        dict(
+            o.row(),
+            expected=o.expected_behavior,
+            expected_types=", ".join(t.__name__ for t in BEHAVIORS.get(o.expected_behavior)),
+        )
         for o in _outcomes(context)
         if o.error is None or not isinstance(o.error, BEHAVIORS.get(o.expected_behavior))
     ]
@@ -54,8 +66,13 @@ def step_messages(context):
 def step_recovery(context):
     """The error offers recovery suggestions and applying the strategy succeeds."""
     offenders = [
-        {"scenario": o.scenario, "strategy": o.recovery_strategy, "offered": "; ".join(o.offered),
-         "recovered": o.recovered, "detail": o.recovery_detail}
+        {
+            "scenario": o.scenario,
+            "strategy": o.recovery_strategy,
+            "offered": "; ".join(o.offered),
+            "recovered": o.recovered,
+            "detail": o.recovery_detail,
+        }
         for o in _outcomes(context)
         if o.recovery_strategy and (not o.offered or not o.recovered)
     ]
@@ -65,7 +82,9 @@ def step_recovery(context):
 @then("the system should remain stable after error conditions")
 def step_stable(context):
     """The database answers and referential_integrity, business_rules and format_validation find nothing."""
-    offenders = [{"scenario": o.scenario, "detail": o.stability_detail} for o in _outcomes(context) if not o.stable]
+    offenders = [
+        {"scenario": o.scenario, "detail": o.stability_detail} for o in _outcomes(context) if not o.stable
+    ]
     assert_no_offenders(offenders, "database unusable or inconsistent after an error")
 
 

@@ -45,7 +45,10 @@ def step_create_patients(context):
         for _ in range(request.count):
             patient = PatientBuilder(context.db, context.rng).with_persona(request.persona).create()
             context.created.add(
-                "patients", patient.id, step=number, persona=request.persona,
+                "patients",
+                patient.id,
+                step=number,
+                persona=request.persona,
                 characteristics=request.characteristics,
             )
 
@@ -58,7 +61,9 @@ def _persona_patients(context):
 
 @then("patients should be created with persona-appropriate characteristics")
 def step_persona_characteristics(context):
-    """Stored persona per patient and counts per persona; each expected_characteristics token checked on the stored rows (characteristics registry)."""
+    """Stored persona per patient and counts per persona; each expected_characteristics token checked on the
+    stored rows (characteristics registry).
+    """
     stored = _persona_patients(context)
     per_persona = {}
     offenders = []
@@ -66,13 +71,26 @@ def step_persona_characteristics(context):
         persona = (profile or {}).get("persona")
         per_persona[persona] = per_persona.get(persona, 0) + 1
         if persona != entry.labels["persona"]:
-            offenders.append({"patient_id": patient["patient_id"], "token": "persona",
-                              "detail": f"stored persona {persona!r}, asked {entry.labels['persona']!r}"})
-        results = check_characteristics(entry.labels["characteristics"], patient, conditions, profile, context.today)
+            offenders.append(
+                {
+                    "patient_id": patient["patient_id"],
+                    "token": "persona",
+                    "detail": f"stored persona {persona!r}, asked {entry.labels['persona']!r}",
+                }
+            )
+        results = check_characteristics(
+            entry.labels["characteristics"], patient, conditions, profile, context.today
+        )
         for token, result in results:
             if not result.ok:
-                offenders.append({"patient_id": patient["patient_id"], "persona": persona, "token": token,
-                                  "detail": result.detail})
+                offenders.append(
+                    {
+                        "patient_id": patient["patient_id"],
+                        "persona": persona,
+                        "token": token,
+                        "detail": result.detail,
+                    }
+                )
     expected = {}
     for request in context.persona_requests:
         expected[request.persona] = expected.get(request.persona, 0) + request.count
@@ -93,14 +111,22 @@ def step_patients_consistent(context):
 
 @then("demographic distributions should match persona expectations")
 def step_persona_distributions(context):
-    """statistics.persona_distribution_report: chi-square/exact test on genders, KS on ages, per persona (alpha 1%)."""
+    """statistics.persona_distribution_report: chi-square/exact test on genders, KS on ages, per persona
+    (alpha 1%).
+    """
     _persona_patients(context)
     with context.db.engine.connect() as conn:
         report = persona_distribution_report(conn, context.today, tolerance=0.0)
-    tests = [{"test": t.name, "n": t.n, "p": round(t.p_value, 4), "ok": t.ok, "detail": t.detail} for t in report.tests]
+    tests = [
+        {"test": t.name, "n": t.n, "p": round(t.p_value, 4), "ok": t.ok, "detail": t.detail}
+        for t in report.tests
+    ]
     assert_that(len(tests), greater_than(0), "statistical tests run")
-    assert_that(report.ok, is_(True), f"persona distribution tests (chi-square / KS):\n{table(tests)}\n"
-                f"{table(report.rows())}\n")
+    assert_that(
+        report.ok,
+        is_(True),
+        f"persona distribution tests (chi-square / KS):\n{table(tests)}\n{table(report.rows())}\n",
+    )
 
 
 # --- the builder docstring ----------------------------------------------------------------------
@@ -144,21 +170,30 @@ def _matches(expected, actual) -> bool:
 
 @then("the patient should be created with the specified characteristics")
 def step_specified(context):
-    """Every non-null argument of the script equals the stored column (age from date_of_birth, history rows)."""
+    """Every non-null argument of the script equals the stored column (age from birth date, history rows)."""
     bundle = _built(context)
     offenders = []
     for item in context.specified:
         actual = _stored_value(context, bundle, item)
         if not _matches(item.value, actual):
-            offenders.append({"call": item.call, "parameter": item.parameter, "specified": item.value,
-                              "stored in": f"{item.table}.{item.column}", "stored": actual})
+            offenders.append(
+                {
+                    "call": item.call,
+                    "parameter": item.parameter,
+                    "specified": item.value,
+                    "stored in": f"{item.table}.{item.column}",
+                    "stored": actual,
+                }
+            )
     assert_that(len(context.specified), greater_than(0), "values specified by the builder script")
     assert_no_offenders(offenders, "specified values not stored as given")
 
 
 @then("the patient should have consistent persona-based defaults for unspecified fields")
 def step_persona_defaults(context):
-    """check_patient clean; unspecified profile fields equal the persona's; drawn fields present; e-mail on the persona's domain."""
+    """check_patient clean; unspecified profile fields equal the persona's; drawn fields present; e-mail on
+    the persona's domain.
+    """
     patient, conditions, profile = _built(context)
     persona = registries.personas().get((profile or {}).get("persona"))
     given = {(i.table, i.column) for i in context.specified}
@@ -173,47 +208,74 @@ def step_persona_defaults(context):
     }
     for column, wanted in expected_profile.items():
         if profile.get(column) != wanted:
-            offenders.append({"field": f"patient_profiles.{column}", "rule": "persona default",
-                              "message": f"{profile.get(column)!r} != persona's {wanted!r}"})
+            offenders.append(
+                {
+                    "field": f"patient_profiles.{column}",
+                    "rule": "persona default",
+                    "message": f"{profile.get(column)!r} != persona's {wanted!r}",
+                }
+            )
     for column in ("uuid", "patient_id", "ssn", "phone", "gender", "date_of_birth"):
         if ("patients", column) not in given and not patient.get(column):
-            offenders.append({"field": f"patients.{column}", "rule": "drawn default", "message": "left empty"})
+            offenders.append(
+                {"field": f"patients.{column}", "rule": "drawn default", "message": "left empty"}
+            )
     domain = persona.contact.email_domain
     if ("patients", "email") not in given and (patient.get("email") or "@").split("@")[1] != (domain or ""):
         if not (domain is None and patient.get("email") is None):
-            offenders.append({"field": "patients.email", "rule": "persona default",
-                              "message": f"{patient.get('email')!r} not on the persona's domain {domain!r}"})
+            offenders.append(
+                {
+                    "field": "patients.email",
+                    "rule": "persona default",
+                    "message": f"{patient.get('email')!r} not on the persona's domain {domain!r}",
+                }
+            )
     assert_no_offenders(offenders, f"unspecified fields must follow persona {persona.name}")
 
 
 @then("all medical history should be age-appropriate")
 def step_history_age(context):
-    """History stored, each condition fits the age and carries its reference ICD-10-CM code; no history rule broken."""
+    """History stored, each condition fits the age and carries its reference ICD-10-CM code; no history rule
+    broken.
+    """
     patient, conditions, profile = _built(context)
     assert_that(conditions, has_length(greater_than(0)), "stored medical history")
     age = age_on(patient["date_of_birth"], context.today)
     offenders = [
-        v.as_row() for v in check_patient(patient, conditions, profile, today=context.today)
+        v.as_row()
+        for v in check_patient(patient, conditions, profile, today=context.today)
         if v.entity == "patient_conditions"
     ]
     for row in conditions:
         condition = CONDITIONS.get(row["condition"])
         if not condition.fits_age(age) or row["icd10_code"] != condition.icd10:
-            offenders.append({"condition": row["condition"], "icd10_code": row["icd10_code"], "age": age,
-                              "allowed ages": f"{condition.min_age}-{condition.max_age}",
-                              "reference code": condition.icd10})
+            offenders.append(
+                {
+                    "condition": row["condition"],
+                    "icd10_code": row["icd10_code"],
+                    "age": age,
+                    "allowed ages": f"{condition.min_age}-{condition.max_age}",
+                    "reference code": condition.icd10,
+                }
+            )
     assert_no_offenders(offenders, f"medical history of a {age}-year-old")
 
 
 @then("insurance information should match {persona:PersonaWords} patterns")
 def step_insurance_patterns(context, persona):
-    """check_patient's insurance rules with the named persona: payer plan type and policy number format (or no insurance)."""
+    """check_patient's insurance rules with the named persona: payer plan type and policy number format (or
+    no insurance).
+    """
     patient, conditions, profile = _built(context)
     as_persona = dict(profile or {}, persona=persona.name)
     offenders = [
-        v.as_row() for v in check_patient(patient, conditions, as_persona, today=context.today)
+        v.as_row()
+        for v in check_patient(patient, conditions, as_persona, today=context.today)
         if v.field in ("insurance_provider", "insurance_policy_number", "insurance_pair")
         or v.rule.startswith(("persona_insurance", "persona_uninsured", "policy", "insurance"))
     ]
-    assert_no_offenders(offenders, f"insurance of the stored patient against {persona.name}'s plans "
-                        f"({', '.join(persona.insurance.plan_types) or 'uninsured'})")
+    assert_no_offenders(
+        offenders,
+        f"insurance of the stored patient against {persona.name}'s plans "
+        f"({', '.join(persona.insurance.plan_types) or 'uninsured'})",
+    )

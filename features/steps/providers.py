@@ -43,8 +43,12 @@ def step_create_providers(context):
             overrides["practice_type"] = request.practice_type
         for provider in factory.create_batch(request.count, *request.traits, **overrides):
             context.created.add(
-                "providers", provider.id, step=number, specialty=request.specialty,
-                traits=request.traits, practice_type=request.practice_type,
+                "providers",
+                provider.id,
+                step=number,
+                specialty=request.specialty,
+                traits=request.traits,
+                practice_type=request.practice_type,
             )
 
 
@@ -69,8 +73,14 @@ def step_npi_and_licence(context):
         licence_ok = identifiers.is_valid_licence_number(row["license_number"], state)
         if not (npi_ok and licence_ok):
             offenders.append(
-                {"id": row["id"], "npi_number": row["npi_number"], "npi valid": npi_ok,
-                 "license_number": row["license_number"], "state": state, "licence valid": licence_ok}
+                {
+                    "id": row["id"],
+                    "npi_number": row["npi_number"],
+                    "npi valid": npi_ok,
+                    "license_number": row["license_number"],
+                    "state": state,
+                    "licence valid": licence_ok,
+                }
             )
     assert_no_offenders(offenders, "NPI check digit (Luhn over 80840) or state licence format")
     for column in ("npi_number", "license_number"):
@@ -80,7 +90,9 @@ def step_npi_and_licence(context):
 
 @then("practice information should match specialty and traits")
 def step_practice_matches(context):
-    """Stored specialty, practice type (from the practice name) as requested and imposed by traits; specialty fits traits."""
+    """Stored specialty, practice type (from the practice name) as requested and imposed by traits; specialty
+    fits traits.
+    """
     offenders = []
     for entry, row in _stored_providers(context):
         traits = tuple(PROVIDER_TRAITS.get(t) for t in entry.labels["traits"])
@@ -97,9 +109,18 @@ def step_practice_matches(context):
         if traits and row["specialty"] not in specialties_for(traits):
             problems.append(f"specialty does not fit traits {[t.name for t in traits]}")
         if problems:
-            offenders.append({"id": row["id"], "specialty": row["specialty"], "traits": ",".join(entry.labels["traits"]),
-                              "practice_name": row["practice_name"], "problems": "; ".join(problems)})
-    assert_no_offenders(offenders, "practice name/type consistent with the requested specialty, traits and practice type")
+            offenders.append(
+                {
+                    "id": row["id"],
+                    "specialty": row["specialty"],
+                    "traits": ",".join(entry.labels["traits"]),
+                    "practice_name": row["practice_name"],
+                    "problems": "; ".join(problems),
+                }
+            )
+    assert_no_offenders(
+        offenders, "practice name/type consistent with the requested specialty, traits and practice type"
+    )
 
 
 @then("contact information should be professional and realistic")
@@ -116,5 +137,14 @@ def step_contact(context):
         if not (row["practice_name"] and row["practice_address"]):
             problems.append("practice name/address missing")
         if problems:
-            offenders.append({"id": row["id"], "phone": row["phone"], "email": row["email"], "problems": "; ".join(problems)})
-    assert_no_offenders(offenders, "provider contact data must be fictional (555-01NN, reserved e-mail domains)")
+            offenders.append(
+                {
+                    "id": row["id"],
+                    "phone": row["phone"],
+                    "email": row["email"],
+                    "problems": "; ".join(problems),
+                }
+            )
+    assert_no_offenders(
+        offenders, "provider contact data must be fictional (555-01NN, reserved e-mail domains)"
+    )

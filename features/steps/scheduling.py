@@ -24,8 +24,11 @@ def step_persona_patients(context):
         patient = PatientBuilder(context.db, context.rng).with_persona(name).create()
         context.created.add("patients", patient.id, persona=name)
     stored = fetch(context.db, "patient_profiles", context.created.ids("patients"), column="patient_id")
-    assert_that(sorted(p["persona"] for p in stored), equal_to(sorted(registries.personas().names())),
-                "one stored patient per persona")
+    assert_that(
+        sorted(p["persona"] for p in stored),
+        equal_to(sorted(registries.personas().names())),
+        "one stored patient per persona",
+    )
 
 
 @given("I have providers with various specialties")
@@ -36,8 +39,11 @@ def step_specialty_providers(context):
         provider = factory.create(specialty=name)
         context.created.add("providers", provider.id, specialty=name)
     stored = fetch(context.db, "providers", context.created.ids("providers"))
-    assert_that(sorted(p["specialty"] for p in stored), equal_to(sorted(registries.specialties().names())),
-                "one stored provider per specialty")
+    assert_that(
+        sorted(p["specialty"] for p in stored),
+        equal_to(sorted(registries.specialties().names())),
+        "one stored provider per specialty",
+    )
 
 
 def _one(context, table, **labels):
@@ -56,8 +62,15 @@ def step_create_appointments(context):
         appointment = schedule_appointment(
             context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
         )
-        context.created.add("appointments", appointment.id, step=request.row, constraints=request.constraints,
-                            persona=request.persona, specialty=request.specialty, type=request.appointment_type)
+        context.created.add(
+            "appointments",
+            appointment.id,
+            step=request.row,
+            constraints=request.constraints,
+            persona=request.persona,
+            specialty=request.specialty,
+            type=request.appointment_type,
+        )
 
 
 def _stored_appointments(context):
@@ -65,13 +78,20 @@ def _stored_appointments(context):
     entries = context.created.of("appointments")
     rows = {r["id"]: r for r in fetch(context.db, "appointments", [e.id for e in entries])}
     assert_that(sorted(rows), equal_to(sorted(e.id for e in entries)), "appointments in the database")
-    providers = {p["id"]: p for p in fetch(context.db, "providers", {r["provider_id"] for r in rows.values()})}
+    providers = {
+        p["id"]: p for p in fetch(context.db, "providers", {r["provider_id"] for r in rows.values()})
+    }
     return [(e, rows[e.id], providers[rows[e.id]["provider_id"]]) for e in entries]
 
 
 def _brief(row, **extra):
-    return {"id": row["id"], "type": row["appointment_type"], "start": row["appointment_date"],
-            "minutes": row["duration_minutes"], **extra}
+    return {
+        "id": row["id"],
+        "type": row["appointment_type"],
+        "start": row["appointment_date"],
+        "minutes": row["duration_minutes"],
+        **extra,
+    }
 
 
 @then("appointments should be scheduled within business hours")
@@ -92,8 +112,14 @@ def step_types_for_specialty(context):
     for entry, row, provider in _stored_appointments(context):
         specialty = SPECIALTIES.get(provider["specialty"])
         if not specialty.allows(row["appointment_type"]) or row["appointment_type"] != entry.labels["type"]:
-            offenders.append(_brief(row, specialty=specialty.name, requested=entry.labels["type"],
-                                    allowed=", ".join(specialty.appointment_types)))
+            offenders.append(
+                _brief(
+                    row,
+                    specialty=specialty.name,
+                    requested=entry.labels["type"],
+                    allowed=", ".join(specialty.appointment_types),
+                )
+            )
     assert_no_offenders(offenders, "appointment types the provider's specialty does not offer")
 
 
@@ -105,8 +131,15 @@ def step_preferences(context):
         for name in entry.labels["constraints"]:
             constraint = CONSTRAINTS.get(name)
             if not constraint.check(row, context.today):
-                offenders.append(_brief(row, persona=entry.labels["persona"], constraint=name,
-                                        rule=constraint.description, visit_mode=row["visit_mode"]))
+                offenders.append(
+                    _brief(
+                        row,
+                        persona=entry.labels["persona"],
+                        constraint=name,
+                        rule=constraint.description,
+                        visit_mode=row["visit_mode"],
+                    )
+                )
     assert_no_offenders(offenders, "scheduling constraints not satisfied by stored appointments")
 
 

@@ -19,7 +19,9 @@ from support.tables import validation_requests
 def step_all_validators_pass(context):
     """Every registered validator (run_all) reports no violation."""
     reports = run_all(context.db, context.today)
-    offenders = [dict(v.as_row(), validator=name) for name, report in reports.items() for v in report.violations]
+    offenders = [
+        dict(v.as_row(), validator=name) for name, report in reports.items() for v in report.violations
+    ]
     assert_that(list(reports), equal_to(registries.validators().names()), "validators run")
     assert_no_offenders(offenders, "violations found by the library's validators")
 
@@ -33,22 +35,34 @@ def step_generated_data(context):
         context.created.add("providers", factory.create(name).id, trait=name)
     personas = {p["persona"] for p in fetch(context.db, "patient_profiles")}
     assert_that(sorted(personas), equal_to(sorted(registries.personas().names())), "personas in the data")
-    assert_that(context.created.of("providers"), has_length(len(PROVIDER_TRAITS)), "providers with each trait")
+    assert_that(
+        context.created.of("providers"), has_length(len(PROVIDER_TRAITS)), "providers with each trait"
+    )
 
 
 @when("I run comprehensive data validation:")
 def step_run_validation(context):
-    """run_validation(name, tolerance) per row (scope/standard must be the validator's); writes reports/validation.txt."""
+    """run_validation(name, tolerance) per row (scope/standard must be the validator's); writes
+    reports/validation.txt.
+    """
     requests = validation_requests(context.table)
     context.validation_runs = {}
     for request in requests:
-        report = run_validation(context.db, request.validation_type, context.today, tolerance=request.tolerance)
+        report = run_validation(
+            context.db, request.validation_type, context.today, tolerance=request.tolerance
+        )
         context.validation_runs[request.validation_type] = (request, report)
     rows = [
-        {"validator": name, "scope": request.scope, "checked": report.checked,
-         "violations": len(report.violations), "rate": f"{report.rate:.2%}",
-         "tolerance": request.tolerance_text, "seconds": round(report.seconds, 3),
-         "ok": report.rate <= request.tolerance}
+        {
+            "validator": name,
+            "scope": request.scope,
+            "checked": report.checked,
+            "violations": len(report.violations),
+            "rate": f"{report.rate:.2%}",
+            "tolerance": request.tolerance_text,
+            "seconds": round(report.seconds, 3),
+            "ok": report.rate <= request.tolerance,
+        }
         for name, (request, report) in context.validation_runs.items()
     ]
     write_report("validation", "Data validation summary", rows)

@@ -43,7 +43,9 @@ def _check_rules(context, result):
 
 @when("I create the following interconnected data:")
 def step_create_workflow(context):
-    """Creates each step's entity with its library call, references read back; runs the step's rules right after."""
+    """Creates each step's entity with its library call, references read back; runs the step's rules right
+    after.
+    """
     run = context.workflow if getattr(context, "workflow", None) else WorkflowRun()
     context.workflow = run
     latest: dict[str, tuple[str, int]] = {}
@@ -79,8 +81,15 @@ def step_dependency_order(context):
                 continue
             parent_step = created_at.get((fk.column.table.name, value))
             if parent_step is None or parent_step >= result.step.step:
-                offenders.append({"step": result.step.step, "entity": result.entity.name, "column": fk.parent.name,
-                                  "references": f"{fk.column.table.name} {value}", "parent created at step": parent_step})
+                offenders.append(
+                    {
+                        "step": result.step.step,
+                        "entity": result.entity.name,
+                        "column": fk.parent.name,
+                        "references": f"{fk.column.table.name} {value}",
+                        "parent created at step": parent_step,
+                    }
+                )
     assert_no_offenders(offenders, "rows referencing parents not created by an earlier step")
 
 
@@ -103,8 +112,15 @@ def step_cross_references(context):
             column = f"{link}_id"
             stored = row.get(column, "<no such column>")
             if stored != referenced:
-                offenders.append({"step": result.step.step, "entity": result.entity.name, "column": column,
-                                  "expected": referenced, "stored": stored})
+                offenders.append(
+                    {
+                        "step": result.step.step,
+                        "entity": result.entity.name,
+                        "column": column,
+                        "expected": referenced,
+                        "stored": stored,
+                    }
+                )
     assert_no_offenders(offenders, "stored foreign keys differing from the referenced entities")
 
 
@@ -120,7 +136,9 @@ def step_rules_each_step(context):
 
 @then("the complete workflow should be realistic and consistent")
 def step_workflow_consistent(context):
-    """Amounts stored exactly (Decimal, e.g. 350.00); format, business, compliance and integrity validators clean."""
+    """Amounts stored exactly (Decimal, e.g. 350.00); format, business, compliance and integrity validators
+    clean.
+    """
     steps = _steps(context)
     offenders = []
     for result in steps:
@@ -128,10 +146,14 @@ def step_workflow_consistent(context):
         if amount is not None:
             stored = fetch_one(context.db, result.entity.table, result.row_id)["claim_amount"]
             if not isinstance(stored, Decimal) or stored != amount or str(stored) != str(amount):
-                offenders.append({"step": result.step.step, "column": "claim_amount", "expected": amount,
-                                  "stored": stored})
-    reports = run_all(context.db, context.today,
-                      names=["format_validation", "business_rules", "compliance_check", "referential_integrity"])
+                offenders.append(
+                    {"step": result.step.step, "column": "claim_amount", "expected": amount, "stored": stored}
+                )
+    reports = run_all(
+        context.db,
+        context.today,
+        names=["format_validation", "business_rules", "compliance_check", "referential_integrity"],
+    )
     offenders += [dict(v.as_row(), validator=n) for n, rep in reports.items() for v in rep.violations]
     counts = context.db.counts()
     for result in steps:
