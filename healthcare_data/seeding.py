@@ -70,6 +70,10 @@ def connect(url: str | Database | None = None, *, create_schema: bool = False) -
     if raw.startswith("postgres://"):
         raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
     db = Database(engine=make_engine(raw, **kwargs))
+    path = sqlite_path(db)
+    if not create_schema and path is not None and not path.exists():
+        db.dispose()
+        raise ConfigurationError(f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed")
     db.check_connection()
     if create_schema:
         _create_schema(db)

@@ -430,9 +430,14 @@ def test_validate_reports_and_exits_1_on_a_corrupted_database(db, capsys):
 
 
 def test_validate_a_database_the_tool_never_seeded(tmp_path):
-    result = run("validate", "--database-url", f"sqlite:///{tmp_path / 'empty.db'}")
+    Database(f"sqlite:///{tmp_path / 'other.db'}").check_connection()  # an existing, foreign database
+    result = run("validate", "--database-url", f"sqlite:///{tmp_path / 'other.db'}")
     assert result.returncode == 2
     assert "has no healthcare-data tables; seed it first" in one_line_error(result.stderr)
+    missing = run("export", "-f", "json", "-o", "x.json", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "healthcare_data.db' does not exist; seed it first" in one_line_error(missing.stderr)
+    assert not (tmp_path / "healthcare_data.db").exists()
 
 
 # --- export ---------------------------------------------------------------------------------
