@@ -56,34 +56,47 @@ def _where(db: Any) -> str:
 
 
 class ProgressBars:
-    """One bar per entity on stderr, redrawn in place; silent unless stderr is a terminal."""
+    """One bar per entity on stderr, redrawn in place; silent unless stderr is a terminal.
+
+    Rows of dependent tables written alongside an entity (a patient's conditions and
+    profile) are counted on that entity's line instead of opening lines of their own.
+    """
 
     WIDTH = 28
+    FOLDED = {"patient_conditions": ("patients", "conditions"), "patient_profiles": ("patients", "profiles")}
 
     def __init__(self, totals: dict[str, int], stream: IO[str], enabled: bool) -> None:
         self.totals = totals
         self.stream = stream
         self.enabled = enabled
         self.current: str | None = None
+        self.done: dict[str, int] = {}
+        self.extras: dict[str, dict[str, int]] = {}
         self.started = time.perf_counter()
 
     def __call__(self, table: str, batch_rows: int, so_far: int) -> None:
         if not self.enabled:
             return
-        if self.current is not None and table != self.current:
+        entity, label = self.FOLDED.get(table, (table, ""))
+        if self.current is not None and entity != self.current:
             self.stream.write("\n")
             self.started = time.perf_counter()
-        self.current = table
-        total = self.totals.get(table)
-        elapsed = time.perf_counter() - self.started
-        if total:
-            share = min(so_far / total, 1.0)
-            filled = round(share * self.WIDTH)
-            bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"{table:<18} [{bar}] {share:4.0%} {so_far}/{total}"
+        self.current = entity
+        if label:
+            self.extras.setdefault(entity, {})[label] = so_far
         else:
-            line = f"{table:<18} {so_far} rows"
-        self.stream.write(f"\r{line} {elapsed:5.1f}s")
+            self.done[entity] = so_far
+        count, total = self.done.get(entity, 0), self.totals.get(entity)
+        if total:
+            share = min(count / total, 1.0)
+            filled = round(share * self.WIDTH)
+            line = f"{entity:<16} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {share:4.0%} {count}/{total}"
+        else:
+            line = f"{entity:<16} {count} rows"
+        extras = self.extras.get(entity)
+        if extras:
+            line += " (" + ", ".join(f"+{n} {name}" for name, n in extras.items()) + ")"
+        self.stream.write(f"\r{line} {time.perf_counter() - self.started:5.1f}s")
         self.stream.flush()
 
     def close(self) -> None:
@@ -144,8 +157,9 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             file=out,
         )
         out.flush()
-        totals = {e: profile.count(e) for e in COUNT_FLAGS}
-        totals.update(tenants=profile.tenants, patient_profiles=profile.count("patients"))
+        # Locations are left as a plain counter: the bulk engine makes one per tenant.
+        totals = {e: profile.count(e) for e in COUNT_FLAGS if e != "locations"}
+        totals.update(tenants=profile.tenants)
         bars = ProgressBars(totals, err, show_progress)
 
     def progress(table: str, batch_rows: int, so_far: int) -> None:

@@ -73,7 +73,9 @@ def connect(url: str | Database | None = None, *, create_schema: bool = False) -
     path = sqlite_path(db)
     if not create_schema and path is not None and not path.exists():
         db.dispose()
-        raise ConfigurationError(f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed")
+        raise ConfigurationError(
+            f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed"
+        )
     db.check_connection()
     if create_schema:
         _create_schema(db)
