@@ -125,6 +125,10 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
     chain: list[ast.Call] = []
     node: ast.AST = tree.body
     while True:
+        if isinstance(node, ast.Attribute):
+            raise reject(node, "attribute access is not allowed, only builder method calls")
+        if isinstance(node, ast.Name):
+            raise reject(node, f"the chain must start at {ROOT}(), not {node.id}")
         if not isinstance(node, ast.Call):
             raise reject(node, "expected a method call, found this instead")
         func = node.func
