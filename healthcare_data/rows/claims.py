@@ -94,6 +94,8 @@ def parse_amount(value: Any) -> Decimal:
 
 
 def _value(row: Any, column: str) -> Any:
+    if type(row) is dict:
+        return row.get(column)
     if isinstance(row, Mapping):
         return row.get(column)
     return getattr(row, column, None)

@@ -68,6 +68,8 @@ def _condition_of(entry: Any) -> Condition | None:
 
 
 def _value(row: Any, column: str) -> Any:
+    if type(row) is dict:
+        return row.get(column)
     if isinstance(row, Mapping):
         return row.get(column)
     return getattr(row, column, None)
