@@ -348,3 +348,23 @@ def test_future_visits_leave_claims_submitted():
         draft_claim(rng, 1, ADULT, {"specialty": "Neurology"}, appointment)["status"] for _ in range(30)
     }
     assert statuses == {"submitted"}
+
+
+def test_advance_claim_walks_the_status_machine():
+    from healthcare_data.rows.claims import advance_claim
+
+    rng, provider, appointment = world(6)
+    claim = draft_claim(rng, 1, ADULT, provider, appointment, status="submitted")
+    processed = advance_claim(rng, claim, "processed")
+    assert processed["processed_date"] >= processed["submitted_date"]
+    for final in ("paid", "denied"):
+        done = advance_claim(rng, processed, final)
+        assert done["status"] == final and check_claim(done, appointment) == []
+    assert claim["status"] == "submitted"  # a copy
+    with pytest.raises(BusinessRuleViolation, match="'submitted' claim cannot become 'paid'") as info:
+        advance_claim(rng, claim, "paid")
+    assert "next allowed: processed" in info.value.recovery[0]
+    with pytest.raises(BusinessRuleViolation, match="final state"):
+        advance_claim(rng, advance_claim(rng, processed, "paid"), "denied")
+    with pytest.raises(UnknownNameError, match="did you mean 'denied'"):
+        advance_claim(rng, processed, "denyed")

@@ -184,3 +184,32 @@ def draft_claim(
     }
     row.update(explicit)
     return row
+
+
+def advance_claim(rng: Randomness, claim: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """A copy of ``claim`` moved one step along the status machine.
+
+    submitted -> processed (processed_date set), processed -> paid (payment set) or
+    denied (denial reason set). Any other move raises BusinessRuleViolation naming the
+    allowed next statuses, so a test can drive a claim through processing like a payer.
+    """
+    if status not in CLAIM_STATUSES:
+        raise UnknownNameError("claim status", status, CLAIM_STATUSES)
+    current = claim.get("status") or "submitted"
+    allowed = TRANSITIONS.get(current, ())
+    if status not in allowed:
+        raise business_error(
+            "insurance_claims", claim.get("claim_number"), "status", "status_transition",
+            f"A {current!r} claim cannot become {status!r}",
+            f"next allowed: {', '.join(allowed) or 'none (final state)'}",
+        )
+    row = dict(claim, status=status)
+    if status == "processed":
+        row["processed_date"] = row["submitted_date"] + timedelta(days=rng.randint(7, 30))
+    elif status == "paid":
+        low, high = PAYMENT_RATIO["employer"]
+        amount = Decimal(str(row["claim_amount"]))
+        row["payment_amount"] = (amount * Decimal(f"{rng.random.uniform(low, high):.4f}")).quantize(CENTS)
+    else:
+        row["denial_reason"] = rng.choice(DENIAL_REASONS)
+    return row
