@@ -206,6 +206,23 @@ def test_an_honest_persona_dataset_passes(db: Database, rng: Randomness) -> None
     names = {t.name for t in report.tests}
     assert {"elderly_patient.gender_distribution", "pediatric_patient.age_distribution"} <= names
     assert "state_distribution" in names
+    # Seven tests (gender and age for three personas, states): each at 0.01 / 7 (Bonferroni).
+    assert len(report.tests) == 7
+    assert all("alpha 0.00143" in t.detail for t in report.tests)
+
+
+def test_a_chance_result_of_one_test_among_many_is_not_a_failure(db: Database, rng: Randomness) -> None:
+    patients, profiles = persona_rows(rng, {**MIX, "elderly_patient": 12})
+    elderly = {prof["patient_id"] for prof in profiles if prof["persona"] == "elderly_patient"}
+    for patient in patients:
+        if patient["id"] in elderly:
+            patient["gender"] = "female"  # 12 women of 12: p ~ 0.002 on its own
+    store(db, patients, profiles)
+    with db.engine.connect() as conn:
+        report = persona_distribution_report(conn, TODAY, tolerance=0.05)
+    gender = next(t for t in report.tests if t.name == "elderly_patient.gender_distribution")
+    assert 0.01 / 7 < gender.p_value < 0.01  # significant alone, not among seven tests
+    assert report.ok, report.summary()
 
 
 def test_out_of_range_ages_and_wrong_gender_mix_are_reported(db: Database, rng: Randomness) -> None:

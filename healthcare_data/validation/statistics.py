@@ -129,7 +129,7 @@ def categorical_test(
     )
     more = "" if len(shares) <= 8 else f", ... ({len(shares)} categories)"
     detail = (
-        f"{method}: statistic {statistic:.3f}, p={p_value:.3g} (alpha {alpha}), n={n}; "
+        f"{method}: statistic {statistic:.3f}, p={p_value:.3g} (alpha {alpha:.3g}), n={n}; "
         f"largest gap {worst} {gaps[worst]:+.1%} (tolerance {_percent(tolerance)}); "
         f"observed vs expected: {shares_text}{more}"
     )
@@ -220,7 +220,7 @@ def age_distribution_test(
     ok = not (p_value < alpha and statistic > tolerance)
     detail = (
         f"Kolmogorov-Smirnov vs uniform ages {low}-{high}: D={statistic:.4f}, p={p_value:.3g} "
-        f"(alpha {alpha}, tolerance {_percent(tolerance)}), n={n}, {outside} outside the range"
+        f"(alpha {alpha:.3g}, tolerance {_percent(tolerance)}), n={n}, {outside} outside the range"
     )
     return StatResult(name, statistic, p_value, ok, detail, "kolmogorov-smirnov", n)
 
