@@ -316,7 +316,9 @@ def _registry_rows(section: str) -> tuple[list[dict[str, Any]], str | None]:
         raise LookupError(" / ".join(missing))
 
     def describe(item: Any) -> str:
-        text = getattr(item, "description", None) or ""
+        import inspect
+
+        text = getattr(item, "description", None) or (inspect.getdoc(item) or "").split("\n\n")[0]
         return " ".join(str(text).split())
 
     try:
@@ -360,7 +362,13 @@ def _registry_rows(section: str) -> tuple[list[dict[str, Any]], str | None]:
             ], None
         if section == "tokens":
             registry = load(("healthcare_data.characteristics", "CHARACTERISTICS"))
-            return [{"token": name, "description": describe(t)} for name, t in registry.items()], None
+            rows = [{"token": name, "description": describe(t)} for name, t in registry.items()]
+            try:
+                patterns = load(("healthcare_data.characteristics", "TOKEN_PATTERNS"))
+            except LookupError:
+                patterns = ()
+            rows += [{"token": p, "description": "pattern: any ages in the token"} for p in patterns]
+            return rows, None
         registry = load(("healthcare_data.scheduling", "CONSTRAINTS"))
         return [{"constraint": name, "description": describe(c)} for name, c in registry.items()], None
     except LookupError as missing:
@@ -547,6 +555,14 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except HealthcareDataError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=err)
         return EXIT_FAILED
+    except BrokenPipeError:  # output piped into head and the like: stop quietly
+        import os
+
+        try:  # keep the interpreter's final flush from raising again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_OK
     except OSError as exc:  # an output path that cannot be written, a profile file that cannot be read
         print(f"{PROG}: error: {_one_line(exc)}", file=err)
         return EXIT_USAGE

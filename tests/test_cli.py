@@ -500,10 +500,20 @@ def test_vocabulary_prints_every_registry_as_a_table():
         "Appointment Types",
         "Annual Physical",
         "Tokens",
+        "age_65_plus",
         "Constraints",
         "morning_preferred",
     ):
         assert expected in result.stdout
+    assert "not available" not in result.stdout
+
+
+def test_output_piped_into_head_ends_quietly():
+    command = f"{sys.executable} -m healthcare_data vocabulary | head -1"
+    result = subprocess.run(
+        command, shell=True, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    assert result.returncode == 0 and result.stderr == ""
 
 
 def test_vocabulary_section(capsys):
