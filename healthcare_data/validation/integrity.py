@@ -47,6 +47,9 @@ EXTRA_IDENTIFIERS: tuple[tuple[str, str], ...] = (("patients", "insurance_policy
 # Appointments that no longer hold their slot; they cannot double-book a provider.
 RELEASED_STATUSES: tuple[str, ...] = ("cancelled", "canceled", "rescheduled")
 
+# Duplicated values whose holders' ids are looked up and named in the message.
+MAX_DETAILED = 1000
+
 # Default length of a visit when duration_minutes is NULL (the schema's default).
 DEFAULT_DURATION_MINUTES = 30
 
@@ -374,18 +377,19 @@ def find_duplicate_identifiers(conn: Connection) -> list[Violation]:
         if not duplicates:
             continue
         ids: dict[Any, list[Any]] = {value: [] for value in duplicates}
-        holders = select(column, pk).where(column.in_(list(duplicates))).order_by(pk)
+        named = list(duplicates)[:MAX_DETAILED]  # ids for the first values only: bounded IN list
+        holders = select(column, pk).where(column.in_(named)).order_by(pk)
         for value, row_id in conn.execute(holders):
             ids[value].append(row_id)
         for value, n in duplicates.items():
-            shown = ", ".join(str(i) for i in ids[value][:10])
+            shown = f" (ids {', '.join(str(i) for i in ids[value][:10])})" if ids[value] else ""
             violations.append(
                 Violation(
                     entity=table.name,
                     key=value,
                     field=column.name,
                     rule="duplicate_identifier",
-                    message=f"{table.name}.{column.name} {value!r} is shared by {n} rows (ids {shown})",
+                    message=f"{table.name}.{column.name} {value!r} is shared by {n} rows{shown}",
                     recovery=f"regenerate {column.name} for all but one of those rows",
                     category=INTEGRITY,
                 )
