@@ -169,9 +169,11 @@ class PatientBuilder:
         return self
 
     def as_inactive(self) -> PatientBuilder:
+        """Shorthand for ``with_status('inactive')`` (a patient who left the practice)."""
         return self.with_status("inactive")
 
     def as_deceased(self) -> PatientBuilder:
+        """Shorthand for ``with_status('deceased')``."""
         return self.with_status("deceased")
 
     def with_tenant(self, tenant_id: int | None) -> PatientBuilder:
