@@ -23,7 +23,7 @@ def table(
     """``rows`` as a GitHub-style table; beyond ``limit`` rows, a line says how many more."""
     rows = list(rows)
     shown = rows[:limit]
-    text = tabulate(shown, headers=headers, tablefmt="github", floatfmt=".2f")
+    text = tabulate(shown, headers=headers, tablefmt="github", floatfmt=".2f", disable_numparse=True)
     if len(rows) > limit:
         text += f"\n... and {len(rows) - limit} more"
     return text

@@ -1,0 +1,67 @@
+"""features/README.md is generated from the registries and must be current; tokens name real rules."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from support.checks import BULK_CONSTRAINTS, RULES
+from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_features_readme_is_up_to_date():
+    result = subprocess.run(
+        [sys.executable, "-m", "support.vocabulary", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_lists_every_registered_name():
+    from support import registries
+
+    readme = (ROOT / "features" / "README.md").read_text(encoding="utf-8")
+    names = [
+        *registries.personas().names(),
+        *registries.characteristics().names(),
+        *registries.traits().names(),
+        *registries.constraints().names(),
+        *registries.validators().names(),
+        *ERROR_SCENARIOS.names(),
+        *RULES.names(),
+        *BULK_CONSTRAINTS.names(),
+    ]
+    missing = [n for n in names if f"`{n}`" not in readme]
+    assert missing == []
+
+
+def test_every_step_sentence_of_the_feature_files_is_in_the_readme():
+    readme = (ROOT / "features" / "README.md").read_text(encoding="utf-8")
+    documented = {
+        line.split("|")[2].strip()
+        for line in readme.splitlines()
+        if line.startswith("| Given") or line.startswith("| When") or line.startswith("| Then")
+    }
+    patterns = [re.compile("^" + re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(s)) + "$") for s in documented]
+    for feature in (ROOT / "features").glob("*.feature"):
+        for line in feature.read_text(encoding="utf-8").splitlines():
+            match = re.match(r"^\s*(Given|When|Then|And|But) (.+)$", line)
+            if match:
+                assert any(p.match(match.group(2)) for p in patterns), f"{feature.name}: {line.strip()}"
+
+
+def test_rule_tokens_name_rules_the_library_really_emits():
+    source = "\n".join(p.read_text() for p in (ROOT / "healthcare_data" / "validation").glob("*.py"))
+    for registry in (RULES, BULK_CONSTRAINTS):
+        for name, rule in registry.items():
+            for rule_name in rule.rules:
+                assert f'"{rule_name}"' in source, f"{name}: library emits no rule {rule_name!r}"
+
+
+def test_error_scenarios_declare_registered_behaviours():
+    for name, scenario in ERROR_SCENARIOS.items():
+        assert scenario.expected_behavior in BEHAVIORS, name
+        assert scenario.recovery_strategies, name
