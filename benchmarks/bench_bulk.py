@@ -114,6 +114,7 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
     from healthcare_data.randomness import Randomness
 
     load_s = _warm_up()
+    base_mb = _max_rss_mb()  # the interpreter + library + reference data, before the run
     spec = _spec(args["scale"])
     rng = Randomness(SEED, today=TODAY)
     batches = generate_dataset(spec, rng, batch_size=args["batch_size"])
@@ -123,7 +124,13 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
         result = stream_to_ndjson(batches, out)
         seconds = time.perf_counter() - started
         shutil.rmtree(out, ignore_errors=True)
-        return {"rows": result.rows, "seconds": seconds, "load_s": load_s, "peak_mb": _max_rss_mb()}
+        return {
+            "rows": result.rows,
+            "seconds": seconds,
+            "load_s": load_s,
+            "peak_mb": _max_rss_mb(),
+            "base_mb": base_mb,
+        }
     db = Database(args["url"]).create_schema()
     result = write_dataset(db, batches, method=args["method"])
     out: dict[str, Any] = {
@@ -132,6 +139,7 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
         "write_s": sum(result.write_seconds.values()),
         "method": result.method,
         "load_s": load_s,
+        "base_mb": base_mb,
         "per_table_s": result.seconds,
     }
     if args.get("validate"):
@@ -395,7 +403,7 @@ def main() -> None:
                     entity_rows(got["rows"]),
                     got["seconds"],
                     got["peak_mb"],
-                    **{"load s": round(got["load_s"], 2)},
+                    **{"load s": round(got["load_s"], 2), "base MB": round(got["base_mb"])},
                 )
                 if validate:
                     total_s = got["seconds"] + got["validate_s"]
@@ -407,7 +415,7 @@ def main() -> None:
                         entity_rows(got["rows"]),
                         total_s,
                         got["peak_mb"],
-                        **{"load s": round(got["load_s"], 2)},
+                        **{"load s": round(got["load_s"], 2), "base MB": round(got["base_mb"])},
                     )
                     notes.append(
                         f"{backend}: run_all validators: {got['validate_s']:.2f} s "
@@ -526,7 +534,7 @@ def main() -> None:
                     entity_rows(got["rows"]),
                     got["seconds"],
                     got["peak_mb"],
-                    **{"load s": round(got["load_s"], 2)},
+                    **{"load s": round(got["load_s"], 2), "base MB": round(got["base_mb"])},
                 )
             if options.ndjson:
                 got = run_child(
