@@ -238,3 +238,24 @@ def test_ndjson_single_file_keeps_stream_order(tmp_path: Path) -> None:
     tables = [line["table"] for line in lines]
     assert tables.index("patients") < tables.index("providers") < tables.index("appointments")
     assert tables[-1] == "insurance_claims"
+
+
+def test_a_generator_failure_mid_stream_is_reported_with_rows_kept(sqlite_db: Database) -> None:
+    def failing():
+        yield from stream(DatasetSpec(patients=30, providers=2), batch_size=10)
+        raise ConfigurationError("planted failure after the providers")
+
+    with pytest.raises(PersistenceError) as caught:
+        write_dataset(sqlite_db, failing())
+    assert "Generating the next batch failed" in str(caught.value)
+    assert "planted failure" in str(caught.value)
+    assert caught.value.rows_written == sqlite_db.total_rows() > 30
+
+
+def test_without_the_pipeline_thread_the_rows_are_the_same(sqlite_db: Database) -> None:
+    spec = DatasetSpec(patients=30, providers=4, appointments=60, medical_records=20, insurance_claims=20)
+    write_dataset(sqlite_db, stream(spec), pipeline=True)
+    threaded = snapshot(sqlite_db)
+    sqlite_db.reset()
+    write_dataset(sqlite_db, stream(spec), pipeline=False)
+    assert snapshot(sqlite_db) == threaded
