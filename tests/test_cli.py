@@ -147,6 +147,19 @@ def test_seed_minimal_on_each_backend(db, tmp_path, capsys):
     assert metrics["backend"] == db.backend
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("profile", ["standard", "integration", "load_test"])
+def test_every_profile_seeds_and_validates_on_each_backend(db, profile, capsys):
+    from healthcare_data.profiles import PROFILES
+
+    code, out, err = cli(capsys, "seed", "--profile", profile, "--database-url", url_of(db), "--quiet")
+    assert code == 0, out + err
+    expected = PROFILES.get(profile)
+    assert entity_counts(db) == {name: expected.count(name) for name in MINIMAL}
+    assert db.counts()["tenants"] == expected.tenants
+    assert "MET" in out and "FAIL" not in out
+
+
 def test_seed_defaults_to_an_sqlite_file_in_the_working_directory(tmp_path):
     result = run("seed", "--profile", "minimal", "--no-validate", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
