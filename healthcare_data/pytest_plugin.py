@@ -21,20 +21,24 @@ Installed with the package (entry point ``pytest11``), so any suite gets:
                             run exported to a temporary JSON file and loaded back
 =========================== ==================================================================
 
-Example::
+Example (no imports of the library needed)::
 
     import pytest
 
-    def test_elderly_patients_are_insured(hd_patient_batch):
-        assert all(p.insurance_provider for p in hd_patient_batch)
+    def test_patients_have_a_patient_id(hd_patient_batch):
+        assert all(p.patient_id.startswith("PAT-") for p in hd_patient_batch)
 
     @pytest.mark.hd_patient(persona="elderly_patient", age=72)
-    def test_age(hd_patient, hd_rng):
-        assert hd_patient.date_of_birth.year == hd_rng.today.year - 72 or ...
+    def test_elderly_patient(hd_patient):
+        assert hd_patient.profile.persona == "elderly_patient"
 
     @pytest.mark.hd_profile("minimal", tenants=2)
     def test_tenants(hd_seeded_profile):
         assert hd_seeded_profile.database.counts()["tenants"] == 2
+
+    @pytest.mark.hd_dataset("data/patients.json")  # written by `healthcare-data export`
+    def test_from_file(hd_dataset_from_file):
+        assert hd_dataset_from_file["patients"]
 
 Without the entry point (running from a checkout), enable it with
 ``-p healthcare_data.pytest_plugin`` or ``pytest_plugins = ["healthcare_data.pytest_plugin"]``.

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
 from healthcare_data.db import Database, make_engine
-from healthcare_data.errors import ConfigurationError, HealthcareDataError
+from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
 from healthcare_data.profiles import Profile, resolve_profile
 from healthcare_data.randomness import Randomness
 
@@ -383,6 +383,12 @@ def seed(
     batches = generate_dataset(spec, rng, size)
     try:
         write = write_dataset(db, batches, method=write_method, progress=progress, atomic=True)
+    except PersistenceError as exc:
+        # The generator refused the counts mid-stream (e.g. more claims than completed,
+        # insured visits): still a bad request, and the atomic write kept nothing.
+        if isinstance(exc.__cause__, ConfigurationError):
+            raise ConfigurationError(exc.message, exc.recovery) from exc
+        raise
     except SQLAlchemyError as exc:
         # A generator error inside the atomic write can be masked by a cleanup statement
         # failing after it (the transaction is rolled back either way): report the cause.

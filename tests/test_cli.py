@@ -371,6 +371,17 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message
     assert not (tmp_path / "x.json").exists()
 
 
+def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, capsys):
+    # Only completed visits of insured patients carry a claim: 50 claims for 50 visits
+    # fails after patients and appointments were generated; the atomic write keeps nothing.
+    code, _, err = cli(
+        capsys, "seed", "-p", "minimal", "--insurance-claims", "50", "--database-url", url_of(db)
+    )
+    assert code == 2
+    assert "insurance_claims=50" in one_line_error(err) and "0 rows kept" in err
+    assert db.is_empty()
+
+
 def test_unreachable_postgres_writes_nothing_even_with_a_valid_profile(tmp_path):
     result = run("seed", "-p", "minimal", "--database-url", "postgresql+psycopg://postgres@127.0.0.1:9/x")
     assert result.returncode == 2
