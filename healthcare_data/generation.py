@@ -17,13 +17,14 @@ earlier rows is kept in typed arrays (``array``), preallocated to the spec's cou
 
 * per patient, 16 bytes: birth date ordinal (4), persona (1), gender (1), payer (1),
   state (1), conditions packed as up to 8 one-byte indexes (8);
-* per provider, 2 bytes: specialty (1), state (1);
-* per appointment, 16 bytes: patient (4), start minute in the window (4), duration (2),
-  type (1), status (1), visit mode (1), plus 3 bytes of flags and padding-free
-  bookkeeping; the provider is *not* stored: appointments are generated provider by
-  provider, so it follows from the appointment's position.
+* per provider, 2 bytes: specialty (1), practice type (1);
+* per appointment, 9 bytes: patient (4), start as a 15-minute slot of the window (2),
+  duration (1), type (1), status (1). The provider is *not* stored: appointments are
+  generated provider by provider, so it follows from the appointment's position.
 
-So 1,000,000 patients with 5,000,000 appointments hold about 16 MB + 80 MB of arrays.
+So 1,000,000 patients with 5,000,000 appointments hold about 16 MB + 45 MB of arrays;
+everything else is bounded by the batch size and the care group.
+
 Regenerating patients from their serial instead was rejected: it would need one child
 stream per patient (a Mersenne Twister seeding per row, ~15 µs) and a second full draft.
 
@@ -58,6 +59,7 @@ from healthcare_data.reference import (
     SPECIALTIES,
     STATE_WEIGHTS,
 )
+from healthcare_data.scheduling import SLOT_MINUTES, SLOTS_PER_DAY
 
 #: Tables in the order the stream yields them (parents before children).
 TABLE_ORDER: tuple[str, ...] = (
@@ -291,8 +293,6 @@ _MAX_PACKED_CONDITIONS = 8
 _PRACTICES: tuple[str, ...] = PRACTICE_TYPES
 _PRACTICE_INDEX = {p: i for i, p in enumerate(_PRACTICES)}
 _APPOINTMENT_TYPES: tuple[str, ...] = tuple(APPOINTMENT_TYPES.names())
-_VISIT_MODES: tuple[str, ...] = ("in_person", "telemedicine")
-_VISIT_MODE_INDEX = {m: i for i, m in enumerate(_VISIT_MODES)}
 
 
 def _zeros(typecode: str, n: int) -> array[Any]:
@@ -398,11 +398,12 @@ class _Store:
         self.practice = _zeros("B", m)
         a = spec.appointments
         self.appt_patient = _zeros("i", a)
-        self.appt_start = _zeros("i", a)  # minutes since window start midnight (may be < 0)
-        self.appt_duration = _zeros("H", a)
+        # Start as a 15-minute slot number since the window's first midnight: the
+        # Scheduler books on that grid, and 2 bytes cover windows of up to 682 days.
+        self.appt_slot = _zeros("H" if spec.window_days * SLOTS_PER_DAY < 2**16 else "i", a)
+        self.appt_duration = _zeros("B", a)  # minutes (visit types last at most 2 hours)
         self.appt_type = _zeros("B", a)
         self.appt_status = _zeros("B", a)
-        self.appt_mode = _zeros("B", a)
 
 
 def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch]:
@@ -658,11 +659,13 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                         ["use more providers or a longer window (months)"],
                     )
                 store.appt_patient[k] = i
-                store.appt_start[k] = minute
+                slot, off_grid = divmod(minute, SLOT_MINUTES)
+                if off_grid:  # pragma: no cover - the Scheduler only books grid slots
+                    raise ConfigurationError(f"appointment {serial} starts off the 15-minute grid: {start}")
+                store.appt_slot[k] = slot
                 store.appt_duration[k] = row["duration_minutes"]
                 store.appt_type[k] = type_index[row["appointment_type"]]
                 store.appt_status[k] = status_index[row["status"]]
-                store.appt_mode[k] = _VISIT_MODE_INDEX[row["visit_mode"]]
                 k += 1
                 serial += 1
                 rows.append(row)
@@ -679,10 +682,9 @@ def _appointment_view(plan: _Plan, store: _Store, a: int) -> dict[str, Any]:
         "id": plan.first["appointments"] + a,
         "patient_id": plan.first["patients"] + store.appt_patient[a],
         "provider_id": plan.first["providers"] + plan.provider_of(a),
-        "appointment_date": plan.epoch + timedelta(minutes=store.appt_start[a]),
+        "appointment_date": plan.epoch + timedelta(minutes=SLOT_MINUTES * store.appt_slot[a]),
         "duration_minutes": store.appt_duration[a],
         "appointment_type": _APPOINTMENT_TYPES[store.appt_type[a]],
-        "visit_mode": _VISIT_MODES[store.appt_mode[a]],
     }
 
 
