@@ -51,6 +51,12 @@ def sqlite_path(db: Database) -> Path | None:
     return Path(name).resolve()
 
 
+def describe(db: Database) -> str:
+    """How messages name a database: the SQLite file's path, else the URL (password hidden)."""
+    path = sqlite_path(db)
+    return f"SQLite file {str(path)!r}" if path else repr(db.url)
+
+
 def connect(url: str | Database | None = None, *, create_schema: bool = False) -> Database:
     """Open ``url`` (or the configured default), prove it answers, optionally create tables.
 
@@ -87,7 +93,7 @@ def _create_schema(db: Database) -> None:
         db.create_schema()
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigurationError(f"Cannot create the tables in {db.url!r}: {reason}") from None
+        raise ConfigurationError(f"Cannot create the tables in {describe(db)}: {reason}") from None
 
 
 def require_schema(db: Database) -> None:
@@ -95,7 +101,7 @@ def require_schema(db: Database) -> None:
     present = set(inspect(db.engine).get_table_names())
     if "patients" not in present:
         raise ConfigurationError(
-            f"Database {db.url!r} has no healthcare-data tables; seed it first: "
+            f"Database {describe(db)} has no healthcare-data tables; seed it first: "
             "healthcare-data seed --database-url ..."
         )
 
@@ -320,6 +326,57 @@ def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str
     return reports, time.perf_counter() - started
 
 
+def _prepare(
+    db: Database, *, reset: bool, append: bool, rng: Randomness
+) -> tuple[str, dict[str, int], Randomness]:
+    """Empty-or-flagged: a database holding rows needs ``reset`` or ``append``."""
+    if db.is_empty():
+        return "fresh", {}, rng
+    if reset:
+        db.reset()
+        return "reset", {}, rng
+    if append:
+        first_ids = _next_ids(db)
+        # A fresh stream per starting point: appending twice with one seed must not
+        # repeat the random parts (uuids) of the first run.
+        label = "append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items()))
+        return "append", first_ids, rng.child(label)
+    raise ConfigurationError(
+        f"Database {describe(db)} already holds {db.total_rows()} rows; pass --reset to empty it "
+        "first or --append to add to it"
+    )
+
+
+def _write(
+    db: Database,
+    spec: DatasetSpec,
+    rng: Randomness,
+    size: int,
+    method: str,
+    progress: ProgressCallback | None,
+) -> WriteResult:
+    """Generate and write in ONE transaction: a failure anywhere keeps nothing."""
+    from healthcare_data.bulk import write_dataset
+    from healthcare_data.generation import generate_dataset
+
+    batches = generate_dataset(spec, rng, size)
+    try:
+        return write_dataset(db, batches, method=method, progress=progress, atomic=True)
+    except PersistenceError as exc:
+        # The generator refused the counts mid-stream (e.g. more claims than completed,
+        # insured visits): still a bad request, and the atomic write kept nothing.
+        if isinstance(exc.__cause__, ConfigurationError):
+            raise ConfigurationError(exc.message, exc.recovery) from exc
+        raise
+    except SQLAlchemyError as exc:
+        # A generator error inside the atomic write can be masked by a cleanup statement
+        # failing after it (the transaction is rolled back either way): report the cause.
+        cause = _library_cause(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+
+
 def seed(
     profile: Profile | str | None = None,
     url: str | Database | None = None,
@@ -344,8 +401,6 @@ def seed(
     bad; ``on_ready(profile, db)`` is called once every check has passed (the CLI
     prints its header there).
     """
-    from healthcare_data.bulk import write_dataset
-
     started = time.perf_counter()
     qa = settings.qa_settings()
     if reset and append:
@@ -357,44 +412,15 @@ def seed(
     write_method = method or qa.write_method
 
     db = connect(url, create_schema=True)
-    mode, first_ids = "fresh", {}
-    if not db.is_empty():
-        if reset:
-            db.reset()
-            mode = "reset"
-        elif append:
-            first_ids = _next_ids(db)
-            mode = "append"
-            # A fresh stream per starting point: appending twice with one seed must not
-            # repeat the random parts (uuids) of the first run.
-            rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items())))
-        else:
-            total = db.total_rows()
-            raise ConfigurationError(
-                f"Database {db.url!r} already holds {total} rows; pass --reset to empty it "
-                "first or --append to add to it"
-            )
-    spec = dataset_spec(chosen, first_ids=first_ids)
-    if on_ready is not None:
-        on_ready(chosen, db)
-
-    from healthcare_data.generation import generate_dataset
-
-    batches = generate_dataset(spec, rng, size)
     try:
-        write = write_dataset(db, batches, method=write_method, progress=progress, atomic=True)
-    except PersistenceError as exc:
-        # The generator refused the counts mid-stream (e.g. more claims than completed,
-        # insured visits): still a bad request, and the atomic write kept nothing.
-        if isinstance(exc.__cause__, ConfigurationError):
-            raise ConfigurationError(exc.message, exc.recovery) from exc
-        raise
-    except SQLAlchemyError as exc:
-        # A generator error inside the atomic write can be masked by a cleanup statement
-        # failing after it (the transaction is rolled back either way): report the cause.
-        cause = _library_cause(exc)
-        if cause is not None:
-            raise cause from None
+        mode, first_ids, rng = _prepare(db, reset=reset, append=append, rng=rng)
+        spec = dataset_spec(chosen, first_ids=first_ids)
+        if on_ready is not None:
+            on_ready(chosen, db)
+        write = _write(db, spec, rng, size, write_method, progress)
+    except BaseException:
+        if db is not url:  # an engine this call opened
+            db.dispose()
         raise
 
     enabled = qa.validation_enabled if validate is None else validate
