@@ -15,7 +15,8 @@ from typing import Any
 class SuiteSettings:
     seed: int = 20261122
     today: date | None = None
-    memory_limit_mb: float = 400.0
+    memory_limit_mb: float = 600.0
+    memory_growth_limit_mb: float = 100.0
     bulk_time_limit_s: float = 60.0
     batch_size: int = 1000
     validation_patients: int = 300
@@ -37,6 +38,7 @@ class SuiteSettings:
             seed=get("seed", int, cls.seed),
             today=get("today", date.fromisoformat, None),
             memory_limit_mb=get("memory_limit_mb", float, cls.memory_limit_mb),
+            memory_growth_limit_mb=get("memory_growth_limit_mb", float, cls.memory_growth_limit_mb),
             bulk_time_limit_s=get("bulk_time_limit_s", float, cls.bulk_time_limit_s),
             batch_size=get("batch_size", int, cls.batch_size),
             validation_patients=get("validation_patients", int, cls.validation_patients),

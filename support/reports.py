@@ -45,3 +45,10 @@ def write_report(
     (target / f"{name}.txt").write_text(text, encoding="utf-8")
     print(text)
     return text
+
+
+def report_suffix(context: Any) -> str:
+    """The feature file's name (``dynamic-data-generation``), so each feature keeps its report."""
+    feature = getattr(context, "feature", None)
+    filename = getattr(feature, "filename", None)
+    return Path(filename).stem if filename else "run"

@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 from behave.model import Table
 
+from support import registries
 from support.checks import BULK_CONSTRAINTS, RULES
 from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
-from support import registries
 from support.tables import (
     TableInputError,
+    appointment_requests,
     bulk_requests,
     error_scenario_requests,
     parse_amount,
@@ -20,7 +21,6 @@ from support.tables import (
     parse_time_limit,
     persona_requests,
     provider_requests,
-    appointment_requests,
     require_columns,
     validation_requests,
     workflow_steps,

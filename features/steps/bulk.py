@@ -11,7 +11,7 @@ from healthcare_data.validation.runner import scan_rows
 from support import registries
 from support.checks import BULK_CONSTRAINTS, token_number
 from support.datasets import BulkRun, generate, seconds_per_entity
-from support.reports import assert_no_offenders, table, write_report
+from support.reports import assert_no_offenders, report_suffix, table, write_report
 from support.state import need
 from support.tables import bulk_requests
 
@@ -38,6 +38,7 @@ def step_generate(context):
             "rows/s": round(stored[r.entity] / seconds[r.entity]) if seconds[r.entity] else None,
             "limit s": limits[r.entity],
             "peak MB": round(run.memory.peak_mb, 1),
+            "growth MB": round(run.memory.growth_mb, 1),
         }
         for r in requests
     ]
@@ -49,11 +50,14 @@ def step_generate(context):
             "rows/s": round(sum(stored.values()) / run.seconds) if run.seconds else None,
             "limit s": None,
             "peak MB": round(run.memory.peak_mb, 1),
+            "growth MB": round(run.memory.growth_mb, 1),
         }
     )
+    settings = context.settings
     write_report(
-        "bulk",
-        f"Bulk generation on {context.db.backend} (memory limit {context.settings.memory_limit_mb:.0f} MB)",
+        f"bulk-{report_suffix(context)}",
+        f"Bulk generation on {context.db.backend} (limits: peak {settings.memory_limit_mb:.0f} MB, "
+        f"growth {settings.memory_growth_limit_mb:.0f} MB; baseline {run.memory.baseline_mb:.1f} MB)",
         rows,
     )
 
@@ -131,10 +135,13 @@ def step_business_rules(context):
 
 @then("memory usage should remain within acceptable limits")
 def step_memory(context):
-    """Peak resident memory sampled by psutil during generation <= userdata memory_limit_mb."""
+    """Peak resident memory sampled by psutil during generation <= userdata memory_limit_mb, and its
+    growth over the baseline <= memory_growth_limit_mb.
+    """
     bulk = _bulk(context)
     memory = bulk.run.memory
     limit = context.settings.memory_limit_mb
+    growth_limit = context.settings.memory_growth_limit_mb
     detail = table(
         [
             {
@@ -143,8 +150,12 @@ def step_memory(context):
                 "growth MB": round(memory.growth_mb, 1),
                 "samples": memory.samples,
                 "limit MB": limit,
+                "growth limit MB": growth_limit,
             }
         ]
     )
     assert_that(memory.samples, greater_than(0), "psutil samples taken")
     assert_that(memory.peak_mb, less_than_or_equal_to(limit), f"peak resident memory (psutil)\n{detail}\n")
+    assert_that(
+        memory.growth_mb, less_than_or_equal_to(growth_limit), f"memory growth during generation\n{detail}\n"
+    )

@@ -10,7 +10,7 @@ from healthcare_data.validation import run_all, run_validation
 from support import registries
 from support.datasets import generate_validation_dataset
 from support.readback import fetch
-from support.reports import assert_no_offenders, table, write_report
+from support.reports import assert_no_offenders, report_suffix, table, write_report
 from support.state import need
 from support.tables import validation_requests
 
@@ -65,7 +65,7 @@ def step_run_validation(context):
         }
         for name, (request, report) in context.validation_runs.items()
     ]
-    write_report("validation", "Data validation summary", rows)
+    write_report(f"validation-{report_suffix(context)}", f"Data validation on {context.db.backend}", rows)
 
 
 def _within_tolerance(context, name, what):
