@@ -163,9 +163,10 @@ def _stored_value(context, bundle, item):
 
 
 def _matches(expected, actual) -> bool:
+    """Exact match; a list (medical history) must be contained in what is stored; dates as ISO text."""
     if isinstance(expected, list):
         return isinstance(actual, list) and set(expected) <= set(actual)
-    return str(actual) == str(expected) or str(actual).endswith(str(expected))
+    return actual == expected or str(actual) == str(expected)
 
 
 @then("the patient should be created with the specified characteristics")

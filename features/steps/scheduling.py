@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, equal_to
+from hamcrest import assert_that, empty, equal_to, is_not
 
 from healthcare_data.builders import PatientBuilder
 from healthcare_data.factories import ProviderFactory, schedule_appointment
@@ -48,7 +48,7 @@ def step_specialty_providers(context):
 
 def _one(context, table, **labels):
     found = context.created.ids(table, **labels)
-    assert found, f"no {table} row with {labels} was created by an earlier Given step"
+    assert_that(found, is_not(empty()), f"{table} with {labels} created by an earlier Given step")
     return fetch(context.db, table, found[:1])[0]
 
 
