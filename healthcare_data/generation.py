@@ -347,8 +347,14 @@ class _Plan:
         self.provider_blocks = _split(spec.providers, tenant_count)
         self.tenant_count = tenant_count
         from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
+        from healthcare_data.rows.claims import is_claimable
 
         self.completed_status = APPOINTMENT_STATUSES.index("completed")
+        # Which stored payer indexes draft_claim accepts (index 0: uninsured), by its own rule.
+        self.claimable_payer = tuple(
+            is_claimable({"insurance_provider": None if k == 0 else _PAYERS[k - 1].name})
+            for k in range(len(_PAYERS) + 1)
+        )
 
     def quota_of(self, j: int) -> int:
         """Appointments of provider ``j``: an even share (providers differ by at most one)."""
@@ -411,7 +417,7 @@ def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch
         yield Batch(table, rows[start : start + size])
 
 
-def _tenant_rows(plan: _Plan, rng: Randomness) -> Iterator[Batch]:
+def _tenant_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     """One ``tenants`` row and one ``locations`` row per tenant (real city/state/ZIP)."""
     from healthcare_data import fakes
 
@@ -439,8 +445,8 @@ def _tenant_rows(plan: _Plan, rng: Randomness) -> Iterator[Batch]:
                 "address_zip": place.zip,
             }
         )
-    yield from _chunks(tenants, DEFAULT_BATCH_SIZE, "tenants")
-    yield from _chunks(locations, DEFAULT_BATCH_SIZE, "locations")
+    yield from _chunks(tenants, size, "tenants")
+    yield from _chunks(locations, size, "locations")
 
 
 def _pack_conditions(condition_rows: list[dict[str, Any]]) -> int:
@@ -454,7 +460,6 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
     """Patients in serial order; after each batch of patients, their conditions and profiles."""
     from healthcare_data.rows.patients import draft_patient
 
-    spec = plan.spec
     first = plan.first["patients"]
     condition_id = plan.first["patient_conditions"]
     personas = plan.personas
@@ -484,7 +489,6 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
             yield Batch("patients", patients)
             yield from _chunks(conditions, size, "patient_conditions")
             yield from _chunks(profiles, size, "patient_profiles")
-    del spec
 
 
 def _provider_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
@@ -749,13 +753,14 @@ def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Itera
 
     completed = plan.completed_status
     status, patient_of, payer = store.appt_status, store.appt_patient, store.payer
+    claimable = plan.claimable_payer
     serial = plan.first["insurance_claims"]
     rows: list[dict[str, Any]] = []
     for a in _pick_appointments(
         plan,
         rng,
         plan.spec.insurance_claims,
-        lambda a: status[a] == completed and payer[patient_of[a]] != 0,
+        lambda a: status[a] == completed and claimable[payer[patient_of[a]]],
         "insurance_claims",
         "completed visits of insured patients",
     ):
@@ -822,7 +827,7 @@ def generate_dataset(
 
 def _stream(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     store = _Store(plan.spec)
-    yield from _tenant_rows(plan, rng.child("tenants"))
+    yield from _tenant_rows(plan, rng.child("tenants"), size)
     yield from _patient_rows(plan, store, rng.child("patients"), size)
     yield from _provider_rows(plan, store, rng.child("providers"), size)
     yield from _appointment_rows(plan, store, rng.child("appointments"), size)
