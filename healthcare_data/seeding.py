@@ -24,7 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
 from healthcare_data.db import Database, make_engine
-from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
+from healthcare_data.errors import (
+    ConfigurationError,
+    HealthcareDataError,
+    PersistenceError,
+    UnknownNameError,
+)
 from healthcare_data.profiles import Profile, resolve_profile
 from healthcare_data.randomness import Randomness
 
@@ -57,34 +62,44 @@ def describe(db: Database) -> str:
     return f"SQLite file {str(path)!r}" if path else repr(db.url)
 
 
+def open_database(url: str | Database | None = None) -> Database:
+    """A Database for ``url`` (or the configured default) without connecting yet.
+
+    Raises ConfigurationError for a malformed or unsupported URL. PostgreSQL and MySQL
+    get a short connect timeout so a wrong host fails fast instead of hanging.
+    """
+    if isinstance(url, Database):
+        return url
+    raw = settings.database_url(url)
+    if raw.startswith("postgres://"):
+        raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
+    kwargs: dict[str, Any] = {}
+    if raw.startswith(("postgresql", "mysql", "mariadb")):
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return Database(engine=make_engine(raw, **kwargs))
+
+
 def connect(url: str | Database | None = None, *, create_schema: bool = False) -> Database:
     """Open ``url`` (or the configured default), prove it answers, optionally create tables.
 
-    Raises ConfigurationError naming the URL when it is malformed, unsupported or
-    unreachable; PostgreSQL and MySQL get a short connect timeout so a wrong host fails
-    fast instead of hanging. An open :class:`Database` is checked and used as it is.
+    Raises ConfigurationError naming the database when it is malformed, unsupported or
+    unreachable, or (without ``create_schema``) an SQLite file that does not exist. An
+    open :class:`Database` is checked and used as it is.
     """
-    if isinstance(url, Database):
-        url.check_connection()
+    db = open_database(url)
+    try:
+        path = sqlite_path(db)
+        if not create_schema and path is not None and not path.exists():
+            raise ConfigurationError(
+                f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed"
+            )
+        db.check_connection()
         if create_schema:
-            _create_schema(url)
-        return url
-    raw = settings.database_url(url)
-    kwargs: dict[str, Any] = {}
-    if raw.startswith(("postgresql", "postgres", "mysql", "mariadb")):
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    if raw.startswith("postgres://"):
-        raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
-    db = Database(engine=make_engine(raw, **kwargs))
-    path = sqlite_path(db)
-    if not create_schema and path is not None and not path.exists():
-        db.dispose()
-        raise ConfigurationError(
-            f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed"
-        )
-    db.check_connection()
-    if create_schema:
-        _create_schema(db)
+            _create_schema(db)
+    except BaseException:
+        if db is not url:
+            db.dispose()
+        raise
     return db
 
 
@@ -326,6 +341,23 @@ def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str
     return reports, time.perf_counter() - started
 
 
+# Writers tied to one backend (the bulk engine's own fast paths).
+_BACKEND_METHODS = {"copy": "postgresql", "driver": "sqlite"}
+
+
+def _check_method(method: str, backend: str) -> None:
+    """A writer the bulk engine has, and one the backend supports: before anything is reset."""
+    from healthcare_data.bulk import METHODS
+
+    if method not in METHODS:
+        raise UnknownNameError("write method", method, METHODS)
+    needs = _BACKEND_METHODS.get(method)
+    if needs is not None and backend != needs:
+        raise ConfigurationError(
+            f"Write method {method!r} needs {needs}, not {backend}; use 'auto' or 'core'"
+        )
+
+
 def _prepare(
     db: Database, *, reset: bool, append: bool, rng: Randomness
 ) -> tuple[str, dict[str, int], Randomness]:
@@ -411,8 +443,10 @@ def seed(
     size = _batch_size(batch_size, qa)
     write_method = method or qa.write_method
 
-    db = connect(url, create_schema=True)
+    db = open_database(url)
     try:
+        _check_method(write_method, db.backend)
+        connect(db, create_schema=True)
         mode, first_ids, rng = _prepare(db, reset=reset, append=append, rng=rng)
         spec = dataset_spec(chosen, first_ids=first_ids)
         if on_ready is not None:
@@ -541,6 +575,8 @@ def export(
 __all__ = [
     "SeedResult",
     "connect",
+    "describe",
+    "open_database",
     "dataset_spec",
     "export",
     "generate",

@@ -340,6 +340,8 @@ def test_custom_profile_asking_for_phi_is_refused(tmp_path):
         (["seed", "--database-url", "sqlite:////no/such/dir/x.db"], "Cannot reach database"),
         (["seed", "--reset", "--append"], "argument --append: not allowed with argument --reset"),
         (["seed", "--batch-size", "0"], "batch size must be a whole number >= 1, got 0"),
+        (["seed", "--method", "cpy"], "Unknown write method 'cpy'; did you mean 'copy'?"),
+        (["seed", "-p", "minimal", "--method", "copy"], "Write method 'copy' needs postgresql, not sqlite"),
         (["seed", "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
         (["seed", "--seed", "-2"], "seed must be a whole number >= 0, got -2"),
         (["seed", "--today", "someday"], "--today 'someday' is not a date"),
