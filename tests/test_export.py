@@ -208,3 +208,24 @@ def test_load_dataset_errors(tmp_path):
     (tmp_path / "typed.json").write_text('{"table": "patients", "rows": [{"date_of_birth": "yesterday"}]}')
     with pytest.raises(ConfigurationError, match="Cannot read 'yesterday' as date in patients row 1"):
         load_dataset(tmp_path / "typed.json")
+
+
+def test_python_api_mirrors_the_cli(tmp_path):
+    from healthcare_data.seeding import generate, seed
+
+    today = date(2026, 11, 22)
+    result = seed(profile="minimal", url=f"sqlite:///{tmp_path / 'api.db'}", seed=8, today=today)
+    assert result.success and result.target_met and result.mode == "fresh"
+    assert result.metrics()["total_records_created"] == result.database.total_rows()
+    result.database.dispose()
+
+    def by_table(batch_size):
+        tables = {}
+        for batch in generate("minimal", 8, today=today, batch_size=batch_size):
+            tables.setdefault(batch.table, []).extend(batch.rows)
+        return tables
+
+    assert by_table(7) == by_table(1000)  # batching never changes the rows
+
+    target = export(tmp_path / "api.json", "json", url=f"sqlite:///{tmp_path / 'api.db'}")
+    assert target.rows["patients"] == 25
