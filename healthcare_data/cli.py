@@ -277,8 +277,12 @@ def _parse_fields(values: Sequence[str] | None) -> dict[str, list[str]] | None:
 def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from healthcare_data import seeding
 
-    if args.profile is None and args.seed is not None:
-        raise UsageError("--seed needs --profile (a database export has no seed)")
+    if args.profile is None:
+        for flag, value in (("--seed", args.seed), ("--tenants", args.tenants), ("--today", args.today)):
+            if value is not None:
+                raise UsageError(
+                    f"{flag} needs --profile (it shapes a generation run, not a database export)"
+                )
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     result = seeding.export(
         args.output,

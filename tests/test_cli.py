@@ -348,6 +348,7 @@ def test_custom_profile_asking_for_phi_is_refused(tmp_path):
         (["seed", "--profile", "missing.toml"], "Profile file 'missing.toml' does not exist"),
         (["export", "--format", "xml", "-o", "x"], "argument --format/-f: invalid choice: 'xml'"),
         (["export", "--format", "json", "-o", "x.json", "--seed", "3"], "--seed needs --profile"),
+        (["export", "--format", "json", "-o", "x.json", "--tenants", "3"], "--tenants needs --profile"),
         (
             ["export", "-f", "json", "-o", "x.json", "-p", "minimal", "--database-url", "sqlite:///y.db"],
             "not allowed with argument",
