@@ -4,6 +4,8 @@ The public API is re-exported here; nothing else is promised.
 """
 
 from healthcare_data import personas
+from healthcare_data.builders import PatientBuilder
+from healthcare_data.characteristics import CHARACTERISTICS, check_characteristics
 from healthcare_data.db import Database, open_database
 from healthcare_data.errors import (
     BusinessRuleViolation,
@@ -17,14 +19,36 @@ from healthcare_data.errors import (
     UniquenessViolation,
     UnknownNameError,
 )
+from healthcare_data.factories import (
+    AppointmentFactory,
+    ClaimFactory,
+    MedicalRecordFactory,
+    ProviderFactory,
+    schedule_appointment,
+)
 from healthcare_data.personas import PERSONAS, PatientPersona, get_persona, random_persona
 from healthcare_data.randomness import Randomness, seed
+from healthcare_data.scheduling import CONSTRAINTS, Scheduler
+from healthcare_data.validation import VALIDATORS, run_all, run_validation
 from healthcare_data.validation.report import ValidationReport, Violation
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CHARACTERISTICS",
+    "CONSTRAINTS",
     "PERSONAS",
+    "VALIDATORS",
+    "AppointmentFactory",
+    "ClaimFactory",
+    "MedicalRecordFactory",
+    "PatientBuilder",
+    "ProviderFactory",
+    "Scheduler",
+    "check_characteristics",
+    "run_all",
+    "run_validation",
+    "schedule_appointment",
     "BusinessRuleViolation",
     "ConfigurationError",
     "DataValidationError",

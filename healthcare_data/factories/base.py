@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
@@ -37,39 +36,10 @@ from healthcare_data.errors import (
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.registry import Registry
 from healthcare_data.schema import Base
+from healthcare_data.traits import Trait, resolve_traits, trait_names  # noqa: F401 - re-exported
 from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
 
 M = TypeVar("M", bound=Base)
-
-
-@dataclass(frozen=True)
-class Trait:
-    """A named variant: ``overrides`` merged into the draft inputs, ``params`` for the draft."""
-
-    name: str
-    description: str
-    overrides: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
-
-
-def trait_names(traits: str | Iterable[str | Trait] | None) -> tuple[str, ...]:
-    """Names from ``"specialist,hospital_based"``, a sequence of names, or Trait objects."""
-    if not traits:
-        return ()
-    if isinstance(traits, str):
-        return tuple(t for t in (p.strip() for p in traits.split(",")) if t)
-    return tuple(t.name if isinstance(t, Trait) else str(t).strip() for t in traits)
-
-
-def resolve_traits(
-    registry: Registry[Trait], traits: str | Iterable[str | Trait] | None
-) -> tuple[Trait, ...]:
-    """Trait objects for names (UnknownNameError with a suggestion for a typo)."""
-    if not traits:
-        return ()
-    if isinstance(traits, str):
-        traits = trait_names(traits)
-    return tuple(t if isinstance(t, Trait) else registry.get(t) for t in traits)
 
 
 def as_row(obj: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -52,7 +52,7 @@ class Payer:
     plan_type: str
     policy_prefix: str
 
-    @property
+    @cached_property
     def policy_pattern(self) -> re.Pattern[str]:
         return re.compile(rf"^{re.escape(self.policy_prefix)}-\d{{9}}$")
 
@@ -142,6 +142,9 @@ LICENCE_FORMATS: dict[str, LicenceFormat] = {
 STATE_WEIGHTS: dict[str, float] = dict(_load("states.toml")["weights"])
 
 CONDITION_BY_CODE: dict[str, Condition] = {c.icd10: c for _, c in CONDITIONS.items()}
+# Official descriptions of the curated codes, copied from the ICD-10-CM tabular list so
+# the common path needs no code-set load; tests/test_reference.py compares them.
+_DESCRIPTIONS: dict[str, str] = dict(_load("icd10_descriptions.toml")["descriptions"])
 
 # Practice types of the exercise plus the virtual practice telemedicine providers use.
 PRACTICE_TYPES: tuple[str, ...] = (
@@ -161,8 +164,15 @@ def licence_format(state: str) -> LicenceFormat:
     return LICENCE_FORMATS.get(state, LICENCE_FORMATS["default"])
 
 
+@cache
 def is_valid_icd10(code: str) -> bool:
-    """True when ``code`` is a billable (leaf) ICD-10-CM code."""
+    """True when ``code`` is a billable (leaf) ICD-10-CM code.
+
+    Codes of the curated conditions answer without loading the full code set (loading
+    simple-icd-10-cm takes seconds); tests check those against the package itself.
+    """
+    if code in CONDITION_BY_CODE:
+        return True
     import simple_icd_10_cm as icd
 
     return bool(icd.is_valid_item(code) and icd.is_leaf(code))
@@ -171,6 +181,8 @@ def is_valid_icd10(code: str) -> bool:
 @cache
 def icd10_description(code: str) -> str:
     """The official description of an ICD-10-CM code (cached: it is looked up often)."""
+    if code in _DESCRIPTIONS:
+        return _DESCRIPTIONS[code]
     import simple_icd_10_cm as icd
 
     return str(icd.get_description(code))

@@ -22,10 +22,10 @@ from typing import Any
 
 from healthcare_data import fakes, identifiers
 from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
-from healthcare_data.factories.base import Trait, resolve_traits
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
 from healthcare_data.registry import Registry
+from healthcare_data.traits import Trait, resolve_traits
 from healthcare_data.validation.report import BUSINESS, ValidationReport, Violation
 
 PROVIDER_COLUMNS: tuple[str, ...] = (
