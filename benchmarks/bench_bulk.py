@@ -341,6 +341,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=224, help="entities in the create() sample")
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
     parser.add_argument("--no-peers", action="store_true", help="skip factory_boy and the peers' ceiling")
+    parser.add_argument("--big-only", action="store_true", help="only the --patients run(s)")
     options = parser.parse_args()
 
     from tabulate import tabulate
@@ -352,6 +353,7 @@ def main() -> None:
     notes: list[str] = []
     backends = ("sqlite", "postgresql") if options.backend == "both" else (options.backend,)
     base = {"scale": scale, "batch_size": options.batch_size}
+    scenario = not options.big_only
 
     def add(
         dataset: str,
@@ -382,8 +384,11 @@ def main() -> None:
 
     results: dict[str, Any] = {}
     pg_databases: list[str] = []
+    create_rate: float | None = None
+    ceiling_rate: float | None = None
+    factory_rate: float | None = None
     try:
-        for backend in backends:
+        for backend in backends if scenario else ():
             methods = ("driver", "core") if backend == "sqlite" else ("copy", "executemany")
             for method in methods:
                 validate = method in ("driver", "copy")
@@ -436,92 +441,101 @@ def main() -> None:
                         f"{got['violations']} violations"
                     )
 
-        # (a) the create() path, measured on a sample and extrapolated per row.
-        create_url = _fresh_sqlite(work / "create.db")
-        created = run_child("create", {"sample": options.sample, "url": create_url})
-        create_rate = None
-        if isinstance(created, str):
-            notes.append(f"create() path: failed: {created}")
-        else:
-            total_rows = sum(created["rows"].values())
-            create_rate = total_rows / created["seconds"]
-            bulk_rows = (
-                sum(results[("sqlite", "driver")]["rows"].values())
-                if ("sqlite", "driver") in results
-                else 14_200
-            )
-            add(
-                label,
-                "sqlite",
-                f"create() x{created['entities']} sample, extrapolated",
-                bulk_rows,
-                round(bulk_rows * created["entities"] / total_rows),
-                bulk_rows / create_rate,
-                None,
-            )
-            notes.append(
-                f"create() sample: {created['entities']} entities = {total_rows} rows in "
-                f"{created['seconds']:.2f} s ({create_rate:,.0f} rows/s), one transaction per entity"
-            )
-
-        # (c) the insert ceiling for this dataset's own rows and schema.
-        ceiling = run_child("ceiling", {**base, "path": str(work / "ceiling.db")})
-        ceiling_rate = None
-        if isinstance(ceiling, str):
-            notes.append(f"ceiling: failed: {ceiling}")
-        else:
-            ceiling_rate = ceiling["rows_total"] / ceiling["seconds"]
-            add(
-                label,
-                "sqlite",
-                "ceiling: prebuilt rows, sqlite3.executemany",
-                ceiling["rows_total"],
-                ceiling["entity_rows"],
-                ceiling["seconds"],
-                None,
-            )
-
-        # (b) factory_boy and the peers' own ceiling (their schema), same machine, same run.
-        factory_rate = None
-        if not options.no_peers and scale == int(scale):
-            peers = work / "peers"
-            shutil.copytree(PEERS, peers)
-            for path in peers.rglob("*"):
-                path.chmod(0o755 if path.is_dir() else 0o644)
-            (peers / "out").mkdir(exist_ok=True)
-            if scale == 1:
-                fb = run_peer("factory_boy_baseline.py", "none", str(work / "fb.db"), workdir=peers)
-                if isinstance(fb, str):
-                    notes.append(f"factory_boy: {fb}")
-                else:
-                    name, seconds, peak, count = fb
-                    factory_rate = count / seconds
-                    add("peers x1", "sqlite", name, count, count, seconds, peak)
+        if scenario:  # (a), (b), (c) and NDJSON for the scenario dataset
+            # (a) the create() path, measured on a sample and extrapolated per row.
+            create_url = _fresh_sqlite(work / "create.db")
+            created = run_child("create", {"sample": options.sample, "url": create_url})
+            create_rate = None
+            if isinstance(created, str):
+                notes.append(f"create() path: failed: {created}")
             else:
-                notes.append("factory_boy: run at scale 1 only (it takes minutes beyond)")
-            peer_ceiling = run_peer_ceiling(int(scale), peers)
-            if isinstance(peer_ceiling, str):
-                notes.append(f"peers ceiling: {peer_ceiling}")
-            else:
-                for name, (count, seconds) in peer_ceiling.items():
-                    add(f"peers x{scale:g}", "sqlite", f"peers ceiling {name}", count, count, seconds, None)
-        elif options.no_peers:
-            notes.append("peers skipped (--no-peers)")
-
-        if options.ndjson:
-            got = run_child("bulk", {**base, "backend": "ndjson", "path": str(work / "ndjson")})
-            if isinstance(got, str):
-                notes.append(f"ndjson: failed: {got}")
-            else:
+                total_rows = sum(created["rows"].values())
+                create_rate = total_rows / created["seconds"]
+                bulk_rows = (
+                    sum(results[("sqlite", "driver")]["rows"].values())
+                    if ("sqlite", "driver") in results
+                    else 14_200
+                )
                 add(
                     label,
-                    "ndjson",
-                    "stream_to_ndjson",
-                    sum(got["rows"].values()),
-                    entity_rows(got["rows"]),
-                    got["seconds"],
-                    got["peak_mb"],
+                    "sqlite",
+                    f"create() x{created['entities']} sample, extrapolated",
+                    bulk_rows,
+                    round(bulk_rows * created["entities"] / total_rows),
+                    bulk_rows / create_rate,
+                    None,
                 )
+                notes.append(
+                    f"create() sample: {created['entities']} entities = {total_rows} rows in "
+                    f"{created['seconds']:.2f} s ({create_rate:,.0f} rows/s), one transaction per entity"
+                )
+
+            # (c) the insert ceiling for this dataset's own rows and schema.
+            ceiling = run_child("ceiling", {**base, "path": str(work / "ceiling.db")})
+            ceiling_rate = None
+            if isinstance(ceiling, str):
+                notes.append(f"ceiling: failed: {ceiling}")
+            else:
+                ceiling_rate = ceiling["rows_total"] / ceiling["seconds"]
+                add(
+                    label,
+                    "sqlite",
+                    "ceiling: prebuilt rows, sqlite3.executemany",
+                    ceiling["rows_total"],
+                    ceiling["entity_rows"],
+                    ceiling["seconds"],
+                    None,
+                )
+
+            # (b) factory_boy and the peers' own ceiling (their schema), same machine, same run.
+            factory_rate = None
+            if not options.no_peers and scale == int(scale):
+                peers = work / "peers"
+                shutil.copytree(PEERS, peers)
+                for path in peers.rglob("*"):
+                    path.chmod(0o755 if path.is_dir() else 0o644)
+                (peers / "out").mkdir(exist_ok=True)
+                if scale == 1:
+                    fb = run_peer("factory_boy_baseline.py", "none", str(work / "fb.db"), workdir=peers)
+                    if isinstance(fb, str):
+                        notes.append(f"factory_boy: {fb}")
+                    else:
+                        name, seconds, peak, count = fb
+                        factory_rate = count / seconds
+                        add("peers x1", "sqlite", name, count, count, seconds, peak)
+                else:
+                    notes.append("factory_boy: run at scale 1 only (it takes minutes beyond)")
+                peer_ceiling = run_peer_ceiling(int(scale), peers)
+                if isinstance(peer_ceiling, str):
+                    notes.append(f"peers ceiling: {peer_ceiling}")
+                else:
+                    for name, (count, seconds) in peer_ceiling.items():
+                        add(
+                            f"peers x{scale:g}",
+                            "sqlite",
+                            f"peers ceiling {name}",
+                            count,
+                            count,
+                            seconds,
+                            None,
+                        )
+            elif options.no_peers:
+                notes.append("peers skipped (--no-peers)")
+
+            if options.ndjson:
+                got = run_child("bulk", {**base, "backend": "ndjson", "path": str(work / "ndjson")})
+                if isinstance(got, str):
+                    notes.append(f"ndjson: failed: {got}")
+                else:
+                    add(
+                        label,
+                        "ndjson",
+                        "stream_to_ndjson",
+                        sum(got["rows"].values()),
+                        entity_rows(got["rows"]),
+                        got["seconds"],
+                        got["peak_mb"],
+                    )
 
         if options.patients:
             big = options.patients / 1000
