@@ -93,7 +93,7 @@ Scenario: A quarter of clinic data
   When I generate a large healthcare dataset:
     | entity_type | count | constraints | performance_target |
     | patients | 300 | diverse_personas,realistic_demographics | <20_seconds |
-    | providers | 60 | all_specialties | <5_seconds |
+    | providers | 150 | all_specialties | <5_seconds |
     | appointments | 1200 | business_hours,no_conflicts,3_month_range | <20_seconds |
     | medical_records | 600 | diagnosis_codes | <20_seconds |
     | insurance_claims | 500 | valid_amounts | <10_seconds |

@@ -38,7 +38,7 @@ def generate_small_dataset(context: Any) -> DatasetRun:
 
     n = max(10, context.settings.validation_patients // 3)
     spec = DatasetSpec(
-        patients=n, providers=max(5, n // 10), appointments=n * 2, medical_records=n, insurance_claims=n
+        patients=n, providers=max(5, n // 10), appointments=n * 3, medical_records=n, insurance_claims=n
     )
     context.dataset = generate(context, spec)
     return context.dataset
@@ -53,8 +53,8 @@ def generate_validation_dataset(context: Any) -> DatasetRun:
         patients=n,
         providers=max(10, n // 6),
         appointments=n * 3,
-        medical_records=n * 2,
-        insurance_claims=n * 2,
+        medical_records=n * 3 // 2,
+        insurance_claims=n,
     )
     context.dataset = generate(context, spec)
     return context.dataset

@@ -7,6 +7,7 @@ from hamcrest import assert_that, equal_to, greater_than, has_item, has_length, 
 
 from healthcare_data.factories import PROVIDER_TRAITS, ProviderFactory
 from healthcare_data.validation import run_all, run_validation
+from healthcare_data.validation.statistics import DistributionReport
 from support import registries
 from support.datasets import generate_validation_dataset
 from support.readback import fetch
@@ -17,12 +18,17 @@ from support.tables import validation_requests
 
 @then("all generated data should pass validation rules")
 def step_all_validators_pass(context):
-    """Every registered validator (run_all) reports no violation."""
+    """Every registered rule validator (run_all) reports no violation; statistical reports (data_quality)
+    are judged by the distribution sentence instead.
+    """
     reports = run_all(context.db, context.today)
-    offenders = [
-        dict(v.as_row(), validator=name) for name, report in reports.items() for v in report.violations
-    ]
     assert_that(list(reports), equal_to(registries.validators().names()), "validators run")
+    offenders = [
+        dict(v.as_row(), validator=name)
+        for name, report in reports.items()
+        if not isinstance(report, DistributionReport)
+        for v in report.violations
+    ]
     assert_no_offenders(offenders, "violations found by the library's validators")
 
 
