@@ -65,3 +65,17 @@ def test_error_scenarios_declare_registered_behaviours():
     for name, scenario in ERROR_SCENARIOS.items():
         assert scenario.expected_behavior in BEHAVIORS, name
         assert scenario.recovery_strategies, name
+
+
+SEED = ROOT.parent / "shared" / "seeds" / "000_5156995cc876e682.txt"
+
+
+def test_the_feature_file_is_the_exercise_verbatim():
+    import pytest
+
+    if not SEED.exists():
+        pytest.skip(f"exercise text not available at {SEED}")
+    text = SEED.read_text(encoding="utf-8")
+    block = text.split("**File**: `features/dynamic-data-generation.feature`", 1)[1]
+    gherkin = block.split("```gherkin\n", 1)[1].split("```", 1)[0]
+    assert (ROOT / "features" / "dynamic-data-generation.feature").read_text(encoding="utf-8") == gherkin
