@@ -202,9 +202,17 @@ def test_progress_is_reported_per_committed_batch(sqlite_db: Database) -> None:
     ]
 
 
-def test_postgres_copy_and_executemany_agree(db: Database) -> None:
-    if db.backend != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
+@pytest.fixture
+def pg_db(request: pytest.FixtureRequest):
+    """The session's PostgreSQL database, emptied (skips like ``db`` without a server)."""
+    database = request.getfixturevalue("_postgres_database")
+    database.reset()
+    yield database
+    database.reset()
+
+
+def test_postgres_copy_and_executemany_agree(pg_db: Database) -> None:
+    db = pg_db
     spec = DatasetSpec(patients=30, providers=4, appointments=60, medical_records=20, insurance_claims=20)
     write_dataset(db, stream(spec), method="copy")
     copied = snapshot(db)
