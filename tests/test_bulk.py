@@ -267,3 +267,12 @@ def test_without_the_pipeline_thread_the_rows_are_the_same(sqlite_db: Database) 
     sqlite_db.reset()
     write_dataset(sqlite_db, stream(spec), pipeline=False)
     assert snapshot(sqlite_db) == threaded
+
+
+def test_same_seed_same_rows_on_sqlite_and_postgresql(sqlite_db: Database, pg_db: Database) -> None:
+    spec = DatasetSpec(
+        patients=40, providers=5, appointments=80, medical_records=30, insurance_claims=20, tenants=2
+    )
+    write_dataset(sqlite_db, stream(spec))
+    write_dataset(pg_db, stream(spec))
+    assert snapshot(sqlite_db) == snapshot(pg_db)
