@@ -131,6 +131,17 @@ def words(value: str) -> str:
     return value.replace("_", " ").strip()
 
 
+def persona_words(text: str) -> Any:
+    """Parse type for sentences: ``elderly patient`` -> the persona ``elderly_patient``.
+
+    An unknown persona fails the step with the registry's suggestion.
+    """
+    return registries.personas().get("_".join(text.strip().split()))
+
+
+persona_words.pattern = r"[a-z][a-z ]*[a-z]"  # type: ignore[attr-defined]
+
+
 # --- rows ---------------------------------------------------------------------------
 
 

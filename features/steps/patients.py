@@ -16,16 +16,9 @@ from support.builder_script import BuilderScriptError, parse_builder_script, spe
 from support.readback import patients_with_history
 from support.reports import assert_no_offenders, table
 from support.state import need
-from support.tables import persona_requests
+from support.tables import persona_requests, persona_words
 
-
-def parse_persona_words(text: str):
-    """``elderly patient`` (words of a sentence) -> the persona ``elderly_patient``."""
-    return registries.personas().get("_".join(text.strip().split()))
-
-
-parse_persona_words.pattern = r"[a-z][a-z ]*[a-z]"
-register_type(PersonaWords=parse_persona_words)
+register_type(PersonaWords=persona_words)
 
 
 def _stored(context, ids):
