@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from healthcare_data.registry import Registry
-from healthcare_data.validation.report import STATISTICS, Violation
+from healthcare_data.validation import dataset, integrity, statistics
+from healthcare_data.validation.report import Violation
 
 DatabaseCheck = Callable[[Connection, date, dict[str, Any]], list[Violation]]
 
@@ -43,7 +44,7 @@ class RuleSet:
             parts.append(f"every {self.entity} row rule")
         elif self.rules:
             parts.append(", ".join(self.rules))
-        parts.extend(getattr(c, "__qualname__", str(c)) for c in self.database_checks)
+        parts.extend(_check_name(c) for c in self.database_checks)
         return "; ".join(parts)
 
     def select(self, violations: Iterable[Violation], keys: Collection[Any] | None = None) -> list[Violation]:
@@ -63,6 +64,11 @@ class RuleSet:
         for check in self.database_checks:
             out.extend(check(conn, today, options))
         return out
+
+
+def _check_name(check: DatabaseCheck) -> str:
+    """The name shown for a database check: the library function's for a LibraryCheck."""
+    return getattr(check, "name", None) or getattr(check, "__qualname__", str(check))
 
 
 def _token_key(name: str) -> str:
@@ -88,114 +94,45 @@ def token_number(name: str) -> int | None:
 # --- whole-database checks (library calls) ---------------------------------------------
 
 
-def double_bookings(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    from healthcare_data.validation.integrity import find_double_bookings
+@dataclass(frozen=True)
+class LibraryCheck:
+    """A library whole-database check, called with the options a token's run supplies.
 
-    return find_double_bookings(conn)
+    ``arguments`` turns (today, options) into the library function's keyword arguments;
+    the verdict is the library's own.
+    """
+
+    function: Callable[..., list[Violation]]
+    arguments: Callable[[date, dict[str, Any]], dict[str, Any]] = lambda today, options: {}
+
+    @property
+    def name(self) -> str:
+        """The library function's name (the README's "checked by" column)."""
+        return self.function.__name__
+
+    def __call__(self, conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
+        return self.function(conn, **self.arguments(today, options))
+
+
+def _spec_window(today: date, options: dict[str, Any]) -> dict[str, Any]:
+    """The dataset spec's appointment window (``options['spec']``, N months) as first/last day."""
+    spec = options["spec"]
+    first = spec.window_start(today)
+    return {"first": first, "last": first + timedelta(days=spec.window_days)}
+
+
+double_bookings = LibraryCheck(integrity.find_double_bookings)
+every_persona_present = LibraryCheck(dataset.find_missing_personas)
+every_specialty_present = LibraryCheck(dataset.find_missing_specialties)
+provider_state_distribution = LibraryCheck(
+    dataset.find_practice_state_skew, lambda today, options: {"tolerance": options.get("tolerance", 0.05)}
+)
+appointments_in_window = LibraryCheck(dataset.find_appointments_outside_window, _spec_window)
 
 
 def persona_distributions(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    from healthcare_data.validation.statistics import persona_distribution_report
-
-    return persona_distribution_report(conn, today, tolerance=options.get("tolerance", 0.05)).violations
-
-
-def every_persona_present(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    from healthcare_data.personas import PERSONAS
-    from healthcare_data.schema import PatientProfile
-
-    t = PatientProfile.__table__
-    seen = dict(conn.execute(select(t.c.persona, func.count()).group_by(t.c.persona)).all())
-    return [
-        Violation(
-            "patient_profiles",
-            f"persona:{name}",
-            "persona",
-            "persona_present",
-            f"no patient of persona {name!r} in the dataset",
-            "generate with an even persona mix",
-            STATISTICS,
-        )
-        for name in PERSONAS.names()
-        if not seen.get(name)
-    ]
-
-
-def every_specialty_present(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    from healthcare_data.rows.providers import specialties_for
-    from healthcare_data.schema import Provider
-
-    t = Provider.__table__
-    seen = {row[0] for row in conn.execute(select(t.c.specialty).distinct())}
-    return [
-        Violation(
-            "providers",
-            f"specialty:{name}",
-            "specialty",
-            "specialty_present",
-            f"no provider of specialty {name!r} in the dataset",
-            "generate more providers",
-            STATISTICS,
-        )
-        for name in specialties_for(())
-        if name not in seen
-    ]
-
-
-def provider_state_distribution(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    from healthcare_data.reference import STATE_WEIGHTS
-    from healthcare_data.rows.providers import practice_state_of
-    from healthcare_data.schema import Provider
-    from healthcare_data.validation.statistics import state_distribution_test
-
-    t = Provider.__table__
-    states: dict[str, int] = {}
-    for (address,) in conn.execute(select(t.c.practice_address)):
-        state = practice_state_of({"practice_address": address})
-        states[state or "unknown"] = states.get(state or "unknown", 0) + 1
-    result = state_distribution_test(states, STATE_WEIGHTS, 0.01, options.get("tolerance", 0.05))
-    if result.ok:
-        return []
-    return [
-        Violation(
-            "providers",
-            "all",
-            "practice_address",
-            "provider_state_distribution",
-            result.detail,
-            "draw practice states from the state weights",
-            STATISTICS,
-        )
-    ]
-
-
-def appointments_in_window(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
-    """Every appointment inside the dataset spec's window (``options['spec']``, N months)."""
-    from healthcare_data.schema import Appointment
-
-    spec = options["spec"]
-    first = spec.window_start(today)
-    last = first + timedelta(days=spec.window_days)
-    t = Appointment.__table__
-    low, high = conn.execute(select(func.min(t.c.appointment_date), func.max(t.c.appointment_date))).one()
-    out = []
-    for label, value in (("earliest", low), ("latest", high)):
-        if value is None:
-            continue
-        day = value.date() if hasattr(value, "date") else date.fromisoformat(str(value)[:10])
-        if not first <= day <= last:
-            out.append(
-                Violation(
-                    "appointments",
-                    label,
-                    "appointment_date",
-                    "appointment_window",
-                    f"{label} appointment {day} is outside {first}..{last} ({spec.months} months)",
-                    "generate appointments inside the window",
-                    STATISTICS,
-                )
-            )
-    return out
+    report = statistics.persona_distribution_report(conn, today, tolerance=options.get("tolerance", 0.05))
+    return report.violations
 
 
 # --- the workflow table's validation_rules ----------------------------------------------
