@@ -20,6 +20,8 @@ from healthcare_data.rows.providers import (
     practice_location_of,
     practice_state_of,
     practice_type_of,
+    provider_fits_traits,
+    provider_trait_violations,
     specialties_for,
 )
 from healthcare_data.validation.providers import address_in_state, check_provider
@@ -196,3 +198,66 @@ def test_wrong_npi_check_digit_is_caught(seed, serial, bump):
     npi = row["npi_number"]
     row["npi_number"] = npi[:9] + str((int(npi[9]) + bump) % 10)
     assert [v.rule for v in check_provider(row)] == ["npi_check_digit"]
+
+
+# --- trait fit of a stored row -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("specialty", "traits", "practice_type"), FEATURE_ROWS)
+def test_drafted_feature_providers_fit_their_traits(rng, specialty, traits, practice_type):
+    row = draft_provider(rng, 7, specialty, traits, practice_type)
+    assert provider_trait_violations(row, traits) == []
+    assert provider_fits_traits(row, traits.split(","))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_drafts_with_only_traits_fit_them(seed):
+    for traits in (
+        "primary_care",
+        "specialist",
+        "hospital_based",
+        "telemedicine",
+        "specialist,hospital_based",
+    ):
+        assert provider_fits_traits(draft_provider(Randomness(seed), 1, traits=traits), traits)
+
+
+def test_no_traits_always_fit(rng):
+    assert provider_fits_traits({"specialty": "Nonsense"}, ())
+
+
+def test_a_specialty_the_trait_excludes_is_reported(rng):
+    row = draft_provider(rng, 1, "Cardiology")
+    found = provider_trait_violations(row, "primary_care")
+    assert [(v.field, v.rule, v.key) for v in found] == [
+        ("specialty", "trait_specialty_compatible", row["npi_number"])
+    ]
+    assert "'Cardiology'" in found[0].message and "Internal Medicine" in found[0].recovery
+
+
+def test_a_practice_type_other_than_the_imposed_one_is_reported(rng):
+    row = draft_provider(rng, 1, "Cardiology", "hospital_based")
+    row["practice_name"] = row["practice_name"].replace("Hospital", "Clinic")
+    found = provider_trait_violations(row, ["hospital_based"])
+    assert [v.rule for v in found] == ["trait_practice_type"]
+    assert "'Clinic'" in found[0].message and "Hospital" in found[0].message
+
+
+def test_a_hospital_based_address_without_the_hospital_is_reported(rng):
+    row = draft_provider(rng, 1, "Cardiology", "hospital_based")
+    row["practice_address"] = row["practice_address"].split(", ", 1)[1]
+    assert [v.rule for v in provider_trait_violations(row, "hospital_based")] == [
+        "trait_hospital_affiliation"
+    ]
+
+
+def test_a_telemedicine_provider_with_a_street_address_is_reported(rng):
+    row = draft_provider(rng, 1, "Telemedicine", "telemedicine")
+    row["practice_address"] = "123 Oak Street, Springfield, IL 62701"  # still a Virtual Practice by name
+    assert not provider_fits_traits(row, "telemedicine")
+    assert [v.rule for v in provider_trait_violations(row, "telemedicine")] == ["trait_virtual_address"]
+
+
+def test_an_unknown_trait_is_refused(rng):
+    with pytest.raises(UnknownNameError, match="did you mean 'specialist'"):
+        provider_trait_violations(draft_provider(rng, 1), "specialst")

@@ -6,8 +6,8 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_length
 
 from healthcare_data import fakes, identifiers
-from healthcare_data.factories import PROVIDER_TRAITS, ProviderFactory
-from healthcare_data.rows.providers import practice_state_of, practice_type_of, specialties_for
+from healthcare_data.factories import ProviderFactory
+from healthcare_data.rows.providers import practice_state_of, practice_type_of, provider_trait_violations
 from healthcare_data.validation.providers import check_provider
 from support import registries
 from support.readback import fetch
@@ -90,24 +90,18 @@ def step_npi_and_licence(context):
 
 @then("practice information should match specialty and traits")
 def step_practice_matches(context):
-    """Stored specialty, practice type (from the practice name) as requested and imposed by traits; specialty
-    fits traits.
+    """Stored specialty and practice type (from the practice name) as requested; provider_trait_violations
+    clean (specialty, practice type and address fit the traits).
     """
     offenders = []
     for entry, row in _stored_providers(context):
-        traits = tuple(PROVIDER_TRAITS.get(t) for t in entry.labels["traits"])
         kind = practice_type_of(row)
-        imposed = {t.params["practice_type"] for t in traits if "practice_type" in t.params}
         wanted = entry.labels["practice_type"]
-        problems = []
+        problems = [v.message for v in provider_trait_violations(row, entry.labels["traits"])]
         if row["specialty"] != entry.labels["specialty"]:
             problems.append(f"specialty {row['specialty']!r} != {entry.labels['specialty']!r}")
         if wanted and kind != wanted:
             problems.append(f"practice type {kind!r} != requested {wanted!r}")
-        if imposed and kind not in imposed:
-            problems.append(f"practice type {kind!r} not the one the traits impose {sorted(imposed)}")
-        if traits and row["specialty"] not in specialties_for(traits):
-            problems.append(f"specialty does not fit traits {[t.name for t in traits]}")
         if problems:
             offenders.append(
                 {

@@ -300,3 +300,68 @@ def offers_telemedicine(provider: Any) -> bool:
         return True
     specialty = _get(provider, "specialty")
     return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)
+
+
+# --- does a stored provider fit its traits? ------------------------------------------------
+
+
+def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]) -> list[Violation]:
+    """What in a provider row (mapping or model) contradicts ``traits``; empty when it fits.
+
+    Read back from the row alone: the specialty must be one the traits allow
+    (:func:`specialties_for`), the practice type (from the practice name) the one a trait
+    imposes, and the address written the way the trait says (hospital named, virtual care).
+    """
+    resolved = resolve_traits(TRAITS, traits)
+    if not resolved:
+        return []
+    names = [t.name for t in resolved]
+    key = _get(provider, "npi_number")
+    out: list[Violation] = []
+
+    def add(field: str, rule: str, message: str, recovery: str) -> None:
+        out.append(Violation("providers", key, field, rule, message, recovery, BUSINESS))
+
+    specialty = _get(provider, "specialty")
+    pool = specialties_for(resolved)
+    if specialty not in pool:
+        add(
+            "specialty",
+            "trait_specialty_compatible",
+            f"specialty {specialty!r} does not fit traits {names}",
+            f"use one of {', '.join(pool) or '(none: the traits contradict each other)'}",
+        )
+    kind = practice_type_of(provider)
+    imposed = sorted({str(t.params["practice_type"]) for t in resolved if "practice_type" in t.params})
+    if imposed and kind not in imposed:
+        add(
+            "practice_name",
+            "trait_practice_type",
+            f"practice type {kind!r} (from the practice name) is not {' / '.join(imposed)}, "
+            f"which traits {names} impose",
+            f"draft the provider with practice type {imposed[0]!r}",
+        )
+    address = str(_get(provider, "practice_address") or "")
+    if any(t.params.get("hospital_affiliation") for t in resolved):
+        hospital = address.split(",", 1)[0]
+        if not hospital.endswith(HOSPITAL_SUFFIXES):
+            add(
+                "practice_address",
+                "trait_hospital_affiliation",
+                f"practice address {address!r} does not name the affiliated hospital",
+                f"start the address with the hospital ('... {HOSPITAL_SUFFIXES[0]}, <street>, ...')",
+            )
+    if any(t.params.get("virtual") for t in resolved):
+        if not (address.startswith("Virtual care") and practice_location_of(provider)[1]):
+            add(
+                "practice_address",
+                "trait_virtual_address",
+                f"practice address {address!r} does not mark virtual care with a licence state",
+                "write 'Virtual care — telehealth only (licensed in ST)'",
+            )
+    return out
+
+
+def provider_fits_traits(provider: Any, traits: str | Iterable[str | Trait]) -> bool:
+    """True when nothing in the provider row contradicts ``traits`` (see provider_trait_violations)."""
+    return not provider_trait_violations(provider, traits)
