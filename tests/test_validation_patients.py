@@ -7,9 +7,18 @@ from typing import Any
 
 import pytest
 
+from healthcare_data.errors import UnknownNameError
+from healthcare_data.personas import PERSONAS
 from healthcare_data.randomness import Randomness
 from healthcare_data.rows.patients import PatientDraft, draft_patient
-from healthcare_data.validation.patients import address_consistent, check_patient, icd10_is_valid
+from healthcare_data.validation.patients import (
+    DRAWN_PATIENT_COLUMNS,
+    address_consistent,
+    check_patient,
+    check_persona_defaults,
+    icd10_is_valid,
+    persona_profile_defaults,
+)
 from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
 
 TODAY = date(2026, 11, 22)
@@ -170,3 +179,62 @@ def test_slow_lookups_are_cached() -> None:
     assert icd10_is_valid.cache_info().hits == 2
     assert not address_consistent("Springfield", "MO", "62701")
     assert address_consistent("springfield", "IL", "62701")
+
+
+# --- persona defaults of a stored patient ------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS.names())
+def test_a_persona_draft_carries_the_persona_defaults(rng: Randomness, persona: str) -> None:
+    draft = draft_patient(rng, 1, persona)
+    assert check_persona_defaults(draft.patient, draft.profile) == []
+    assert check_persona_defaults(draft.patient, draft.profile, PERSONAS.get(persona)) == []
+    assert set(persona_profile_defaults(persona).items()) <= set(draft.profile.items())
+
+
+def test_a_profile_value_other_than_the_personas_is_reported(elderly: PatientDraft) -> None:
+    profile = {**elderly.profile, "tech_savviness": "high"}
+    found = check_persona_defaults(elderly.patient, profile)
+    assert [(v.entity, v.field, v.rule, v.key) for v in found] == [
+        ("patient_profiles", "tech_savviness", "persona_default", elderly.patient["patient_id"])
+    ]
+    assert "'high'" in found[0].message and repr(elderly.profile["tech_savviness"]) in found[0].message
+
+
+def test_the_persona_given_wins_over_the_profiles(elderly: PatientDraft) -> None:
+    found = check_persona_defaults(elderly.patient, elderly.profile, "young_professional")
+    assert {v.field for v in found} >= {"tech_savviness", "email"}
+
+
+def test_an_empty_drawn_column_is_reported_unless_it_was_given(elderly: PatientDraft) -> None:
+    assert "phone" in DRAWN_PATIENT_COLUMNS
+    patient = {**elderly.patient, "phone": None}
+    assert [(v.field, v.rule) for v in check_persona_defaults(patient, elderly.profile)] == [
+        ("phone", "drawn_default")
+    ]
+    assert check_persona_defaults(patient, elderly.profile, explicit={("patients", "phone")}) == []
+
+
+def test_an_email_off_the_personas_domain_is_reported_unless_given(elderly: PatientDraft) -> None:
+    patient = {**elderly.patient, "email": "margaret@example.com"}  # elderly: example.net
+    found = check_persona_defaults(patient, elderly.profile)
+    assert [(v.field, v.rule) for v in found] == [("email", "persona_email_domain")]
+    assert "'example.net'" in found[0].message
+    assert check_persona_defaults(patient, elderly.profile, explicit=[("patients", "email")]) == []
+    assert [v.rule for v in check_persona_defaults({**patient, "email": None}, elderly.profile)] == [
+        "persona_email_domain"
+    ]
+
+
+def test_a_persona_without_email_must_have_none(rng: Randomness) -> None:
+    child = draft_patient(rng, 1, "pediatric_patient")
+    assert child.patient["email"] is None
+    found = check_persona_defaults({**child.patient, "email": "kid@example.com"}, child.profile)
+    assert [v.rule for v in found] == ["persona_email_domain"]
+
+
+def test_persona_defaults_need_a_known_persona(elderly: PatientDraft) -> None:
+    with pytest.raises(UnknownNameError, match="did you mean 'elderly_patient'"):
+        check_persona_defaults(elderly.patient, elderly.profile, "elderly_patinet")
+    with pytest.raises(ValueError, match="pass persona="):
+        check_persona_defaults(elderly.patient, None)

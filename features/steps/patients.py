@@ -9,9 +9,8 @@ from healthcare_data.builders import PatientBuilder
 from healthcare_data.characteristics import check_characteristics
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.rows.patients import age_on
-from healthcare_data.validation.patients import check_patient
+from healthcare_data.validation.patients import check_patient, check_persona_defaults
 from healthcare_data.validation.statistics import persona_distribution_report
-from support import registries
 from support.builder_script import BuilderScriptError, parse_builder_script, specified_values
 from support.readback import patients_with_history
 from support.reports import assert_no_offenders, table
@@ -185,46 +184,15 @@ def step_specified(context):
 
 @then("the patient should have consistent persona-based defaults for unspecified fields")
 def step_persona_defaults(context):
-    """check_patient clean; unspecified profile fields equal the persona's; drawn fields present; e-mail on
-    the persona's domain.
+    """check_patient and check_persona_defaults clean: unspecified profile fields equal the persona's, drawn
+    fields present, e-mail on the persona's domain.
     """
     patient, conditions, profile = _built(context)
-    persona = registries.personas().get((profile or {}).get("persona"))
     given = {(i.table, i.column) for i in context.specified}
-    offenders = [v.as_row() for v in check_patient(patient, conditions, profile, today=context.today)]
-    expected_profile = {
-        "medication_compliance": persona.medical.medication_compliance,
-        "appointment_compliance": persona.behavioral.appointment_compliance,
-        "communication_style": persona.behavioral.communication_style,
-        "tech_savviness": persona.behavioral.tech_savviness,
-        "coverage_level": persona.insurance.coverage_level,
-        "preferred_language": persona.demographics.preferred_language,
-    }
-    for column, wanted in expected_profile.items():
-        if profile.get(column) != wanted:
-            offenders.append(
-                {
-                    "field": f"patient_profiles.{column}",
-                    "rule": "persona default",
-                    "message": f"{profile.get(column)!r} != persona's {wanted!r}",
-                }
-            )
-    for column in ("uuid", "patient_id", "ssn", "phone", "gender", "date_of_birth"):
-        if ("patients", column) not in given and not patient.get(column):
-            offenders.append(
-                {"field": f"patients.{column}", "rule": "drawn default", "message": "left empty"}
-            )
-    domain = persona.contact.email_domain
-    if ("patients", "email") not in given and (patient.get("email") or "@").split("@")[1] != (domain or ""):
-        if not (domain is None and patient.get("email") is None):
-            offenders.append(
-                {
-                    "field": "patients.email",
-                    "rule": "persona default",
-                    "message": f"{patient.get('email')!r} not on the persona's domain {domain!r}",
-                }
-            )
-    assert_no_offenders(offenders, f"unspecified fields must follow persona {persona.name}")
+    found = check_patient(patient, conditions, profile, today=context.today)
+    found += check_persona_defaults(patient, profile, explicit=given)
+    persona = (profile or {}).get("persona")
+    assert_no_offenders([v.as_row() for v in found], f"unspecified fields must follow persona {persona}")
 
 
 @then("all medical history should be age-appropriate")

@@ -10,14 +10,14 @@ look-ups (ICD-10-CM validity, ZIP/city/state consistency) are cached.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from healthcare_data import fakes
 from healthcare_data.identifiers import PATIENT_ID_PATTERN, is_valid_ssn
-from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona
+from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
 from healthcare_data.reference import CONDITIONS, PAYERS, STATE_WEIGHTS, is_valid_icd10
 from healthcare_data.rows.patients import PATIENT_STATUSES, age_on, place_for_zip
 from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
@@ -412,4 +412,94 @@ def _persona_rules(
                 BUSINESS,
             )
         )
+    return out
+
+
+# --- persona defaults of a stored patient ------------------------------------------------
+
+# Patient columns the builder always draws when they are not given (never left empty).
+DRAWN_PATIENT_COLUMNS: tuple[str, ...] = ("uuid", "patient_id", "ssn", "phone", "gender", "date_of_birth")
+
+
+def persona_profile_defaults(persona: PatientPersona | str) -> dict[str, Any]:
+    """The ``patient_profiles`` values a persona fixes for every patient (no randomness involved)."""
+    chosen = get_persona(persona)
+    return {
+        "medication_compliance": chosen.medical.medication_compliance,
+        "appointment_compliance": chosen.behavioral.appointment_compliance,
+        "communication_style": chosen.behavioral.communication_style,
+        "tech_savviness": chosen.behavioral.tech_savviness,
+        "coverage_level": chosen.insurance.coverage_level,
+        "preferred_language": chosen.demographics.preferred_language,
+    }
+
+
+def check_persona_defaults(
+    patient: Mapping[str, Any],
+    profile: Mapping[str, Any] | None,
+    persona: PatientPersona | str | None = None,
+    explicit: Collection[tuple[str, str]] = (),
+) -> list[Violation]:
+    """Violations where a stored patient's unspecified fields do not follow its persona.
+
+    ``persona`` defaults to the one recorded in ``profile``. ``explicit`` holds the
+    ``(table, column)`` pairs the caller set on purpose (e.g. ``("patients", "email")``);
+    those are not expected to carry the persona's default. Checked: the profile values
+    the persona fixes (:func:`persona_profile_defaults`), the drawn columns
+    (:data:`DRAWN_PATIENT_COLUMNS`) being filled, and the e-mail on the persona's domain
+    (none for a persona without one).
+    """
+    profile = profile or {}
+    if persona is None:
+        persona = profile.get("persona")
+        if persona is None:
+            raise ValueError("no persona given and the profile records none; pass persona=")
+    chosen = get_persona(persona)
+    key = patient.get("patient_id")
+    given = set(explicit)
+    out: list[Violation] = []
+    for column, wanted in persona_profile_defaults(chosen).items():
+        if ("patient_profiles", column) in given:
+            continue
+        if profile.get(column) != wanted:
+            out.append(
+                Violation(
+                    "patient_profiles",
+                    key,
+                    column,
+                    "persona_default",
+                    f"{column} {profile.get(column)!r} is not {chosen.name}'s {wanted!r}",
+                    f"leave {column} to the persona or choose another persona",
+                    BUSINESS,
+                )
+            )
+    for column in DRAWN_PATIENT_COLUMNS:
+        if ("patients", column) not in given and not patient.get(column):
+            out.append(
+                Violation(
+                    "patients",
+                    key,
+                    column,
+                    "drawn_default",
+                    f"{column} was not given and was left empty",
+                    f"draw {column} when it is not specified",
+                    FORMAT,
+                )
+            )
+    if ("patients", "email") not in given:
+        email, domain = patient.get("email"), chosen.contact.email_domain
+        stored_domain = str(email).rpartition("@")[2] if email is not None else None
+        if stored_domain != domain:
+            expected = f"on {domain!r}" if domain else "none (the persona has no e-mail)"
+            out.append(
+                Violation(
+                    "patients",
+                    key,
+                    "email",
+                    "persona_email_domain",
+                    f"email {email!r} is not {chosen.name}'s default: {expected}",
+                    f"leave the e-mail to the persona (domain {domain!r})",
+                    BUSINESS,
+                )
+            )
     return out
