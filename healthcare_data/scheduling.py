@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from healthcare_data.errors import SchedulingConflictError
+from healthcare_data.personas import PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.registry import Registry
@@ -76,6 +77,20 @@ def allowed_types(specialty: str) -> tuple[str, ...]:
 def specialties_allowing(appointment_type: str) -> list[str]:
     """Specialties whose providers may take ``appointment_type`` (for recovery hints)."""
     return [name for name, s in SPECIALTIES.items() if s.allows(appointment_type)]
+
+
+def recommend_specialties(appointment_type: str, persona: PatientPersona | str | None = None) -> list[str]:
+    """Specialties that may take ``appointment_type``, best first for ``persona``.
+
+    The persona's typical specialties come first, in the persona's order (a child's
+    Vaccination goes to Pediatrics before Family Medicine), then every other allowed
+    specialty in reference order. Used to recommend a provider after a specialty mismatch.
+    """
+    APPOINTMENT_TYPES.get(appointment_type)  # UnknownNameError naming the valid types
+    allowed = specialties_allowing(appointment_type)
+    typical = get_persona(persona).typical_specialties if persona is not None else ()
+    first = [name for name in typical if name in allowed]
+    return first + [name for name in allowed if name not in first]
 
 
 def add_business_days(day: date, count: int, hours: BusinessHours = BUSINESS_HOURS) -> date:

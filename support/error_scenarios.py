@@ -3,7 +3,7 @@
 A scenario prepares what it needs (a booked slot, a cardiologist, ...), counts the rows,
 makes the failing library call, keeps the error, counts again (nothing may have been
 written), then applies its recovery strategy with the library's own suggestion (the
-error's alternatives, ``specialties_allowing``, ``personas_for_age``, a derived policy
+error's alternatives, ``recommend_specialties``, ``personas_for_age``, a derived policy
 number or NPI) and checks that the retry succeeds. ``run_scenario`` returns an
 :class:`Outcome` the ``Then`` steps assert on.
 """
@@ -148,12 +148,11 @@ def _mismatch_setup(lab: Lab) -> dict[str, Any]:
 
 
 def _mismatch_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.personas import get_persona
-    from healthcare_data.scheduling import specialties_allowing
+    from healthcare_data.scheduling import recommend_specialties
 
-    fitting = specialties_allowing(state["type"])
-    typical = get_persona("pediatric_patient").typical_specialties
-    choice = next((s for s in typical if s in fitting), fitting[0])
+    recommended = recommend_specialties(state["type"], "pediatric_patient")
+    assert recommended, f"no specialty may take {state['type']!r}"
+    choice = recommended[0]
     provider = _provider(lab, choice)
     booked = _schedule(lab, state["patient"], provider, state["type"])
     return f"{state['type']} booked with a {choice} provider (id {provider.id}) at {booked.appointment_date}"

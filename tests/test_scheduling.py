@@ -20,6 +20,7 @@ from healthcare_data.scheduling import (
     add_business_days,
     allowed_types,
     appointment_duration,
+    recommend_specialties,
     resolve_constraints,
     specialties_allowing,
 )
@@ -313,3 +314,36 @@ def test_blockers_must_be_free_too():
 def test_load_existing_rejects_unknown_key():
     with pytest.raises(ValueError, match="by must be 'provider_id' or 'patient_id'"):
         Scheduler().load_existing(None, by="room")  # type: ignore[arg-type]
+
+
+def test_recommended_specialties_put_the_personas_typical_ones_first():
+    assert recommend_specialties("Vaccination", "pediatric_patient") == [
+        "Pediatrics",
+        "Family Medicine",
+        "Internal Medicine",
+    ]
+    assert recommend_specialties("Follow-up", "young_professional")[:3] == [
+        "Internal Medicine",
+        "Family Medicine",
+        "Psychiatry",
+    ]
+
+
+def test_recommended_specialties_are_exactly_those_allowing_the_type():
+    for kind in ("Vaccination", "Well-Child Visit", "Procedure", "Telehealth Visit"):
+        for persona in (None, "elderly_patient", "pediatric_patient", "uninsured_patient"):
+            recommended = recommend_specialties(kind, persona)
+            assert sorted(recommended) == sorted(specialties_allowing(kind))
+            assert all(kind in allowed_types(s) for s in recommended)
+    assert "Cardiology" not in recommend_specialties("Vaccination", "elderly_patient")
+
+
+def test_without_a_persona_the_reference_order_is_kept():
+    assert recommend_specialties("Vaccination") == specialties_allowing("Vaccination")
+
+
+def test_recommending_for_an_unknown_type_or_persona_names_the_valid_ones():
+    with pytest.raises(UnknownNameError, match="did you mean 'Vaccination'"):
+        recommend_specialties("Vacination", "pediatric_patient")
+    with pytest.raises(UnknownNameError, match="did you mean 'pediatric_patient'"):
+        recommend_specialties("Vaccination", "pediatric_patinet")
