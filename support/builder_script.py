@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data.errors import UnknownNameError
+
 ROOT = "PatientBuilder"
 TERMINALS = ("create", "build")
 _LITERAL_NAMES: dict[str, Any] = {"null": None, "true": True, "false": False}
@@ -205,31 +207,6 @@ def _line(text: str, number: int) -> str:
     return lines[number - 1].strip() if 0 < number <= len(lines) else text
 
 
-# --- the oracle: where a builder argument ends up in the database ---------------------------
-# (method, parameter) -> (table, column). "age" is derived from date_of_birth on the rng's
-# today; patient_conditions.condition holds one history entry per row.
-STORED_AS: dict[tuple[str, str], tuple[str, str]] = {
-    ("with_persona", "persona"): ("patient_profiles", "persona"),
-    ("with_demographics", "first_name"): ("patients", "first_name"),
-    ("with_demographics", "last_name"): ("patients", "last_name"),
-    ("with_demographics", "date_of_birth"): ("patients", "date_of_birth"),
-    ("with_demographics", "gender"): ("patients", "gender"),
-    ("with_age", "age"): ("patients", "age"),
-    ("with_contact", "phone"): ("patients", "phone"),
-    ("with_contact", "email"): ("patients", "email"),
-    ("with_contact", "street"): ("patients", "address_street"),
-    ("with_contact", "city"): ("patients", "address_city"),
-    ("with_contact", "state"): ("patients", "address_state"),
-    ("with_contact", "zip"): ("patients", "address_zip"),
-    ("with_emergency_contact", "name"): ("patients", "emergency_contact_name"),
-    ("with_emergency_contact", "phone"): ("patients", "emergency_contact_phone"),
-    ("with_insurance", "provider"): ("patients", "insurance_provider"),
-    ("with_insurance", "policy_number"): ("patients", "insurance_policy_number"),
-    ("with_medical_history", "conditions"): ("patient_conditions", "condition"),
-    ("with_status", "status"): ("patients", "status"),
-}
-
-
 @dataclass(frozen=True)
 class Specified:
     """One value the script set explicitly, and where the database should hold it."""
@@ -242,7 +219,10 @@ class Specified:
 
 
 def specified_values(script: BuilderScript, builder_class: type) -> list[Specified]:
-    """Every non-null argument of the script, bound to its parameter name and stored column."""
+    """Every non-null argument of the script, bound to its parameter name and stored column.
+
+    Where an argument is stored comes from the builder (``builder_class.stored_column``).
+    """
     import inspect
 
     out: list[Specified] = []
@@ -255,11 +235,12 @@ def specified_values(script: BuilderScript, builder_class: type) -> list[Specifi
         for parameter, value in list(bound.arguments.items())[1:]:
             if value is None:
                 continue
-            where = STORED_AS.get((call.method, parameter))
-            if where is None:
+            try:
+                where = builder_class.stored_column(call.method, parameter)
+            except UnknownNameError as exc:
                 raise BuilderScriptError(
-                    f"{call.text}: the suite does not know where {call.method}({parameter}=...) is "
-                    "stored; add it to support.builder_script.STORED_AS"
-                )
+                    f"{call.text}: the builder does not say where {call.method}({parameter}=...) is "
+                    f"stored ({builder_class.__name__}.STORED_AS): {exc}"
+                ) from None
             out.append(Specified(call.text, parameter, value, *where))
     return out

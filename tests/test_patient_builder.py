@@ -366,3 +366,84 @@ def test_unique_clash_becomes_uniqueness_violation_and_writes_nothing(db: Databa
     assert (info.value.entity, info.value.field) == ("patients", "ssn")
     assert "nothing was written" in info.value.recovery
     assert db.counts() == before
+
+
+# --- where each argument is stored ---------------------------------------------------------
+
+# One value per chain method, consistent with each other and with elderly_patient.
+STORED_EXAMPLE: dict[str, tuple[object, ...]] = {
+    "with_persona": ("elderly_patient",),
+    "with_demographics": ("Margaret", "Johnson", "1954-03-14", "female"),
+    "with_contact": (
+        "555-0142",
+        "margaret.johnson@example.net",
+        "123 Oak Street",
+        "Springfield",
+        "IL",
+        "62701",
+    ),
+    "with_emergency_contact": ("Robert Johnson", "555-0123"),
+    "with_insurance": ("Medicare", "MEDICARE-789456123"),
+    "with_medical_history": (["Hypertension"],),
+    "with_status": ("inactive",),
+    "with_tenant": (1,),
+}
+
+
+def test_every_stored_argument_is_read_back_from_its_column(sqlite_db: Database, rng: Randomness) -> None:
+    import inspect
+
+    with sqlite_db.transaction() as conn:
+        conn.execute(text("INSERT INTO tenants (id, uuid, name) VALUES (1, 'tenant-1', 'Clinic One')"))
+    builder = PatientBuilder(sqlite_db, rng)
+    for method, args in STORED_EXAMPLE.items():
+        getattr(builder, method)(*args)
+    patient = builder.create()
+    with sqlite_db.engine.connect() as conn:
+        rows = {
+            table: [
+                dict(r._mapping)
+                for r in conn.execute(text(f"SELECT * FROM {table} WHERE {key} = :id"), {"id": patient.id})
+            ]
+            for table, key in (
+                ("patients", "id"),
+                ("patient_profiles", "patient_id"),
+                ("patient_conditions", "patient_id"),
+            )
+        }
+    checked = set()
+    for method, args in STORED_EXAMPLE.items():
+        parameters = list(inspect.signature(getattr(PatientBuilder, method)).parameters)[1:]
+        for parameter, value in zip(parameters, args, strict=False):
+            table, column = PatientBuilder.stored_column(method, parameter)
+            stored = [r[column] for r in rows[table]]
+            if table == "patient_conditions":
+                assert set(value) <= set(stored), (method, parameter)
+            else:
+                assert [str(v) for v in stored] == [str(value)], (method, parameter, stored)
+            checked.add((method, parameter))
+    assert checked == set(PatientBuilder.STORED_AS) - {("with_age", "age")}
+
+
+def test_stored_as_names_real_columns_and_builder_parameters() -> None:
+    import inspect
+
+    from healthcare_data.schema import Base
+
+    for (method, parameter), (table, column) in PatientBuilder.STORED_AS.items():
+        assert parameter in inspect.signature(getattr(PatientBuilder, method)).parameters
+        assert column in Base.metadata.tables[table].c or (table, column) == ("patients", "age")
+
+
+def test_with_age_is_stored_as_the_age_on_rng_today(sqlite_db: Database, rng: Randomness) -> None:
+    assert PatientBuilder.stored_column("with_age", "age") == ("patients", "age")
+    patient = PatientBuilder(sqlite_db, rng).with_persona("elderly_patient").with_age(72).create()
+    assert age_on(patient.date_of_birth, rng.today) == 72
+
+
+def test_an_argument_stored_nowhere_as_given_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(UnknownNameError, match=r"did you mean 'with_contact\(zip\)'") as caught:
+        PatientBuilder.stored_column("with_contact", "zipcode")
+    assert "with_insurance(policy_number)" in str(caught.value)
+    with pytest.raises(UnknownNameError, match="with_age_range"):
+        PatientBuilder.stored_column("with_age_range", "min_age")

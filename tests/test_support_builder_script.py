@@ -138,3 +138,9 @@ def test_apply_replays_calls_on_a_builder():
     parse_builder_script(EXERCISE).apply(Recorder())
     assert calls[0] == ("with_persona", ("elderly_patient",))
     assert calls[-1] == ("with_medical_history", (["Diabetes Type 2", "Hypertension", "Arthritis"],))
+
+
+def test_an_argument_the_builder_does_not_store_as_given_is_refused():
+    script = parse_builder_script("PatientBuilder().withAgeRange(65, 70).create()")
+    with pytest.raises(BuilderScriptError, match=r"\.withAgeRange\(65, 70\).*PatientBuilder\.STORED_AS"):
+        specified_values(script, PatientBuilder)

@@ -19,9 +19,10 @@ transaction, so persisted identifiers are unique and derive from the row's id.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,7 @@ from healthcare_data.errors import (
     PersistenceError,
     PersonaValidationError,
     UniquenessViolation,
+    UnknownNameError,
 )
 from healthcare_data.factories.base import uniqueness_error
 from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
@@ -82,6 +84,44 @@ def raise_for(violations: Sequence[Violation], name: str = "patient build") -> N
 
 class PatientBuilder:
     """Fluent construction of one patient: explicit values win, the persona fills the rest."""
+
+    #: Where each chain-method argument is stored: ``(method, parameter) -> (table, column)``.
+    #: An argument listed here is stored exactly as given, so a test can read it back and
+    #: compare. ``("patients", "age")`` is the one derived value: the age on ``rng.today``
+    #: computed from ``date_of_birth``. ``patient_conditions.condition`` holds one history
+    #: entry per row. ``with_age_range`` is absent on purpose: it bounds a drawn age.
+    STORED_AS: ClassVar[Mapping[tuple[str, str], tuple[str, str]]] = MappingProxyType(
+        {
+            ("with_persona", "persona"): ("patient_profiles", "persona"),
+            ("with_demographics", "first_name"): ("patients", "first_name"),
+            ("with_demographics", "last_name"): ("patients", "last_name"),
+            ("with_demographics", "date_of_birth"): ("patients", "date_of_birth"),
+            ("with_demographics", "gender"): ("patients", "gender"),
+            ("with_age", "age"): ("patients", "age"),
+            ("with_contact", "phone"): ("patients", "phone"),
+            ("with_contact", "email"): ("patients", "email"),
+            ("with_contact", "street"): ("patients", "address_street"),
+            ("with_contact", "city"): ("patients", "address_city"),
+            ("with_contact", "state"): ("patients", "address_state"),
+            ("with_contact", "zip"): ("patients", "address_zip"),
+            ("with_emergency_contact", "name"): ("patients", "emergency_contact_name"),
+            ("with_emergency_contact", "phone"): ("patients", "emergency_contact_phone"),
+            ("with_insurance", "provider"): ("patients", "insurance_provider"),
+            ("with_insurance", "policy_number"): ("patients", "insurance_policy_number"),
+            ("with_medical_history", "conditions"): ("patient_conditions", "condition"),
+            ("with_status", "status"): ("patients", "status"),
+            ("with_tenant", "tenant_id"): ("patients", "tenant_id"),
+        }
+    )
+
+    @classmethod
+    def stored_column(cls, method: str, parameter: str) -> tuple[str, str]:
+        """``(table, column)`` holding ``method``'s ``parameter`` as given; UnknownNameError if none."""
+        where = cls.STORED_AS.get((method, parameter))
+        if where is None:
+            known = [f"{m}({p})" for m, p in cls.STORED_AS]
+            raise UnknownNameError("stored builder argument", f"{method}({parameter})", known)
+        return where
 
     def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
         self.database = database
