@@ -205,3 +205,26 @@ def test_nothing_partial_fails_when_a_failed_operation_left_rows(context):
     context.error_outcomes[0].counts_after_error["patients"] += 1
     with pytest.raises(AssertionError, match="rows written by a failed operation"):
         errors.step_nothing_partial(context)
+
+
+def test_persona_defaults_check_fails_when_a_profile_value_is_not_the_personas(context):
+    patients = steps("patients")
+    context.text = "PatientBuilder().withPersona('elderly_patient').withAge(72).create()"
+    patients.step_builder(context)
+    patients.step_persona_defaults(context)  # passes on the data as created
+    execute(context.db, "UPDATE patient_profiles SET tech_savviness = 'expert'")
+    with pytest.raises(AssertionError, match="tech_savviness") as caught:
+        patients.step_persona_defaults(context)
+    assert "persona_default" in str(caught.value) and "1 offending row" in str(caught.value)
+
+
+def test_practice_check_fails_when_a_hospital_based_provider_names_no_hospital(context):
+    providers = steps("providers")
+    context.table = table(
+        ["specialty", "count", "traits", "practice_type"], ("Emergency Medicine", "1", "hospital_based", "")
+    )
+    providers.step_create_providers(context)
+    providers.step_practice_matches(context)
+    execute(context.db, "UPDATE providers SET practice_address = '1 Main St, New York, NY 10001'")
+    with pytest.raises(AssertionError, match="does not name the affiliated hospital"):
+        providers.step_practice_matches(context)
