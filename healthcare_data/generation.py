@@ -106,7 +106,12 @@ class DatasetSpec:
     ``months``/``start``: the appointment window (``start`` None: the ``months`` up to
     two weeks after the rng's ``today``, see :meth:`window_start`).
     ``tenants``: 0 for single-tenant data (``tenant_id`` NULL), N to create N tenants
-    with one location each and give each its own patients, providers and appointments.
+    and give each its own patients, providers and appointments.
+    ``locations``: sites to create. With tenants they are dealt round-robin (location
+    k belongs to tenant k mod N), so every tenant needs one: 0 means "one per tenant"
+    (what a spec written before this field existed gets), and 0 < locations < tenants
+    is refused rather than leaving a tenant without a site. Without tenants the
+    locations belong to no tenant (``tenant_id`` NULL).
     ``first_ids``: table -> first id, to append to a non-empty database
     (see :func:`healthcare_data.bulk.next_ids`).
     """
@@ -121,6 +126,7 @@ class DatasetSpec:
     months: int = 6
     start: date | None = None
     tenants: int = 0
+    locations: int = 0
     first_ids: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -165,6 +171,11 @@ class DatasetSpec:
             return self.start
         return today - timedelta(days=self.window_days - FUTURE_DAYS)
 
+    @property
+    def location_count(self) -> int:
+        """Locations the stream yields: ``locations``, or one per tenant when that is 0."""
+        return self.locations if self.locations else self.tenants
+
     def first_id(self, table: str) -> int:
         return int(self.first_ids.get(table, 1))
 
@@ -173,8 +184,19 @@ class DatasetSpec:
         for name, value in self.counts.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigurationError(f"{name} must be a whole number >= 0, got {value!r}")
-        if not isinstance(self.tenants, int) or self.tenants < 0:
+        if not isinstance(self.tenants, int) or isinstance(self.tenants, bool) or self.tenants < 0:
             raise ConfigurationError(f"tenants must be a whole number >= 0, got {self.tenants!r}")
+        if not isinstance(self.locations, int) or isinstance(self.locations, bool) or self.locations < 0:
+            raise ConfigurationError(f"locations must be a whole number >= 0, got {self.locations!r}")
+        if 0 < self.locations < self.tenants:
+            raise ConfigurationError(
+                f"locations={self.locations} is fewer than tenants={self.tenants}: "
+                "each tenant needs at least one location",
+                [
+                    f"raise locations to at least {self.tenants} (--locations {self.tenants})",
+                    f"or lower tenants to at most {self.locations}",
+                ],
+            )
         if not isinstance(self.months, int) or self.months < 1:
             raise ConfigurationError(f"months must be a whole number >= 1, got {self.months!r}")
         for child in ("medical_records", "insurance_claims"):
@@ -418,35 +440,66 @@ def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch
 
 
 def _tenant_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
-    """One ``tenants`` row and one ``locations`` row per tenant (real city/state/ZIP)."""
+    """One ``tenants`` row per tenant, in batches of ``size``."""
     from healthcare_data import fakes
 
     spec = plan.spec
-    if not spec.tenants:
-        return
-    tenants: list[dict[str, Any]] = []
-    locations: list[dict[str, Any]] = []
     created = datetime.combine(plan.today, datetime.min.time())
+    rows: list[dict[str, Any]] = []
     for k in range(spec.tenants):
         serial = plan.first["tenants"] + k
+        name = f"{fakes.last_name(rng)} Health Partners {serial:04d}"  # the serial keeps names unique
+        rows.append({"id": serial, "uuid": rng.uuid4(), "name": name, "created_at": created})
+        if len(rows) == size:
+            yield Batch("tenants", rows)
+            rows = []
+    if rows:
+        yield Batch("tenants", rows)
+
+
+#: The middle word of a location's name ("Tulsa Family Medicine Campus"): what kind of site it is.
+LOCATION_KINDS: tuple[str, ...] = (
+    "Family Medicine",
+    "Medical",
+    "Health",
+    "Specialty Care",
+    "Outpatient",
+    "Wellness",
+)
+
+
+def _location_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
+    """``spec.location_count`` locations at real addresses (city/state/ZIP agree).
+
+    Location ``k`` belongs to tenant ``k mod tenants`` (round-robin, so counts per
+    tenant differ by at most one and every tenant has one), or to none without tenants.
+    The stream is its own (``rng.child("locations")``), so adding locations leaves
+    every other table's rows unchanged.
+    """
+    from healthcare_data import fakes
+
+    tenants = plan.spec.tenants
+    first = plan.first["locations"]
+    rows: list[dict[str, Any]] = []
+    for k in range(plan.spec.location_count):
         place = fakes.place(rng)
-        family = fakes.last_name(rng)
-        name = f"{family} Health Partners {serial:04d}"  # the serial keeps names unique
-        tenants.append({"id": serial, "uuid": rng.uuid4(), "name": name, "created_at": created})
-        locations.append(
+        rows.append(
             {
-                "id": plan.first["locations"] + k,
+                "id": first + k,
                 "uuid": rng.uuid4(),
-                "tenant_id": serial,
-                "name": f"{name} — {place.city}",
+                "tenant_id": plan.first["tenants"] + k % tenants if tenants else None,
+                "name": f"{place.city} {rng.choice(LOCATION_KINDS)} Campus",
                 "address_street": fakes.street(rng),
                 "address_city": place.city,
                 "address_state": place.state,
                 "address_zip": place.zip,
             }
         )
-    yield from _chunks(tenants, size, "tenants")
-    yield from _chunks(locations, size, "locations")
+        if len(rows) == size:
+            yield Batch("locations", rows)
+            rows = []
+    if rows:
+        yield Batch("locations", rows)
 
 
 def _pack_conditions(condition_rows: list[dict[str, Any]]) -> int:
@@ -828,6 +881,7 @@ def generate_dataset(
 def _stream(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     store = _Store(plan.spec)
     yield from _tenant_rows(plan, rng.child("tenants"), size)
+    yield from _location_rows(plan, rng.child("locations"), size)
     yield from _patient_rows(plan, store, rng.child("patients"), size)
     yield from _provider_rows(plan, store, rng.child("providers"), size)
     yield from _appointment_rows(plan, store, rng.child("appointments"), size)

@@ -283,6 +283,84 @@ def test_tenants_get_their_own_patients_providers_and_appointments() -> None:
         assert tenant_of_patient[a["patient_id"]] == tenant_of_provider[a["provider_id"]] == a["tenant_id"]
 
 
+LOCATED = DatasetSpec(
+    patients=90,
+    providers=9,
+    appointments=180,
+    medical_records=60,
+    insurance_claims=30,
+    tenants=3,
+    locations=10,
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"locations": -1}, "locations must be a whole number >= 0, got -1"),
+        ({"locations": True}, "locations must be a whole number >= 0, got True"),
+        ({"locations": 2}, "locations=2 is fewer than tenants=3: each tenant needs at least one location"),
+    ],
+)
+def test_invalid_location_counts_are_refused(changes: dict, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        generate_dataset(DatasetSpec(**{**LOCATED.__dict__, **changes}), Randomness(1, today=TODAY))
+    assert message in str(caught.value)
+
+
+def test_locations_are_dealt_round_robin_over_the_tenants() -> None:
+    rows = rows_by_table(generate_dataset(LOCATED, Randomness(4, today=TODAY), batch_size=4))
+    locations = rows["locations"]
+    assert [loc["id"] for loc in locations] == list(range(1, 11))
+    assert [loc["tenant_id"] for loc in locations] == [1, 2, 3, 1, 2, 3, 1, 2, 3, 1]
+    assert Counter(loc["tenant_id"] for loc in locations) == {1: 4, 2: 3, 3: 3}
+    assert len({loc["uuid"] for loc in locations}) == 10
+    from healthcare_data.fakes import address_is_consistent
+    from healthcare_data.generation import LOCATION_KINDS
+
+    names = {f"{loc['address_city']} {kind} Campus" for loc in locations for kind in LOCATION_KINDS}
+    for loc in locations:
+        assert loc["name"] in names and loc["name"].startswith(loc["address_city"] + " ")
+        assert address_is_consistent(loc["address_city"], loc["address_state"], loc["address_zip"])
+        assert loc["address_street"]
+
+
+def test_locations_without_tenants_belong_to_no_tenant() -> None:
+    spec = DatasetSpec(**{**SMALL.__dict__, "locations": 5})
+    batches = list(generate_dataset(spec, Randomness(4, today=TODAY), batch_size=2))
+    assert [len(b) for b in batches if b.table == "locations"] == [2, 2, 1]  # batch size respected
+    rows = rows_by_table(batches)
+    assert "tenants" not in rows
+    assert len(rows["locations"]) == 5
+    assert all(loc["tenant_id"] is None for loc in rows["locations"])
+    assert [b.table for b in batches][:3] == ["locations"] * 3  # before the patients
+
+
+def test_zero_locations_with_tenants_means_one_per_tenant() -> None:
+    rows = rows_by_table(generate_dataset(DatasetSpec(patients=6, providers=3, tenants=3), Randomness(4)))
+    assert [loc["tenant_id"] for loc in rows["locations"]] == [1, 2, 3]
+    assert "locations" not in rows_by_table(generate_dataset(DatasetSpec(patients=6), Randomness(4)))
+
+
+def test_locations_are_independent_of_batch_size_and_of_other_tables() -> None:
+    a = rows_by_table(generate_dataset(LOCATED, Randomness(8, today=TODAY), batch_size=7))
+    b = rows_by_table(generate_dataset(LOCATED, Randomness(8, today=TODAY), batch_size=5000))
+    assert a == b
+    # Their own stream: more locations change no other table's rows.
+    more = DatasetSpec(**{**LOCATED.__dict__, "locations": 25})
+    c = rows_by_table(generate_dataset(more, Randomness(8, today=TODAY), batch_size=7))
+    assert c["locations"][:10] == a["locations"]
+    others = [t for t in a if t != "locations"]
+    assert {t: c[t] for t in others} == {t: a[t] for t in others}
+
+
+def test_appended_locations_continue_the_ids_and_point_at_the_new_tenants() -> None:
+    spec = DatasetSpec(**{**LOCATED.__dict__, "first_ids": {"locations": 11, "tenants": 4}})
+    rows = rows_by_table(generate_dataset(spec, Randomness(4, today=TODAY)))
+    assert [loc["id"] for loc in rows["locations"]] == list(range(11, 21))
+    assert {loc["tenant_id"] for loc in rows["locations"]} == {4, 5, 6}
+
+
 def test_single_tenant_rows_have_no_tenant(small: dict[str, list[dict]]) -> None:
     assert "tenants" not in small
     assert all(r["tenant_id"] is None for t in ("patients", "providers", "appointments") for r in small[t])
