@@ -157,9 +157,9 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             file=out,
         )
         out.flush()
-        # Locations are left as a plain counter: the bulk engine makes one per tenant.
-        totals = {e: profile.count(e) for e in COUNT_FLAGS if e != "locations"}
-        totals.update(tenants=profile.tenants)
+        totals = {e: profile.count(e) for e in COUNT_FLAGS}
+        # A count of 0 locations with tenants means one per tenant (DatasetSpec.location_count).
+        totals.update(tenants=profile.tenants, locations=profile.count("locations") or profile.tenants)
         bars = ProgressBars(totals, err, show_progress)
 
     def progress(table: str, batch_rows: int, so_far: int) -> None:

@@ -6,6 +6,8 @@ times (Clients -> patients, Notes -> medical records, Ledger entries -> claims).
 A custom profile is a TOML or YAML file of the same shape, validated strictly:
 unknown keys are rejected with the closest valid one, counts must be non-negative
 integers, persona names must exist, and any field list passes the PHI guard.
+Locations are dealt round-robin over the tenants, so a profile with tenants needs at
+least one location per tenant (0 locations: one per tenant).
 
 .. code-block:: toml
 
@@ -167,6 +169,13 @@ def _check_consistent(profile: Profile) -> None:
         raise ConfigurationError(
             f"Profile {profile.name!r} has {profile.tenants} tenants but only "
             f"{profile.count('providers')} providers; each tenant needs at least one provider"
+        )
+    locations = profile.count("locations")
+    if 0 < locations < profile.tenants:
+        # Locations are dealt round-robin over the tenants; 0 means "one per tenant".
+        raise ConfigurationError(
+            f"Profile {profile.name!r} has {profile.tenants} tenants but only {locations} locations; "
+            f"each tenant needs at least one location (--locations {profile.tenants} or more)"
         )
 
 

@@ -137,6 +137,7 @@ def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None
         persona_mix=dict(profile.persona_mix) if profile.persona_mix else None,
         months=profile.months,
         tenants=profile.tenants,
+        locations=profile.count("locations"),
         first_ids=dict(first_ids or {}),
     )
     return spec.validate()

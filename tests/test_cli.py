@@ -157,7 +157,77 @@ def test_every_profile_seeds_and_validates_on_each_backend(db, profile, capsys):
     expected = PROFILES.get(profile)
     assert entity_counts(db) == {name: expected.count(name) for name in MINIMAL}
     assert db.counts()["tenants"] == expected.tenants
+    assert db.counts()["locations"] == expected.count("locations")
     assert "MET" in out and "FAIL" not in out
+
+
+def summary_rows(out: str, entity: str) -> int:
+    """The rows column of ``entity``'s line in the seed summary table."""
+    lines = [line.split() for line in out.splitlines() if line.split()[:1] == [entity]]
+    assert len(lines) == 1, out
+    return int(lines[0][1])
+
+
+def locations_per_tenant(db: Database) -> dict[int | None, int]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT tenant_id, COUNT(*) FROM locations GROUP BY tenant_id")).all()
+    return {tenant: count for tenant, count in rows}
+
+
+@pytest.mark.parametrize(
+    ("profile", "per_tenant"),
+    [("minimal", {None: 5}), ("standard", {1: 4, 2: 3, 3: 3})],
+)
+def test_the_profiles_locations_are_seeded_shown_and_counted(
+    sqlite_db, tmp_path, capsys, profile, per_tenant
+):
+    from healthcare_data.profiles import PROFILES
+
+    expected = PROFILES.get(profile).count("locations")
+    metrics_path = tmp_path / "metrics.json"
+    code, out, err = cli(
+        capsys,
+        "seed",
+        "-p",
+        profile,
+        "--database-url",
+        url_of(sqlite_db),
+        "--no-validate",
+        "--metrics-json",
+        str(metrics_path),
+    )
+    assert code == 0, out + err
+    assert sqlite_db.counts()["locations"] == expected == sum(per_tenant.values())
+    assert locations_per_tenant(sqlite_db) == per_tenant  # round-robin over the tenants
+    assert summary_rows(out, "locations") == expected
+    metrics = json.loads(metrics_path.read_text())
+    assert metrics["entities"]["locations"]["rows"] == expected
+    assert metrics["total_records_created"] == sqlite_db.total_rows()
+    assert metrics["total_records_created"] == sum(e["rows"] for e in metrics["entities"].values())
+
+
+def test_the_locations_flag_overrides_the_profile(sqlite_db, capsys):
+    url = url_of(sqlite_db)
+    code, out, err = cli(
+        capsys, "seed", "-p", "minimal", "--locations", "3", "--database-url", url, "--no-validate"
+    )
+    assert code == 0, out + err
+    assert locations_per_tenant(sqlite_db) == {None: 3}
+    assert summary_rows(out, "locations") == 3
+    code, out, err = cli(
+        capsys,
+        "seed",
+        "-p",
+        "standard",
+        "--locations",
+        "3",
+        "--reset",
+        "--database-url",
+        url,
+        "--no-validate",
+    )
+    assert code == 0, out + err
+    assert locations_per_tenant(sqlite_db) == {1: 1, 2: 1, 3: 1}
 
 
 def test_seed_defaults_to_an_sqlite_file_in_the_working_directory(tmp_path):
@@ -330,6 +400,15 @@ def test_custom_profile_asking_for_phi_is_refused(tmp_path):
         (["seed", "--profile", "standrd"], "Unknown profile 'standrd'; did you mean 'standard'?"),
         (["seed", "--profile", "minimal", "--patients", "-5"], "patients must be >= 0, got -5"),
         (["seed", "--profile", "minimal", "--tenants", "-1"], "tenants must be >= 0, got -1"),
+        (["seed", "--profile", "minimal", "--locations", "-1"], "locations must be >= 0, got -1"),
+        (
+            ["seed", "--profile", "standard", "--locations", "2"],
+            "has 3 tenants but only 2 locations; each tenant needs at least one location (--locations 3",
+        ),
+        (
+            ["seed", "--profile", "minimal", "--tenants", "6"],
+            "has 6 tenants but only 5 locations",
+        ),
         (
             ["seed", "--profile", "minimal", "--medical-records", "51"],
             "medical_records=51 exceeds appointments=50",

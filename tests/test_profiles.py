@@ -47,6 +47,31 @@ def test_builtin_profiles_fit_the_bulk_engine():
         dataset_spec(profile)  # raises if the counts cannot be generated
 
 
+@pytest.mark.parametrize("name", sorted(DOCUMENT))
+def test_the_engine_spec_carries_the_profiles_locations(name):
+    from healthcare_data.seeding import dataset_spec
+
+    profile = PROFILES.get(name)
+    spec = dataset_spec(profile)
+    assert spec.locations == spec.location_count == DOCUMENT[name][5]
+    assert spec.tenants == profile.tenants
+    assert dataset_spec(profile.with_overrides(locations=profile.tenants or 1)).location_count == (
+        profile.tenants or 1
+    )
+
+
+def test_location_overrides_are_validated():
+    standard = PROFILES.get("standard")
+    assert standard.with_overrides(locations=3).count("locations") == 3
+    assert standard.with_overrides(locations=0).count("locations") == 0  # 0: one per tenant
+    with pytest.raises(ConfigurationError, match="locations must be >= 0, got -1"):
+        standard.with_overrides(locations=-1)
+    with pytest.raises(ConfigurationError, match=r"3 tenants but only 2 locations.*--locations 3 or more"):
+        standard.with_overrides(locations=2)
+    with pytest.raises(ConfigurationError, match="5 tenants but only 2 locations"):
+        profile_from_mapping({"extends": "minimal", "tenants": 5, "counts": {"locations": 2}})
+
+
 def test_unknown_profile_names_the_closest_one():
     with pytest.raises(UnknownNameError) as caught:
         resolve_profile("standrd")
