@@ -297,6 +297,16 @@ def _fitting_starts(busy: int, start_mask: int, slots: int) -> int:
     return fits
 
 
+_ONE_DAY = timedelta(days=1)
+_EMPTY: dict[int, int] = {}
+_SLOT_OFFSETS: tuple[timedelta, ...] = tuple(
+    timedelta(minutes=slot * SLOT_MINUTES) for slot in range(SLOTS_PER_DAY)
+)
+# (duration, constraints) -> start mask under the default BUSINESS_HOURS (a dict lookup is
+# cheaper than functools.cache hashing the BusinessHours dataclass on every booking).
+_DEFAULT_MASKS: dict[tuple[int, tuple[SchedulingConstraint, ...]], int] = {}
+
+
 def _describe(constraints: Sequence[SchedulingConstraint]) -> str:
     return ", ".join(c.name for c in constraints) or "none"
 
@@ -421,58 +431,109 @@ class Scheduler:
         """
         cons = resolve_constraints(constraints)
         rng = resolve(rng)
-        today = today or rng.today
+        return self.find_resolved(
+            provider_id, duration, cons, rng.random, today or rng.today, window_start, window_days,
+            previous, blockers,
+        )
+
+    def find_resolved(
+        self,
+        provider_id: int,
+        duration: int,
+        cons: tuple[SchedulingConstraint, ...],
+        rand: Any,
+        today: date,
+        window_start: date | datetime | None = None,
+        window_days: int = 182,
+        previous: datetime | None = None,
+        blockers: Sequence[tuple[Scheduler, int]] = (),
+    ) -> datetime:
+        """:meth:`find_slot` with constraints already resolved and the raw ``random.Random``.
+
+        Why: the draft hot path resolves its constraints once per distinct argument and
+        should not pay for resolving them (and the rng) again on every booking.
+        """
         if isinstance(window_start, datetime):
             window_start = window_start.date()
-        low = window_start or today + timedelta(days=1)
-        high = low + timedelta(days=window_days - 1)
-        for constraint in cons:
-            low, high = constraint.day_bounds(low, high, today, previous)
-        if low > high:
+        low = window_start or today + _ONE_DAY
+        if cons:
+            high = low + timedelta(days=window_days - 1)
+            for constraint in cons:
+                low, high = constraint.day_bounds(low, high, today, previous)
+            first, days = low.toordinal(), (high - low).days + 1
+        else:
+            first, days = low.toordinal(), window_days
+        if days <= 0:
             raise SchedulingConflictError(
                 f"No day satisfies the constraints [{_describe(cons)}] in the window "
                 f"{window_start or today + timedelta(days=1)} + {window_days} days"
             )
-        start_mask = _start_mask(duration, cons, self.hours)
+        hours = self.hours
+        key = (duration, cons)
+        start_mask = _DEFAULT_MASKS.get(key) if hours is BUSINESS_HOURS else None
+        if start_mask is None:
+            start_mask = _start_mask(duration, cons, hours)
+            if hours is BUSINESS_HOURS:
+                _DEFAULT_MASKS[key] = start_mask
         if not start_mask:
             raise SchedulingConflictError(
                 f"No time of day fits a {duration}-minute visit with constraints "
-                f"[{_describe(cons)}] within business hours ({self.hours.describe()})"
+                f"[{_describe(cons)}] within business hours ({hours.describe()})"
             )
         slots = _slots(duration)
-        busy = self._busy_lookup(provider_id, blockers)
-        first, days = low.toordinal(), (high - low).days + 1
-        weekdays = self.hours.weekdays
-        rand = rng.random
+        calendar = self._calendars.get(provider_id, _EMPTY)
+        others = [owner._calendars.get(k, _EMPTY) for owner, k in blockers] if blockers else ()
+        weekdays = hours.weekdays
+        random = rand.random
+        # Random probes first (O(1) on a sparse calendar), then a full scan (exact when full).
         for _ in range(min(days, 12)):
-            day = first + rand.randrange(days)
+            day = first + int(random() * days)
             if (day - 1) % 7 in weekdays:
-                fits = _fitting_starts(busy(day), start_mask, slots)
+                busy = calendar.get(day, 0)
+                for other in others:
+                    busy |= other.get(day, 0)
+                fits = start_mask & ~busy
+                for shift in range(1, slots):
+                    fits &= ~(busy >> shift)
                 if fits:
                     return self._pick(day, fits, rand)
-        offset = rand.randrange(days)
+        busy_of = self._busy_lookup(provider_id, blockers)
+        offset = int(random() * days)
         for step in range(days):
             day = first + (offset + step) % days
             if (day - 1) % 7 in weekdays:
-                fits = _fitting_starts(busy(day), start_mask, slots)
+                fits = _fitting_starts(busy_of(day), start_mask, slots)
                 if fits:
                     return self._pick(day, fits, rand)
+        low_day, high_day = date.fromordinal(first), date.fromordinal(first + days - 1)
         raise SchedulingConflictError(
             f"Provider {provider_id}{' (with the blocking calendars)' if blockers else ''} has no free "
-            f"{duration}-minute slot between {low} and {high} "
+            f"{duration}-minute slot between {low_day} and {high_day} "
             f"with constraints [{_describe(cons)}]",
             self.suggest_alternatives(
-                provider_id, datetime.combine(high + timedelta(days=1), datetime.min.time()),
+                provider_id, datetime.combine(high_day + _ONE_DAY, datetime.min.time()),
                 duration, constraints=cons, blockers=blockers,
             ),
         )
 
     @staticmethod
     def _pick(day: int, fits: int, rand: Any) -> datetime:
+        """A start drawn uniformly among the set bits of ``fits`` on ``day``.
+
+        Rejection sampling inside the span of candidates (a few draws on a normal day),
+        then the exact walk over the bits; both are uniform, so the mixture is too.
+        """
+        low = (fits & -fits).bit_length() - 1
+        span = fits.bit_length() - low
+        random = rand.random
+        for _ in range(8):
+            slot = low + int(random() * span)
+            if fits >> slot & 1:
+                return datetime.fromordinal(day) + _SLOT_OFFSETS[slot]
         for _ in range(rand.randrange(fits.bit_count())):
             fits &= fits - 1  # drop the lowest candidate
         slot = (fits & -fits).bit_length() - 1
-        return datetime.fromordinal(day) + timedelta(minutes=slot * SLOT_MINUTES)
+        return datetime.fromordinal(day) + _SLOT_OFFSETS[slot]
 
     def book_slot(
         self,

@@ -48,16 +48,12 @@ def scalar(db: Database, sql: str) -> int:
 
 
 def snapshot(db: Database) -> dict[str, list[tuple]]:
-    """Every row of every table, ordered by primary key.
-
-    ``created_at`` is left out: the appointment, provider and claim drafts leave it to
-    the server default (the insert time), the one column a rerun cannot reproduce.
-    """
+    """Every row of every table, ordered by primary key (``created_at`` included: every
+    draft sets it from the seed's dates, so a rerun is identical to the microsecond)."""
     tables = {}
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns if c.name != "created_at"]
-            query = table.select().with_only_columns(*columns).order_by(*table.primary_key.columns)
+            query = table.select().order_by(*table.primary_key.columns)
             tables[table.name] = [tuple(r) for r in conn.execute(query)]
     return tables
 

@@ -8,14 +8,16 @@ database per create), so two drafts can never double-book a provider.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from healthcare_data.errors import SchedulingConflictError, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
-from healthcare_data.rows.providers import business_error, is_virtual
+from healthcare_data.rows import fast_uuid4
+from healthcare_data.rows.providers import VIRTUAL_PRACTICE, business_error, is_virtual
 from healthcare_data.scheduling import (
     Scheduler,
     SchedulingConstraint,
@@ -60,6 +62,9 @@ def age_on(date_of_birth: Any, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+_ONE_DAY = timedelta(days=1)
+
+
 @cache
 def _type_pool(specialty: str, telemedicine: bool, child: bool | None) -> tuple[str, ...]:
     spec = SPECIALTIES.get(specialty)
@@ -88,6 +93,97 @@ def check_type_allowed(appointment_type: str, specialty: str, key: object = None
         )
 
 
+# Bookings are recorded this long before the visit (or today, for visits still ahead).
+BOOKING_LEAD = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a draft needs of an appointment type, looked up once per type."""
+
+    duration: int
+    telemedicine_allowed: bool
+    reasons: tuple[str, ...]
+
+
+@cache
+def _kind(appointment_type: str) -> _Kind:
+    kind = APPOINTMENT_TYPES.get(appointment_type)
+    return _Kind(
+        kind.duration_minutes,
+        kind.telemedicine_allowed,
+        _REASONS.get(kind.category, _REASONS["follow_up"]),
+    )
+
+
+@dataclass(frozen=True)
+class _Constraints:
+    """Resolved constraints plus what the draft derives from them (telemedicine, notes tail)."""
+
+    cons: tuple[SchedulingConstraint, ...]
+    telemedicine: bool
+    suffix: str
+
+
+def _constraints(constraints: str | Iterable[str | SchedulingConstraint]) -> _Constraints:
+    """Resolve once per distinct argument (names are registered once, so caching is safe)."""
+    key = constraints if isinstance(constraints, str | tuple) else None
+    if key is not None:
+        try:
+            found = _CONSTRAINT_CACHE.get(key)
+        except TypeError:  # a tuple holding something unhashable: resolve (and fail) normally
+            found, key = None, None
+        if found is not None:
+            return found
+    cons = resolve_constraints(constraints)
+    suffix = f"; preferences: {', '.join(c.name for c in cons)}" if cons else ""
+    for constraint in cons:
+        if constraint.interval_weeks is not None:
+            suffix += f"; {recurrence_note(constraint.interval_weeks)}"
+    found = _Constraints(cons, any(c.visit_mode == "telemedicine" for c in cons), suffix)
+    if key is not None and len(_CONSTRAINT_CACHE) < 4096:
+        _CONSTRAINT_CACHE[key] = found
+    return found
+
+
+_CONSTRAINT_CACHE: dict[Any, _Constraints] = {}
+
+
+def _is_virtual(provider: Any) -> bool:
+    """``is_virtual`` without the walk over every practice type for a dict row."""
+    if type(provider) is dict:
+        name = provider.get("practice_name") or ""
+        # Virtual Practice is the only practice type ending in these words (see reference).
+        return name.endswith(_VIRTUAL_SUFFIX) or name == VIRTUAL_PRACTICE
+    return is_virtual(provider)
+
+
+_VIRTUAL_SUFFIX = " " + VIRTUAL_PRACTICE
+
+
+@cache
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _birth_date(value: Any) -> date | None:
+    if value is None or type(value) is date:
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _before_birth(serial: int, patient_id: Any, born: date, what: str) -> Exception:
+    return business_error(
+        "appointments", serial, "appointment_date", "after_birth",
+        f"{what} lies before patient {patient_id}'s date of birth {born}",
+        "book the visit on or after the date of birth (move the window start)",
+    )
+
+
 def draft_appointment(
     rng: Randomness,
     serial: int,
@@ -110,17 +206,40 @@ def draft_appointment(
     drawn in the window. Past appointments are 'completed', future ones 'scheduled'.
     ``patient_calendar`` (a Scheduler keyed by patient id) keeps the patient from being
     booked twice at the same time as well.
+
+    Never before the patient's date of birth: the window starts at the birth date when it
+    would start earlier, and a window (or an explicit date) wholly before it raises
+    BusinessRuleViolation (rule 'after_birth'). ``created_at`` is the booking time, set
+    here so a rerun with the same seed is identical: 14 days before the visit, but never
+    after midnight of ``rng.today``.
     """
-    unknown = [k for k in explicit if k not in APPOINTMENT_COLUMNS]
-    if unknown:
-        raise UnknownNameError("appointment column", unknown[0], APPOINTMENT_COLUMNS)
-    cons = resolve_constraints(constraints)
-    provider_id = _value(provider, "id")
-    specialty = _value(provider, "specialty")
-    telemedicine = is_virtual(provider) or any(c.visit_mode == "telemedicine" for c in cons)
+    if explicit:
+        unknown = [k for k in explicit if k not in APPOINTMENT_COLUMNS]
+        if unknown:
+            raise UnknownNameError("appointment column", unknown[0], APPOINTMENT_COLUMNS)
+    resolved = _constraints(constraints)
+    cons = resolved.cons
+    if type(patient) is dict:
+        patient_id = patient.get("id")
+        born = _birth_date(patient.get("date_of_birth"))
+        patient_tenant = patient.get("tenant_id")
+    else:
+        patient_id = _value(patient, "id")
+        born = _birth_date(_value(patient, "date_of_birth"))
+        patient_tenant = _value(patient, "tenant_id")
+    if type(provider) is dict:
+        provider_id = provider.get("id")
+        specialty = provider.get("specialty")
+        provider_tenant = provider.get("tenant_id")
+    else:
+        provider_id = _value(provider, "id")
+        specialty = _value(provider, "specialty")
+        provider_tenant = _value(provider, "tenant_id")
+    telemedicine = resolved.telemedicine or _is_virtual(provider)
     today = rng.today
+    rand = rng.random
     if appointment_type is None:
-        age = age_on(_value(patient, "date_of_birth"), today)
+        age = None if born is None else age_on(born, today)
         pool = _type_pool(specialty, telemedicine, None if age is None else age < 18)
         if not pool:
             raise business_error(
@@ -128,10 +247,10 @@ def draft_appointment(
                 f"Specialty {specialty!r} offers no type that can be held by telemedicine",
                 "drop the telemedicine constraint or book a telehealth-capable specialty",
             )
-        appointment_type = rng.choice(pool)
+        appointment_type = pool[int(rand.random() * len(pool))]
     else:
         check_type_allowed(appointment_type, specialty, serial)
-    kind = APPOINTMENT_TYPES.get(appointment_type)
+    kind = _kind(appointment_type)
     if telemedicine and not kind.telemedicine_allowed:
         capable = [n for n, t in APPOINTMENT_TYPES.items() if t.telemedicine_allowed]
         raise business_error(
@@ -139,11 +258,12 @@ def draft_appointment(
             f"Appointment type {appointment_type!r} cannot be held by telemedicine",
             f"use one of {', '.join(capable)}; or book it in person",
         )
-    duration = kind.duration_minutes
-    patient_id = _value(patient, "id")
+    duration = kind.duration
     blockers = ((patient_calendar, patient_id),) if patient_calendar is not None else ()
     if appointment_date is not None:
         start = as_datetime(appointment_date)
+        if born is not None and start.date() < born:
+            raise _before_birth(serial, patient_id, born, f"Appointment date {start:%Y-%m-%d %H:%M}")
         if (
             patient_calendar is not None
             and scheduler.is_free(provider_id, start, duration)
@@ -155,30 +275,42 @@ def draft_appointment(
             )
         scheduler.book(provider_id, start, duration)
     else:
-        start = scheduler.find_slot(
-            provider_id, duration, cons, rng, window_start, window_days, previous, today, blockers
+        if isinstance(window_start, datetime):
+            window_start = window_start.date()
+        if born is not None:
+            low = window_start or today + _ONE_DAY
+            if low < born:
+                skipped = (born - low).days
+                if skipped >= window_days:
+                    raise _before_birth(
+                        serial, patient_id, born,
+                        f"The whole booking window {low} + {window_days} days",
+                    )
+                window_start, window_days = born, window_days - skipped
+        start = scheduler.find_resolved(
+            provider_id, duration, cons, rand, today, window_start, window_days, previous, blockers
         )
         scheduler.occupy(provider_id, start, duration)
     if patient_calendar is not None:
         patient_calendar.occupy(patient_id, start, duration)
-    notes = f"{appointment_type}: {rng.choice(_REASONS.get(kind.category, _REASONS['follow_up']))}"
-    if cons:
-        notes += f"; preferences: {', '.join(c.name for c in cons)}"
-    for constraint in cons:
-        if constraint.interval_weeks is not None:
-            notes += f"; {recurrence_note(constraint.interval_weeks)}"
+    reasons = kind.reasons
+    notes = f"{appointment_type}: {reasons[int(rand.random() * len(reasons))]}{resolved.suffix}"
+    today_midnight = _midnight(today)
+    booked = start - BOOKING_LEAD
     row: dict[str, Any] = {
         "id": serial,
-        "uuid": rng.uuid4(),
+        "uuid": fast_uuid4(rand),
         "patient_id": patient_id,
         "provider_id": provider_id,
         "appointment_date": start,
         "duration_minutes": duration,
         "appointment_type": appointment_type,
-        "status": "completed" if start.date() < today else "scheduled",
+        "status": "completed" if start < today_midnight else "scheduled",
         "notes": notes,
+        "created_at": booked if booked < today_midnight else today_midnight,
         "visit_mode": "telemedicine" if telemedicine else "in_person",
-        "tenant_id": _value(provider, "tenant_id") or _value(patient, "tenant_id"),
+        "tenant_id": provider_tenant or patient_tenant,
     }
-    row.update(explicit)
+    if explicit:
+        row.update(explicit)
     return row

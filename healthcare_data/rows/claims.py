@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from healthcare_data import identifiers
 from healthcare_data.errors import FormatValidationError, UnknownNameError
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
+from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import business_error
 from healthcare_data.scheduling import as_datetime
 from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
@@ -106,13 +108,31 @@ def is_claimable(patient: Any) -> bool:
     return bool(_value(patient, "insurance_provider"))
 
 
-def _draw_amount(rng: Randomness, provider: Any, appointment: Any) -> Decimal:
-    specialty = _value(provider, "specialty")
+@cache
+def _base_charge(specialty: Any, appointment_type: Any) -> float:
+    """Visit fee x category factor: two registry lookups done once per (specialty, type)."""
     fee = SPECIALTIES.get(specialty).visit_fee if specialty in SPECIALTIES else 200
-    kind = _value(appointment, "appointment_type")
-    category = APPOINTMENT_TYPES.get(kind).category if kind in APPOINTMENT_TYPES else "follow_up"
-    raw = fee * CATEGORY_FACTOR.get(category, 1.0) * rng.random.uniform(0.85, 1.2)
-    return Decimal(f"{raw:.2f}")
+    category = (
+        APPOINTMENT_TYPES.get(appointment_type).category
+        if appointment_type in APPOINTMENT_TYPES else "follow_up"
+    )
+    return fee * CATEGORY_FACTOR.get(category, 1.0)
+
+
+@cache
+def _payment_ratio(payer_name: str) -> tuple[float, float]:
+    plan = PAYERS.get(payer_name).plan_type if payer_name in PAYERS else "employer"
+    return PAYMENT_RATIO.get(plan, (0.7, 0.9))
+
+
+def _draw_amount(rng: Randomness, provider: Any, appointment: Any) -> Decimal:
+    base = _base_charge(_value(provider, "specialty"), _value(appointment, "appointment_type"))
+    # Whole cents as an int, then a 2-place Decimal: no string round trip per claim.
+    return Decimal(round(base * rng.random.uniform(0.85, 1.2) * 100)).scaleb(-2)
+
+
+# timedelta(days=n) for the 0-40 day offsets a claim draws (built once, not per claim).
+_DAYS: tuple[timedelta, ...] = tuple(timedelta(days=n) for n in range(41))
 
 
 def draft_claim(
@@ -129,10 +149,13 @@ def draft_claim(
 
     ``amount`` wins over the drawn charge (any form :func:`parse_amount` accepts);
     ``status`` picks the place in the status machine, dates and payment follow it.
+    ``created_at`` is midnight of the submission date (deterministic, so a rerun with
+    the same seed is identical, and never before the claim was submitted).
     """
-    unknown = [k for k in explicit if k not in CLAIM_COLUMNS]
-    if unknown:
-        raise UnknownNameError("claim column", unknown[0], CLAIM_COLUMNS)
+    if explicit:
+        unknown = [k for k in explicit if k not in CLAIM_COLUMNS]
+        if unknown:
+            raise UnknownNameError("claim column", unknown[0], CLAIM_COLUMNS)
     if status is not None and status not in CLAIM_STATUSES:
         raise UnknownNameError("claim status", status, CLAIM_STATUSES)
     payer_name = _value(patient, "insurance_provider")
@@ -143,46 +166,59 @@ def draft_claim(
             "an insurance claim needs a payer",
             "bill the visit to the patient (self-pay, no claim row) or give the patient insurance",
         )
+    rand = rng.random
+    random = rand.random
     claim_amount = parse_amount(amount) if amount is not None else _draw_amount(rng, provider, appointment)
     if claim_amount <= 0:
         raise business_error(
             "insurance_claims", serial, "claim_amount", "amount_positive",
             f"claim amount {claim_amount} must be greater than 0", "charge a positive amount",
         )
-    visit = as_datetime(_value(appointment, "appointment_date")).date()
-    submitted = visit + timedelta(days=rng.randint(1, 5))
+    if type(appointment) is dict:
+        visit = appointment.get("appointment_date")
+        patient_id = appointment.get("patient_id")
+        provider_id = appointment.get("provider_id")
+        appointment_id = appointment.get("id")
+    else:
+        visit = _value(appointment, "appointment_date")
+        patient_id = _value(appointment, "patient_id")
+        provider_id = _value(appointment, "provider_id")
+        appointment_id = _value(appointment, "id")
+    visit = (visit if type(visit) is datetime else as_datetime(visit)).date()
+    submitted = visit + _DAYS[1 + int(random() * 5)]
     today = rng.today
     if status is None:
-        status = rng.weighted(_STATUS_MIX) if submitted + timedelta(days=7) <= today else "submitted"
-        processed = min(submitted + timedelta(days=rng.randint(7, 30)), today)
+        status = rng.weighted(_STATUS_MIX) if submitted + _DAYS[7] <= today else "submitted"
+        processed = min(submitted + _DAYS[7 + int(random() * 24)], today)
     else:
-        processed = submitted + timedelta(days=rng.randint(7, 30))
+        processed = submitted + _DAYS[7 + int(random() * 24)]
     payment: Decimal | None = None
     denial: str | None = None
     if status == "paid":
-        plan = PAYERS.get(payer_name).plan_type if payer_name in PAYERS else "employer"
-        low, high = PAYMENT_RATIO.get(plan, (0.7, 0.9))
-        payment = min(
-            claim_amount,
-            (claim_amount * Decimal(f"{rng.random.uniform(low, high):.4f}")).quantize(CENTS),
-        )
+        low, high = _payment_ratio(payer_name)
+        # Ratio to 4 places as an int, payment in whole cents (half-up), never above the charge.
+        ratio = round(rand.uniform(low, high) * 10000)
+        cents = int(claim_amount.scaleb(2))
+        payment = min(claim_amount, Decimal((cents * ratio + 5000) // 10000).scaleb(-2))
     elif status == "denied":
-        denial = rng.choice(DENIAL_REASONS)
+        denial = DENIAL_REASONS[int(random() * len(DENIAL_REASONS))]
     row: dict[str, Any] = {
         "id": serial,
-        "uuid": rng.uuid4(),
+        "uuid": fast_uuid4(rand),
         "claim_number": identifiers.claim_number(serial),
-        "patient_id": _value(appointment, "patient_id") or _value(patient, "id"),
-        "provider_id": _value(appointment, "provider_id") or _value(provider, "id"),
-        "appointment_id": _value(appointment, "id"),
+        "patient_id": patient_id or _value(patient, "id"),
+        "provider_id": provider_id or _value(provider, "id"),
+        "appointment_id": appointment_id,
         "claim_amount": claim_amount,
         "submitted_date": submitted,
         "processed_date": processed if status in PROCESSED_STATUSES else None,
         "status": status,
         "denial_reason": denial,
         "payment_amount": payment,
+        "created_at": datetime(submitted.year, submitted.month, submitted.day),
     }
-    row.update(explicit)
+    if explicit:
+        row.update(explicit)
     return row
 
 

@@ -23,6 +23,7 @@ from healthcare_data import fakes, identifiers
 from healthcare_data.personas import PatientPersona, get_persona, random_persona
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import CONDITIONS, PAYERS, Condition, Payer, payer_for_policy, payers_of_type
+from healthcare_data.rows import fast_uuid4
 
 T = TypeVar("T")
 
@@ -74,6 +75,18 @@ def _pick(rand: Any, options: Sequence[T]) -> T:
 _FIRST = fakes.FIRST_NAMES
 _FIRST_ANY = fakes.FIRST_NAMES["other"]
 _LAST = fakes.LAST_NAMES
+_STREET_SUFFIXES = fakes.STREET_SUFFIXES
+
+
+def _midnight(day: date) -> datetime:
+    """Midnight of ``day``, built once per day (every patient of a run shares rng.today)."""
+    found = _MIDNIGHTS.get(day)
+    if found is None:
+        found = _MIDNIGHTS[day] = datetime.combine(day, datetime.min.time())
+    return found
+
+
+_MIDNIGHTS: dict[date, datetime] = {}
 
 
 @dataclass(slots=True)
@@ -354,10 +367,12 @@ def draft_patient(
         last_name = _weighted(rand.random, _LAST)
 
     city, state, zip_code, area_code = _resolve_place(rng, chosen, city, state, zip_code)
+    random = rand.random
+    # fakes.street / fakes.phone, inlined with one random() draw per value (same formats).
     if street is None:
-        street = fakes.street(rng)
+        street = f"{_int(random, 10, 9999)} {_weighted(random, _LAST)} {_pick(random, _STREET_SUFFIXES)}"
     if phone is None:
-        phone = fakes.phone(rng, area_code)
+        phone = f"({area_code}) 555-01{_int(random, 0, 99):02d}"
     if email is None and chosen.contact.email_domain is not None:
         email = fakes.email(rng, first_name, last_name, chosen.contact.email_domain)
 
@@ -365,7 +380,7 @@ def draft_patient(
     if emergency_contact_name is None:
         emergency_contact_name = _contact_name(rng, relationship, gender, last_name)
     if emergency_contact_phone is None:
-        emergency_contact_phone = fakes.phone(rng, area_code)
+        emergency_contact_phone = f"({area_code}) 555-01{_int(random, 0, 99):02d}"
 
     insurance_provider, policy_number = _resolve_insurance(
         rng, serial, tables, insurance_provider, policy_number
@@ -402,10 +417,10 @@ def draft_patient(
         "allergies": allergy,
     }
 
-    created = datetime.combine(rng.today, datetime.min.time())
+    created = _midnight(rng.today)
     patient = {
         "id": serial,
-        "uuid": rng.uuid4(),
+        "uuid": fast_uuid4(rand),
         "patient_id": identifiers.patient_id(serial),
         "first_name": first_name,
         "last_name": last_name,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -210,7 +211,8 @@ def draft_provider(
 
     ``explicit`` column values win over drafted ones (unknown column names raise).
     ``practice_type`` may be any known practice type when given explicitly; otherwise it
-    is one the specialty (or a trait) allows.
+    is one the specialty (or a trait) allows. ``created_at`` is midnight of ``rng.today``
+    (as for patients), so a rerun with the same seed is identical.
     """
     unknown = [k for k in explicit if k not in PROVIDER_COLUMNS]
     if unknown:
@@ -245,6 +247,7 @@ def draft_provider(
         "practice_name": f"{prefix} {spec.name} {kind}",
         "practice_address": address,
         "status": "active",
+        "created_at": datetime.combine(rng.today, datetime.min.time()),
         "tenant_id": None,
     }
     row.update(explicit)

@@ -11,6 +11,7 @@ treatment notes and medications come from the same reference
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import CONDITION_BY_CODE, CONDITIONS, Condition, icd10_description
+from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.appointments import age_on
 from healthcare_data.scheduling import as_datetime
 
@@ -75,6 +77,45 @@ def _value(row: Any, column: str) -> Any:
     return getattr(row, column, None)
 
 
+@dataclass(frozen=True)
+class _Coded:
+    """What a record copies from a Condition, computed once per condition."""
+
+    condition: Condition
+    description: str
+    medications_one: str | None
+    medications_all: str | None
+    two_medications: bool
+
+
+def _coded(condition: Condition) -> _Coded:
+    """Cached by name; a Condition object not from the reference (same name, other
+    content) is computed afresh, so a cache hit can never describe a different condition."""
+    found = _CODED.get(condition.name)
+    if found is not None and found.condition is condition:
+        return found
+    meds = condition.medications
+    coded = _Coded(
+        condition,
+        icd10_description(condition.icd10),
+        MEDICATION_SEPARATOR.join(meds[:1]) or None,
+        MEDICATION_SEPARATOR.join(meds[:2]) or None,
+        len(meds) >= 2,
+    )
+    if found is None:
+        _CODED[condition.name] = coded
+    return coded
+
+
+_CODED: dict[str, _Coded] = {}
+
+
+@cache
+def _fallback_pool() -> tuple[Condition, ...]:
+    """Any non-chronic acute condition: used only when no condition fits the age."""
+    return tuple(c for _, c in CONDITIONS.items() if c.category in ("acute", "childhood") and not c.chronic)
+
+
 def draft_medical_record(
     rng: Randomness,
     serial: int,
@@ -87,23 +128,40 @@ def draft_medical_record(
     """Every ``medical_records`` column for the visit ``appointment``.
 
     ``conditions``: the patient's history as names, Conditions or patient_conditions
-    rows (unknown entries are ignored: they have no reference treatment).
+    rows (unknown entries are ignored: they have no reference treatment). An age below
+    0 (a visit dated before the birth date, which draft_appointment no longer books but
+    old or hand-made rows may hold) is treated as age 0 rather than crashing the run.
     """
-    unknown = [k for k in explicit if k not in RECORD_COLUMNS]
-    if unknown:
-        raise UnknownNameError("medical record column", unknown[0], RECORD_COLUMNS)
-    visit = as_datetime(_value(appointment, "appointment_date"))
-    appointment_type = _value(appointment, "appointment_type") or ""
+    if explicit:
+        unknown = [k for k in explicit if k not in RECORD_COLUMNS]
+        if unknown:
+            raise UnknownNameError("medical record column", unknown[0], RECORD_COLUMNS)
+    if type(appointment) is dict:
+        visit = appointment.get("appointment_date")
+        appointment_type = appointment.get("appointment_type") or ""
+        patient_id = appointment.get("patient_id")
+        provider_id = appointment.get("provider_id")
+        appointment_id = appointment.get("id")
+    else:
+        visit = _value(appointment, "appointment_date")
+        appointment_type = _value(appointment, "appointment_type") or ""
+        patient_id = _value(appointment, "patient_id")
+        provider_id = _value(appointment, "provider_id")
+        appointment_id = _value(appointment, "id")
+    if type(visit) is not datetime:
+        visit = as_datetime(visit)
     age = age_on(_value(patient, "date_of_birth"), visit.date())
-    age = 40 if age is None else age
+    age = 40 if age is None else max(age, 0)
+    rand = rng.random
     preventive = _PREVENTIVE.get(appointment_type)
     medications: str | None
     if preventive is not None:
         record_type = preventive[0]
-        condition = CONDITIONS.get(preventive[1] if age >= ADULT_AGE else preventive[2])
-        medications = MEDICATION_SEPARATOR.join(condition.medications) or None
+        coded = _coded(CONDITIONS.get(preventive[1] if age >= ADULT_AGE else preventive[2]))
+        condition = coded.condition
+        medications = coded.medications_all
         chronic = [c for c in (_condition_of(e) for e in conditions) if c is not None and c.chronic]
-        follow_up = bool(chronic) and rng.chance(0.5)
+        follow_up = bool(chronic) and rand.random() < 0.5
         notes = condition.treatment
         if chronic:
             notes += f" Chronic conditions reviewed: {', '.join(c.name for c in chronic)}."
@@ -111,28 +169,31 @@ def draft_medical_record(
         record_type = "progress_note"
         history = [
             c for c in (_condition_of(e) for e in conditions)
-            if c is not None and c.category != "preventive" and c.fits_age(age)
+            if c is not None and c.category != "preventive" and c.min_age <= age <= c.max_age
         ]
-        condition = rng.choice(history) if history else rng.choice(_acute_pool(age))
-        count = 1 if len(condition.medications) < 2 or rng.chance(0.6) else 2
-        medications = MEDICATION_SEPARATOR.join(condition.medications[:count]) or None
-        follow_up = condition.chronic or rng.chance(0.3)
+        pool = history or _acute_pool(age) or _fallback_pool()
+        coded = _coded(pool[int(rand.random() * len(pool))])
+        condition = coded.condition
+        two = coded.two_medications and rand.random() >= 0.6
+        medications = coded.medications_all if two else coded.medications_one
+        follow_up = condition.chronic or rand.random() < 0.3
         notes = condition.treatment
     row: dict[str, Any] = {
         "id": serial,
-        "uuid": rng.uuid4(),
-        "patient_id": _value(appointment, "patient_id") or _value(patient, "id"),
-        "provider_id": _value(appointment, "provider_id") or _value(provider, "id"),
-        "appointment_id": _value(appointment, "id"),
+        "uuid": fast_uuid4(rand),
+        "patient_id": patient_id or _value(patient, "id"),
+        "provider_id": provider_id or _value(provider, "id"),
+        "appointment_id": appointment_id,
         "record_type": record_type,
         "diagnosis_code": condition.icd10,
-        "diagnosis_description": icd10_description(condition.icd10),
+        "diagnosis_description": coded.description,
         "treatment_notes": notes,
         "medications": medications,
         "follow_up_required": follow_up,
         "record_date": visit,
     }
-    row.update(explicit)
+    if explicit:
+        row.update(explicit)
     return row
 
 
