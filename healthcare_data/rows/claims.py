@@ -14,6 +14,7 @@ patient and have no claim row). :func:`is_claimable` lets a caller skip them.
 from __future__ import annotations
 
 import re
+from bisect import bisect
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -158,7 +159,9 @@ def draft_claim(
             raise UnknownNameError("claim column", unknown[0], CLAIM_COLUMNS)
     if status is not None and status not in CLAIM_STATUSES:
         raise UnknownNameError("claim status", status, CLAIM_STATUSES)
-    payer_name = _value(patient, "insurance_provider")
+    payer_name = (
+        patient.get("insurance_provider") if type(patient) is dict else _value(patient, "insurance_provider")
+    )
     if not payer_name:
         raise business_error(
             "insurance_claims", serial, "patient_id", "claim_requires_insurance",
@@ -188,7 +191,14 @@ def draft_claim(
     submitted = visit + _DAYS[1 + int(random() * 5)]
     today = rng.today
     if status is None:
-        status = rng.weighted(_STATUS_MIX) if submitted + _DAYS[7] <= today else "submitted"
+        if submitted + _DAYS[7] <= today:
+            # Randomness.weighted's draw (bisect on the cumulative weights), minus its overhead.
+            cumulative = _STATUS_MIX.cumulative
+            status = _STATUS_MIX.options[
+                bisect(cumulative, random() * cumulative[-1], 0, len(cumulative) - 1)
+            ]
+        else:
+            status = "submitted"
         processed = min(submitted + _DAYS[7 + int(random() * 24)], today)
     else:
         processed = submitted + _DAYS[7 + int(random() * 24)]

@@ -54,12 +54,21 @@ def _acute_pool(age: int) -> tuple[Condition, ...]:
     )
 
 
+_BY_NAME: dict[str, Condition] = {}
+
+
 def _condition_of(entry: Any) -> Condition | None:
     """A reference Condition from a name, a Condition, or a patient_conditions row."""
-    if isinstance(entry, Condition):
+    if type(entry) is Condition or isinstance(entry, Condition):
         return entry
     if isinstance(entry, str):
+        found = _BY_NAME.get(entry)
+        if found is not None:
+            return found
         if entry in CONDITIONS:
+            # Registries never re-register a name, so remembering the answer is safe.
+            found = _BY_NAME[entry] = CONDITIONS.get(entry)
+            return found
             return CONDITIONS.get(entry)
         return CONDITION_BY_CODE.get(entry)
     get = entry.get if isinstance(entry, Mapping) else lambda k: getattr(entry, k, None)
@@ -150,7 +159,11 @@ def draft_medical_record(
         appointment_id = _value(appointment, "id")
     if type(visit) is not datetime:
         visit = as_datetime(visit)
-    age = age_on(_value(patient, "date_of_birth"), visit.date())
+    born = patient.get("date_of_birth") if type(patient) is dict else _value(patient, "date_of_birth")
+    if type(born) is date:  # the common case, without age_on's type dispatch
+        age = visit.year - born.year - ((visit.month, visit.day) < (born.month, born.day))
+    else:
+        age = age_on(born, visit.date())
     age = 40 if age is None else max(age, 0)
     rand = rng.random
     preventive = _PREVENTIVE.get(appointment_type)
@@ -167,10 +180,11 @@ def draft_medical_record(
             notes += f" Chronic conditions reviewed: {', '.join(c.name for c in chronic)}."
     else:
         record_type = "progress_note"
-        history = [
-            c for c in (_condition_of(e) for e in conditions)
-            if c is not None and c.category != "preventive" and c.min_age <= age <= c.max_age
-        ]
+        history = []
+        for entry in conditions:
+            c = entry if type(entry) is Condition else _condition_of(entry)
+            if c is not None and c.category != "preventive" and c.min_age <= age <= c.max_age:
+                history.append(c)
         pool = history or _acute_pool(age) or _fallback_pool()
         coded = _coded(pool[int(rand.random() * len(pool))])
         condition = coded.condition
