@@ -21,13 +21,16 @@ TODAY = date(2026, 11, 22)
 SMALL = DatasetSpec(patients=200, providers=20, appointments=600, medical_records=300, insurance_claims=200)
 
 # Two appointments of one provider overlap when each starts before the other ends.
-# Written once per backend because date arithmetic differs; cancelled ones release their slot.
+# Written once per backend because date arithmetic differs (whole seconds on SQLite: julianday
+# floats would count back-to-back visits as overlapping); cancelled ones release their slot.
 DOUBLE_BOOKINGS = {
     "sqlite": """
         SELECT count(*) FROM appointments a JOIN appointments b
           ON a.{owner} = b.{owner} AND a.id < b.id
-         AND julianday(a.appointment_date) < julianday(b.appointment_date) + b.duration_minutes / 1440.0
-         AND julianday(b.appointment_date) < julianday(a.appointment_date) + a.duration_minutes / 1440.0
+         AND CAST(strftime('%s', a.appointment_date) AS INTEGER)
+             < CAST(strftime('%s', b.appointment_date) AS INTEGER) + b.duration_minutes * 60
+         AND CAST(strftime('%s', b.appointment_date) AS INTEGER)
+             < CAST(strftime('%s', a.appointment_date) AS INTEGER) + a.duration_minutes * 60
     """,
     "postgresql": """
         SELECT count(*) FROM appointments a JOIN appointments b
