@@ -14,11 +14,11 @@ from sqlalchemy.engine import Connection
 from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.factories.base import Factory, Trait, as_row
-from healthcare_data.factories.record import load_row
+from healthcare_data.factories.record import load_visit_parties
 from healthcare_data.randomness import Randomness
 from healthcare_data.registry import Registry
 from healthcare_data.rows.claims import CLAIM_STATUSES, draft_claim
-from healthcare_data.schema import InsuranceClaim, Patient, Provider
+from healthcare_data.schema import InsuranceClaim
 from healthcare_data.validation.claims import check_claim
 from healthcare_data.validation.report import Violation
 
@@ -59,11 +59,4 @@ class ClaimFactory(Factory[InsuranceClaim]):
         return check_claim(row, self._appointment)
 
     def prepare(self, conn: Connection, inputs: dict[str, Any]) -> None:
-        appointment = inputs.get("appointment")
-        if appointment is None:
-            return
-        appointment = as_row(appointment)
-        if inputs.get("patient") is None:
-            inputs["patient"] = load_row(conn, Patient, appointment.get("patient_id"))
-        if inputs.get("provider") is None:
-            inputs["provider"] = load_row(conn, Provider, appointment.get("provider_id"))
+        load_visit_parties(conn, inputs)

@@ -39,6 +39,23 @@ def load_row(conn: Connection, model: type[Any], row_id: Any) -> dict[str, Any] 
     return dict(found._mapping) if found is not None else None
 
 
+def load_visit_parties(conn: Connection, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """Fill ``patient``/``provider`` of ``inputs`` from its appointment when not given.
+
+    Records and claims are about one visit; reading its parties from the database keeps
+    them consistent with the appointment. Returns the appointment row (None without one).
+    """
+    appointment = inputs.get("appointment")
+    if appointment is None:
+        return None
+    appointment = as_row(appointment)
+    if inputs.get("patient") is None:
+        inputs["patient"] = load_row(conn, Patient, appointment.get("patient_id"))
+    if inputs.get("provider") is None:
+        inputs["provider"] = load_row(conn, Provider, appointment.get("provider_id"))
+    return appointment
+
+
 class MedicalRecordFactory(Factory[MedicalRecord]):
     """Medical records for appointments."""
 
@@ -67,14 +84,9 @@ class MedicalRecordFactory(Factory[MedicalRecord]):
         return check_medical_record(row, self._patient)
 
     def prepare(self, conn: Connection, inputs: dict[str, Any]) -> None:
-        appointment = inputs.get("appointment")
+        appointment = load_visit_parties(conn, inputs)
         if appointment is None:
             return
-        appointment = as_row(appointment)
-        if inputs.get("patient") is None:
-            inputs["patient"] = load_row(conn, Patient, appointment.get("patient_id"))
-        if inputs.get("provider") is None:
-            inputs["provider"] = load_row(conn, Provider, appointment.get("provider_id"))
         if inputs.get("conditions") is None:
             table = PatientCondition.__table__
             inputs["conditions"] = [
