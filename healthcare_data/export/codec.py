@@ -22,21 +22,21 @@ TYPES = ("int", "float", "decimal", "bool", "date", "datetime", "str")
 FORMAT_TAG = "healthcare-data/1"
 
 
+# Order matters: Boolean before Integer, DateTime before Date (and bool before int,
+# datetime before date for Python values), because the later ones are their bases.
+_COLUMN_TYPES: tuple[tuple[type, str], ...] = (
+    (Boolean, "bool"), (Integer, "int"), (Float, "float"), (Numeric, "decimal"),
+    (DateTime, "datetime"), (Date, "date"),
+)
+_VALUE_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "bool"), (int, "int"), (float, "float"), (Decimal, "decimal"),
+    (datetime, "datetime"), (date, "date"),
+)
+
+
 def column_type(column_type_object: Any) -> str:
     """The export type name of a SQLAlchemy column type."""
-    if isinstance(column_type_object, Boolean):
-        return "bool"
-    if isinstance(column_type_object, Integer):
-        return "int"
-    if isinstance(column_type_object, Float):
-        return "float"
-    if isinstance(column_type_object, Numeric):
-        return "decimal"
-    if isinstance(column_type_object, DateTime):
-        return "datetime"
-    if isinstance(column_type_object, Date):
-        return "date"
-    return "str"
+    return next((name for kind, name in _COLUMN_TYPES if isinstance(column_type_object, kind)), "str")
 
 
 def schema_table(name: str) -> Table | None:
@@ -53,19 +53,7 @@ def schema_types(table: str) -> dict[str, str]:
 
 def value_type(value: object) -> str:
     """The type name of a Python value (for tables the schema does not know)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, Decimal):
-        return "decimal"
-    if isinstance(value, datetime):
-        return "datetime"
-    if isinstance(value, date):
-        return "date"
-    return "str"
+    return next((name for kind, name in _VALUE_TYPES if isinstance(value, kind)), "str")
 
 
 def columns_of(table: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
