@@ -24,6 +24,7 @@ from healthcare_data.rows.patients import (
     rows_of,
 )
 from healthcare_data.schema import Patient, PatientCondition, PatientProfile
+from tests.examples import EXERCISE_PATIENT
 
 TODAY = date(2026, 11, 22)
 PATIENT_COLUMNS = {c.key for c in Patient.__table__.columns}
@@ -89,19 +90,7 @@ def test_explicit_values_win_over_the_persona(rng: Randomness) -> None:
         rng,
         3,
         "elderly_patient",
-        age=72,
-        first_name="Margaret",
-        last_name="Johnson",
-        gender="female",
-        street="123 Oak Street",
-        city="Springfield",
-        state="IL",
-        zip_code="62701",
-        emergency_contact_name="Robert Johnson",
-        emergency_contact_phone="555-0123",
-        insurance_provider="Medicare",
-        policy_number="MEDICARE-789456123",
-        conditions=["Diabetes Type 2", "Hypertension", "Arthritis"],
+        **EXERCISE_PATIENT,
         status="inactive",
         tenant_id=9,
     )

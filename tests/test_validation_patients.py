@@ -20,6 +20,7 @@ from healthcare_data.validation.patients import (
     persona_profile_defaults,
 )
 from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
+from tests.examples import EXERCISE_PATIENT
 
 TODAY = date(2026, 11, 22)
 
@@ -30,19 +31,7 @@ def elderly(rng: Randomness) -> PatientDraft:
         rng,
         1,
         "elderly_patient",
-        age=72,
-        first_name="Margaret",
-        last_name="Johnson",
-        gender="female",
-        street="123 Oak Street",
-        city="Springfield",
-        state="IL",
-        zip_code="62701",
-        emergency_contact_name="Robert Johnson",
-        emergency_contact_phone="555-0123",
-        insurance_provider="Medicare",
-        policy_number="MEDICARE-789456123",
-        conditions=["Diabetes Type 2", "Hypertension", "Arthritis"],
+        **EXERCISE_PATIENT,
     )
 
 
