@@ -11,7 +11,10 @@ beside it, never instead of it:
 * ``patient_profiles``: the persona-driven attributes the patients table has no
   column for (persona, compliance, visit frequency, emergency-contact relationship);
 * ``tenants`` and ``locations``, with a nullable ``tenant_id`` on patients, providers
-  and appointments, for multi-tenant seeding (NULL: single-tenant data).
+  and appointments, for multi-tenant seeding (NULL: single-tenant data);
+* patient journeys (:mod:`healthcare_data.journeys`): ``care_journeys`` and
+  ``journey_steps`` (each journey run and the states it entered), ``prescriptions``,
+  ``dispensings``, ``referrals`` and ``ledger_entries``.
 """
 
 from __future__ import annotations
@@ -247,6 +250,133 @@ class PatientProfile(Base):
     def __repr__(self) -> str:
         return f"PatientProfile(patient_id={self.patient_id!r}, persona={self.persona!r})"
 
+
+
+# --- patient journeys (extension tables, healthcare_data.journeys) --------------------
+
+
+class CareJourney(Base):
+    """One run of a journey state machine for a patient (a workflow scenario)."""
+
+    __tablename__ = "care_journeys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    journey: Mapped[str] = mapped_column(String(50), index=True)
+    segment: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime] = mapped_column(DateTime)
+    final_step: Mapped[str] = mapped_column(String(50))
+
+    def __repr__(self) -> str:
+        return f"CareJourney(id={self.id!r}, journey={self.journey!r}, final_step={self.final_step!r})"
+
+
+class JourneyStep(Base):
+    """One state a journey entered: which entity it touched, that entity's status, when."""
+
+    __tablename__ = "journey_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("care_journeys.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"JourneyStep(journey_id={self.journey_id!r}, seq={self.seq!r}, step={self.step!r})"
+
+
+class Prescription(Base):
+    """A drug (RxNorm concept) prescribed at a visit for the diagnosis of its record."""
+
+    __tablename__ = "prescriptions"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_prescriptions_quantity"),
+        CheckConstraint("refills >= 0", name="ck_prescriptions_refills"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+    medical_record_id: Mapped[int | None] = mapped_column(ForeignKey("medical_records.id"), index=True)
+    diagnosis_code: Mapped[str] = mapped_column(String(10))
+    rxnorm_code: Mapped[str] = mapped_column(String(12))
+    drug_name: Mapped[str] = mapped_column(String(200))
+    dose: Mapped[str] = mapped_column(String(50))
+    route: Mapped[str] = mapped_column(String(30))
+    frequency: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int] = mapped_column(Integer)
+    refills: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'written'"))
+    prescribed_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"Prescription(id={self.id!r}, rxnorm_code={self.rxnorm_code!r}, status={self.status!r})"
+
+
+class Dispensing(Base):
+    """A fill of a prescription at a pharmacy."""
+
+    __tablename__ = "dispensings"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_dispensings_quantity"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    pharmacy: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    dispensed_at: Mapped[datetime] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"Dispensing(id={self.id!r}, prescription_id={self.prescription_id!r})"
+
+
+class Referral(Base):
+    """A primary-care referral to a specialty: requested -> scheduled -> completed | expired."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    referring_provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    from_appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    specialty: Mapped[str] = mapped_column(String(100))
+    diagnosis_code: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'requested'"))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_on: Mapped[date] = mapped_column(Date)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
+
+    def __repr__(self) -> str:
+        return f"Referral(id={self.id!r}, specialty={self.specialty!r}, status={self.status!r})"
+
+
+class LedgerEntry(Base):
+    """Money posted for a visit: the payer's and the patient's portions of a claim, or self-pay."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (CheckConstraint("amount >= 0", name="ck_ledger_entries_amount"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_claims.id"), index=True)
+    party: Mapped[str] = mapped_column(String(10))  # payer | patient
+    kind: Mapped[str] = mapped_column(String(30))  # insurance_payment | patient_responsibility | self_pay
+    amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    posted_on: Mapped[date] = mapped_column(Date)
+
+    def __repr__(self) -> str:
+        return f"LedgerEntry(id={self.id!r}, party={self.party!r}, amount={self.amount!r})"
 
 
 # The exercise declares ``INTEGER PRIMARY KEY AUTOINCREMENT``: on SQLite that keeps ids

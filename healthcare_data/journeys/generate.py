@@ -1,0 +1,225 @@
+"""Bulk journeys: many patients' journeys as a deterministic stream of row batches.
+
+``generate_journeys(spec, rng)`` yields :class:`~healthcare_data.generation.Batch`
+objects that :func:`healthcare_data.bulk.write_dataset` writes (COPY on PostgreSQL,
+the driver fast path on SQLite), like the bulk engine's.
+
+Patients are processed in *care groups* of ``spec.group_patients``: each group has its
+own providers (family/internal medicine, pediatrics, one specialist per referral
+specialty), its own calendars and its own random stream (``rng.child("journeys/<g>")``),
+so a group's rows depend only on the seed and the group's place, never on the batch
+size, and memory is bounded by one group plus the rows not yet flushed. Buffered rows
+are flushed parents first whenever a table reaches the batch size, so foreign keys
+always point at rows already written.
+
+Allocation: :func:`allocate` turns "N records" into counts per entity from the
+cardinalities of the journeys file (rows per patient), as the spec's integration task
+distributes its 500 records.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from healthcare_data.errors import ConfigurationError, UnknownNameError
+from healthcare_data.generation import Batch
+from healthcare_data.journeys.definitions import Definitions, Journey, default_definitions
+from healthcare_data.journeys.engine import JOURNEY_TABLES, Clinic, Ids, PatientContext, Rows, Run, random_chooser, walk
+from healthcare_data.personas import PERSONAS
+from healthcare_data.randomness import Randomness, Weighted
+from healthcare_data.reference import CONDITIONS
+from healthcare_data.rows.patients import draft_patient
+from healthcare_data.rows.providers import draft_provider
+
+DEFAULT_RECORDS = 500
+DEFAULT_GROUP_PATIENTS = 400
+PRIMARY_PER_PATIENTS = 150  # one family physician per this many patients of a group
+
+
+@dataclass(frozen=True)
+class JourneySpec:
+    """How many patients' journeys to generate, over which window, with which mix."""
+
+    patients: int = 50
+    months: int = 12
+    persona_mix: Mapping[str, float] | None = None
+    group_patients: int = DEFAULT_GROUP_PATIENTS
+    first_ids: Mapping[str, int] = field(default_factory=dict)
+
+    def validate(self) -> JourneySpec:
+        """Raise ConfigurationError / UnknownNameError naming the bad value; else self."""
+        for name in ("patients", "months", "group_patients"):
+            value = getattr(self, name)
+            low = 0 if name == "patients" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigurationError(f"{name} must be a whole number >= {low}, got {value!r}")
+        for name, weight in (self.persona_mix or {}).items():
+            if name not in PERSONAS:
+                raise UnknownNameError("persona", name, PERSONAS.names())
+            if not weight >= 0:
+                raise ConfigurationError(f"persona_mix weight of {name!r} must be >= 0, got {weight!r}")
+        if self.persona_mix is not None and not sum(self.persona_mix.values()) > 0:
+            raise ConfigurationError("persona_mix weights sum to 0; give at least one positive weight")
+        for table, first in self.first_ids.items():
+            if table not in JOURNEY_TABLES:
+                raise UnknownNameError("table", table, JOURNEY_TABLES)
+            if isinstance(first, bool) or not isinstance(first, int) or first < 1:
+                raise ConfigurationError(f"first_ids[{table!r}] must be a whole number >= 1, got {first!r}")
+        return self
+
+
+def allocate(records: int = DEFAULT_RECORDS, definitions: Definitions | None = None) -> dict[str, int]:
+    """Counts per entity for about ``records`` rows in all, from the cardinalities.
+
+    Patients are the base entity: ``records / sum(rows per patient)``; every other entity
+    follows from its cardinality (its expected rows per patient with these journeys).
+    """
+    if isinstance(records, bool) or not isinstance(records, int) or records < 1:
+        raise ConfigurationError(f"records must be a whole number >= 1, got {records!r}")
+    cardinality = (definitions or default_definitions()).cardinality
+    per_patient = sum(cardinality.values()) or 1.0
+    patients = max(1, round(records / per_patient * cardinality.get("patients", 1.0)))
+    return {table: round(patients * ratio) for table, ratio in cardinality.items()} | {"patients": patients}
+
+
+# --- one care group -----------------------------------------------------------------------
+
+
+def _provider(rng: Randomness, ids: Ids, rows: Rows, specialty: str) -> dict[str, Any]:
+    row = draft_provider(rng, ids.take("providers"), specialty)
+    rows.setdefault("providers", []).append(row)
+    return row
+
+
+def build_clinic(rng: Randomness, ids: Ids, rows: Rows, definitions: Definitions, patients: int) -> Clinic:
+    """A care group's providers: enough primary care for ``patients``, one specialist per
+    referral specialty of the journeys file."""
+    family = [_provider(rng, ids, rows, "Family Medicine") for _ in range(max(1, math.ceil(patients / PRIMARY_PER_PATIENTS)))]
+    internal = _provider(rng, ids, rows, "Internal Medicine")
+    pediatrics = _provider(rng, ids, rows, "Pediatrics")
+    specialists = {
+        specialty: _provider(rng, ids, rows, specialty)
+        for specialty in dict.fromkeys(definitions.referral_specialties.values())
+    }
+    return Clinic([*family, internal], [*family, pediatrics], specialists)
+
+
+def draft_person(
+    rng: Randomness,
+    ids: Ids,
+    rows: Rows,
+    clinic: Clinic,
+    definitions: Definitions,
+    now: datetime,
+    *,
+    persona: str | None = None,
+    segment: str | None = None,
+    **patient_options: Any,
+) -> PatientContext:
+    """A patient (with conditions and profile) registered before their first journey."""
+    serial = ids.take("patients")
+    draft = draft_patient(rng, serial, persona, **patient_options)
+    patient = draft.patient
+    segments = definitions.segments
+    if segment is None:
+        segment = rng.weighted(Weighted({name: s.share for name, s in segments.items()}))
+    elif segment not in segments:
+        raise UnknownNameError("activity segment", segment, list(segments))
+    low, high = segments[segment].registered_days_ago
+    registered = now - timedelta(days=rng.randint(low, high), minutes=rng.randint(8 * 60, 18 * 60))
+    born = datetime.combine(patient["date_of_birth"], time()) + timedelta(hours=12)
+    patient["created_at"] = patient["updated_at"] = max(registered, born)
+    for row in draft.conditions:
+        row["id"] = ids.take("patient_conditions")
+    rows.setdefault("patients", []).append(patient)
+    rows.setdefault("patient_conditions", []).extend(draft.conditions)
+    rows.setdefault("patient_profiles", []).append(draft.profile)
+    conditions = [CONDITIONS.get(c["condition"]) for c in draft.conditions]
+    child = (now.date() - patient["date_of_birth"]).days < 18 * 365.25
+    pool = clinic.primary_child if child else clinic.primary_adult
+    return PatientContext(patient, conditions, segment, pool[int(rng.random.random() * len(pool))])
+
+
+def choose_journey(rng: Randomness, definitions: Definitions, who: PatientContext) -> Journey | None:
+    """A journey drawn by weight; ``requires = "chronic"`` ones only for chronic patients,
+    the chronic modifiers multiplying a journey's weight by name."""
+    chronic = definitions.modifiers.get("chronic", {}) if who.chronic else {}
+    options = [j for j in definitions.journeys.values() if j.requires is None or who.chronic]
+    weights = {j.name: j.weight * chronic.get(j.name, 1.0) for j in options}
+    if not sum(weights.values()) > 0:
+        return None
+    return definitions.journeys[rng.weighted(Weighted(weights))]
+
+
+def patient_journeys(
+    rng: Randomness, ids: Ids, rows: Rows, clinic: Clinic, definitions: Definitions, who: PatientContext,
+    now: datetime, months: int,
+) -> None:
+    """The patient's care episodes (as many as the segment draws), each one journey."""
+    low, high = definitions.segments[who.segment].episodes
+    episodes = rng.randint(low, high) if high else 0
+    first = max(now - timedelta(days=round(months * 30.44)), who.patient["created_at"] + timedelta(hours=1))
+    span = (now - first).total_seconds()
+    if episodes <= 0 or span <= 3600:
+        return
+    starts = sorted(first + timedelta(seconds=rng.random.random() * (span - 3600)) for _ in range(episodes))
+    chooser = random_chooser(rng)
+    for start in starts:
+        journey = choose_journey(rng, definitions, who)
+        if journey is None:
+            return
+        run = Run(rng, ids, rows, clinic, who, definitions, now)
+        rows.setdefault("care_journeys", []).append(walk(run, journey, start, chooser))
+
+
+# --- the stream ----------------------------------------------------------------------------
+
+
+def _flush(rows: Rows, size: int) -> Iterator[Batch]:
+    for table in JOURNEY_TABLES:
+        pending = rows.pop(table, None)
+        for k in range(0, len(pending or ()), size):
+            yield Batch(table, pending[k : k + size])  # type: ignore[index]
+
+
+def generate_journeys(
+    spec: JourneySpec,
+    rng: Randomness,
+    batch_size: int = 5000,
+    definitions: Definitions | None = None,
+) -> Iterator[Batch]:
+    """The journeys ``spec`` asks for as batches of at most ``batch_size`` rows.
+
+    Validated now (not on the first ``next()``). The same spec and seed give the same
+    rows for every ``batch_size``.
+    """
+    spec.validate()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigurationError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    return _stream(spec, rng, batch_size, definitions or default_definitions())
+
+
+def _stream(spec: JourneySpec, rng: Randomness, size: int, definitions: Definitions) -> Iterator[Batch]:
+    ids = Ids({t: int(spec.first_ids.get(t, 1)) for t in JOURNEY_TABLES})
+    now = datetime.combine(rng.today, time())
+    mix = Weighted(dict(spec.persona_mix)) if spec.persona_mix else None
+    rows: Rows = {}
+    groups = max(1, math.ceil(spec.patients / spec.group_patients)) if spec.patients else 0
+    for g in range(groups):
+        count = spec.patients // groups + (1 if g < spec.patients % groups else 0)
+        group_rng = rng.child(f"journeys/{g}")
+        clinic = build_clinic(group_rng, ids, rows, definitions, count)
+        for _ in range(count):
+            persona = group_rng.weighted(mix) if mix is not None else None
+            who = draft_person(group_rng, ids, rows, clinic, definitions, now, persona=persona)
+            patient_journeys(group_rng, ids, rows, clinic, definitions, who, now, spec.months)
+        if any(len(v) >= size for v in rows.values()):
+            yield from _flush(rows, size)
+    yield from _flush(rows, size)
+
+
+__all__ = ["DEFAULT_RECORDS", "JourneySpec", "allocate", "build_clinic", "draft_person", "generate_journeys"]
