@@ -76,15 +76,15 @@ class Journey:
     transitions: tuple[Transition, ...] = ()
     requires: str | None = None
 
-    def outgoing(self, step: str) -> tuple[Transition, ...]:
-        return self._outgoing().get(step, ())
-
-    @cache  # noqa: B019 - journeys are immutable and few
-    def _outgoing(self) -> dict[str, tuple[Transition, ...]]:
+    def __post_init__(self) -> None:
         out: dict[str, list[Transition]] = {}
         for t in self.transitions:
             out.setdefault(t.source, []).append(t)
-        return {k: tuple(v) for k, v in out.items()}
+        # Looked up at every step of every journey: built once (frozen, hence __setattr__).
+        object.__setattr__(self, "_out", {k: tuple(v) for k, v in out.items()})
+
+    def outgoing(self, step: str) -> tuple[Transition, ...]:
+        return self._out.get(step, ())  # type: ignore[attr-defined]
 
     def allows(self, source: str, target: str) -> bool:
         return any(t.target == target for t in self.outgoing(source))

@@ -198,7 +198,10 @@ def _visit_type(run: Run, options: Sequence[str], specialty: str, day: date) -> 
     wanted = [t for t in options if not (t == "Well-Child Visit" and not child)]
     if child and "Well-Child Visit" in wanted:
         wanted = [t for t in wanted if t != "Annual Physical"]
-    allowed = [t for t in wanted if SPECIALTIES.get(specialty).allows(t)]
+    offered = SPECIALTIES.get(specialty)
+    # An age-fitting type the provider offers; else any listed type it offers (a
+    # 17-year-old whose primary-care physician is an internist gets an annual physical).
+    allowed = [t for t in wanted if offered.allows(t)] or [t for t in options if offered.allows(t)]
     if not allowed:
         raise ConfigurationError(
             f"None of the appointment types {list(options)} is offered by {specialty!r}",

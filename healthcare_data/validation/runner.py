@@ -460,6 +460,10 @@ def _business(context: ValidationContext) -> ValidationReport:
     report.add(integrity.find_double_bookings(context.conn))
     report.add(integrity.find_patient_double_bookings(context.conn))
     report.add(integrity.find_cross_reference_mismatches(context.conn))
+    # Patient journeys (issue 11): appointment status vs time, chains, referrals, payments.
+    from healthcare_data.journeys.rules import check_database
+
+    report.extend(check_database(context.conn, context.today))
     return report
 
 
@@ -495,7 +499,8 @@ for _validator in (
         "business_rules",
         "all_relationships",
         "healthcare_workflow",
-        "row business rules, provider and patient double bookings, records and claims matching their visit",
+        "row business rules, provider and patient double bookings, records and claims matching their visit, "
+        "patient journeys (healthcare_data.journeys.rules)",
         _business,
     ),
     DatabaseValidator(
