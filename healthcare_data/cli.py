@@ -528,6 +528,10 @@ def build_parser() -> argparse.ArgumentParser:
         "profile", nargs="?", metavar="NAME|FILE", help="show one profile (or a custom file)"
     )
     profiles.set_defaults(handler=cmd_profiles)
+
+    from healthcare_data.cli_journeys import add_parser as add_workflows
+
+    add_workflows(commands)
     return parser
 
 

@@ -191,14 +191,21 @@ def _journey(source: str, name: str, body: Any) -> Journey:
             raise _fail(source, where, f"{END!r} is reserved for finishing a journey")
         if not isinstance(raw, dict) or raw.get("action") not in ACTION_NAMES:
             action = raw.get("action") if isinstance(raw, dict) else raw
-            raise _fail(source, f"{where} step {step_name!r}", f"unknown action {action!r}", ", ".join(ACTION_NAMES))
+            raise _fail(
+                source, f"{where} step {step_name!r}", f"unknown action {action!r}", ", ".join(ACTION_NAMES)
+            )
         options = {k: v for k, v in raw.items() if k != "action"}
         for key in ("lead_days", "after_diagnosis_days"):
             if key in options:
                 _range(source, f"{where} step {step_name!r} {key}", options[key])
         scope = options.get("conditions")
         if scope is not None and scope not in CONDITION_SCOPES:
-            raise _fail(source, f"{where} step {step_name!r}", f"unknown conditions {scope!r}", ", ".join(CONDITION_SCOPES))
+            raise _fail(
+                source,
+                f"{where} step {step_name!r}",
+                f"unknown conditions {scope!r}",
+                ", ".join(CONDITION_SCOPES),
+            )
         steps[step_name] = Step(step_name, raw["action"], options)
     start = body.get("start")
     if start not in steps:
@@ -217,7 +224,9 @@ def _journey(source: str, name: str, body: Any) -> Journey:
         if anchor not in ANCHORS:
             raise _fail(source, place, f"at {anchor!r} is unknown", ", ".join(ANCHORS))
         gap = _range(source, f"{place} gap_days", raw.get("gap_days", [0, 0]))
-        transitions.append(Transition(source_step, target, _weight(source, place, raw.get("weight", 1.0)), anchor, gap))
+        transitions.append(
+            Transition(source_step, target, _weight(source, place, raw.get("weight", 1.0)), anchor, gap)
+        )
     journey = Journey(
         name=name,
         title=str(body.get("title") or name),
@@ -267,12 +276,21 @@ def parse_definitions(data: dict[str, Any], source: str = "journeys") -> Definit
     referral = dict(data.get("referral_specialties") or {})
     for category, specialty in referral.items():
         if specialty not in SPECIALTIES:
-            raise _fail(source, f"referral_specialties.{category}", f"unknown specialty {specialty!r}", ", ".join(SPECIALTIES.names()))
+            raise _fail(
+                source,
+                f"referral_specialties.{category}",
+                f"unknown specialty {specialty!r}",
+                ", ".join(SPECIALTIES.names()),
+            )
     machines = {
-        entity: StatusMachine(entity, body["initial"], {k: tuple(v) for k, v in body.get("transitions", {}).items()})
+        entity: StatusMachine(
+            entity, body["initial"], {k: tuple(v) for k, v in body.get("transitions", {}).items()}
+        )
         for entity, body in (data.get("status_machines") or {}).items()
     }
-    cardinality = {k: _weight(source, f"cardinality.{k}", v) for k, v in (data.get("cardinality") or {}).items()}
+    cardinality = {
+        k: _weight(source, f"cardinality.{k}", v) for k, v in (data.get("cardinality") or {}).items()
+    }
     return Definitions(source, journeys, segments, modifiers, cardinality, referral, machines)
 
 

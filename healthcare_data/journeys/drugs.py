@@ -31,11 +31,22 @@ class Drug:
 
 
 def _load() -> tuple[dict[str, Drug], tuple[str, ...]]:
-    data = tomllib.loads(resources.files("healthcare_data.reference").joinpath("drugs.toml").read_text("utf-8"))
+    data = tomllib.loads(
+        resources.files("healthcare_data.reference").joinpath("drugs.toml").read_text("utf-8")
+    )
     skipped = tuple(data.pop("not_prescribed", {}).get("items", ()))
     drugs = {
-        text: Drug(text, str(row["rxcui"]), row["name"], tuple(row["treats"]), row["dose"], row["route"],
-                   row["frequency"], int(row["quantity"]), int(row["refills"]))
+        text: Drug(
+            text,
+            str(row["rxcui"]),
+            row["name"],
+            tuple(row["treats"]),
+            row["dose"],
+            row["route"],
+            row["frequency"],
+            int(row["quantity"]),
+            int(row["refills"]),
+        )
         for text, row in data.items()
     }
     return drugs, skipped

@@ -67,7 +67,11 @@ JOURNEY_TABLES: tuple[str, ...] = (
     "care_journeys",
     "journey_steps",
 )
-PHARMACIES: tuple[str, ...] = ("{city} Community Pharmacy", "Main Street Pharmacy of {city}", "{city} Family Drug")
+PHARMACIES: tuple[str, ...] = (
+    "{city} Community Pharmacy",
+    "Main Street Pharmacy of {city}",
+    "{city} Family Drug",
+)
 CHILD_AGE = 18
 _SLOT_RETRIES = 6
 _WINDOW_DAYS = 7
@@ -148,13 +152,15 @@ class Run:
     condition: Condition | None = None
     prescriptions: list[dict[str, Any]] = field(default_factory=list)
     referral: dict[str, Any] | None = None
+    focus: list[Condition] | None = None  # conditions a builder asked the diagnoses to be about
 
     def add(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         self.rows.setdefault(table, []).append(row)
         return row
 
     def days(self, low: float, high: float) -> timedelta:
-        return timedelta(days=low + (high - low) * self.rng.random.random())
+        """A gap drawn uniformly from ``low``..``high`` days, in whole minutes."""
+        return timedelta(minutes=round((low + (high - low) * self.rng.random.random()) * 1440))
 
 
 # --- actions ---------------------------------------------------------------------------
@@ -165,7 +171,12 @@ def _end_of(appointment: dict[str, Any]) -> datetime:
 
 
 def _book(
-    run: Run, provider: dict[str, Any], appointment_type: str, booked_at: datetime, day: date, last_day: date | None = None
+    run: Run,
+    provider: dict[str, Any],
+    appointment_type: str,
+    booked_at: datetime,
+    day: date,
+    last_day: date | None = None,
 ) -> dict[str, Any]:
     """An appointment on ``day`` or the days after (free slots only), booked at ``booked_at``."""
     serial = run.ids.take("appointments")
@@ -176,8 +187,14 @@ def _book(
             break
         try:
             row = draft_appointment(
-                run.rng, serial, run.who.patient, provider, run.clinic.scheduler,
-                appointment_type=appointment_type, window_start=start, window_days=span,
+                run.rng,
+                serial,
+                run.who.patient,
+                provider,
+                run.clinic.scheduler,
+                appointment_type=appointment_type,
+                window_start=start,
+                window_days=span,
                 patient_calendar=run.clinic.patient_calendar,
             )
         except (SchedulingConflictError, BusinessRuleViolation):
@@ -223,36 +240,76 @@ def _book_visit(run: Run, step: Step, at: datetime) -> list[Outcome]:
 def _fee(provider: dict[str, Any], appointment: dict[str, Any], rng: Randomness) -> Decimal:
     fee = SPECIALTIES.get(provider["specialty"]).visit_fee
     category = APPOINTMENT_TYPES.get(appointment["appointment_type"]).category
-    return Decimal(round(fee * CATEGORY_FACTOR.get(category, 1.0) * rng.random.uniform(0.85, 1.2) * 100)).scaleb(-2)
+    return Decimal(
+        round(fee * CATEGORY_FACTOR.get(category, 1.0) * rng.random.uniform(0.85, 1.2) * 100)
+    ).scaleb(-2)
 
 
-def _ledger(run: Run, appointment: dict[str, Any], claim_id: int | None, party: str, kind: str, amount: Decimal, on: date) -> None:
-    run.add("ledger_entries", {
-        "id": run.ids.take("ledger_entries"),
-        "uuid": fast_uuid4(run.rng.random),
-        "patient_id": appointment["patient_id"],
-        "appointment_id": appointment["id"],
-        "claim_id": claim_id,
-        "party": party,
-        "kind": kind,
-        "amount": amount,
-        "posted_on": on,
-    })
+def _ledger(
+    run: Run,
+    appointment: dict[str, Any],
+    claim_id: int | None,
+    party: str,
+    kind: str,
+    amount: Decimal,
+    on: date,
+) -> None:
+    run.add(
+        "ledger_entries",
+        {
+            "id": run.ids.take("ledger_entries"),
+            "uuid": fast_uuid4(run.rng.random),
+            "patient_id": appointment["patient_id"],
+            "appointment_id": appointment["id"],
+            "claim_id": claim_id,
+            "party": party,
+            "kind": kind,
+            "amount": amount,
+            "posted_on": on,
+        },
+    )
 
 
 def _bill(run: Run, appointment: dict[str, Any], provider: dict[str, Any]) -> None:
     """A claim with its payer and patient portions (insured), or a self-pay entry."""
     if not run.who.insured:
-        _ledger(run, appointment, None, "patient", "self_pay", _fee(provider, appointment, run.rng), appointment["appointment_date"].date())
+        _ledger(
+            run,
+            appointment,
+            None,
+            "patient",
+            "self_pay",
+            _fee(provider, appointment, run.rng),
+            appointment["appointment_date"].date(),
+        )
         return
-    claim = run.add("insurance_claims", draft_claim(run.rng, run.ids.take("insurance_claims"), run.who.patient, provider, appointment))
+    claim = run.add(
+        "insurance_claims",
+        draft_claim(run.rng, run.ids.take("insurance_claims"), run.who.patient, provider, appointment),
+    )
     if claim["status"] == "paid":
         paid = claim["payment_amount"]
         _ledger(run, appointment, claim["id"], "payer", "insurance_payment", paid, claim["processed_date"])
         if claim["claim_amount"] > paid:
-            _ledger(run, appointment, claim["id"], "patient", "patient_responsibility", claim["claim_amount"] - paid, claim["processed_date"])
+            _ledger(
+                run,
+                appointment,
+                claim["id"],
+                "patient",
+                "patient_responsibility",
+                claim["claim_amount"] - paid,
+                claim["processed_date"],
+            )
     elif claim["status"] == "denied":
-        _ledger(run, appointment, claim["id"], "patient", "patient_responsibility", claim["claim_amount"], claim["processed_date"])
+        _ledger(
+            run,
+            appointment,
+            claim["id"],
+            "patient",
+            "patient_responsibility",
+            claim["claim_amount"],
+            claim["processed_date"],
+        )
 
 
 def _attend_visit(run: Run, step: Step, at: datetime) -> list[Outcome]:
@@ -275,7 +332,11 @@ def _is_booked(run: Run, step: Step) -> bool:
 def _cancel_visit(run: Run, step: Step, at: datetime) -> list[Outcome]:
     assert run.appointment is not None
     run.appointment["status"] = "cancelled"
-    run.clinic.scheduler.release(run.appointment["provider_id"], run.appointment["appointment_date"], run.appointment["duration_minutes"])
+    run.clinic.scheduler.release(
+        run.appointment["provider_id"],
+        run.appointment["appointment_date"],
+        run.appointment["duration_minutes"],
+    )
     return [Outcome("appointments", run.appointment["id"], "cancelled")]
 
 
@@ -286,6 +347,8 @@ def _miss_visit(run: Run, step: Step, at: datetime) -> list[Outcome]:
 
 
 def _conditions(run: Run, scope: str) -> list[Condition]:
+    if run.focus and scope != "preventive" and not (scope == "same" and run.condition is not None):
+        return run.focus
     if scope == "acute":
         return []
     if scope == "chronic":
@@ -303,8 +366,12 @@ def _diagnose(run: Run, step: Step, at: datetime) -> list[Outcome]:
     appointment = run.appointment
     assert appointment is not None and run.provider is not None
     record = draft_medical_record(
-        run.rng, run.ids.take("medical_records"), run.who.patient,
-        _conditions(run, step.options.get("conditions", "history")), run.provider, appointment,
+        run.rng,
+        run.ids.take("medical_records"),
+        run.who.patient,
+        _conditions(run, step.options.get("conditions", "history")),
+        run.provider,
+        appointment,
         follow_up_required=False,
     )
     run.record = run.add("medical_records", record)
@@ -326,24 +393,29 @@ def _prescribe(run: Run, step: Step, at: datetime) -> list[Outcome]:
     assert record is not None and appointment is not None
     written = max(at, _end_of(appointment))
     for drug in _drugs(run):
-        run.prescriptions.append(run.add("prescriptions", {
-            "id": run.ids.take("prescriptions"),
-            "uuid": fast_uuid4(run.rng.random),
-            "patient_id": record["patient_id"],
-            "provider_id": record["provider_id"],
-            "appointment_id": appointment["id"],
-            "medical_record_id": record["id"],
-            "diagnosis_code": record["diagnosis_code"],
-            "rxnorm_code": drug.rxcui,
-            "drug_name": drug.name,
-            "dose": drug.dose,
-            "route": drug.route,
-            "frequency": drug.frequency,
-            "quantity": drug.quantity,
-            "refills": drug.refills,
-            "status": "written",
-            "prescribed_at": written,
-        }))
+        run.prescriptions.append(
+            run.add(
+                "prescriptions",
+                {
+                    "id": run.ids.take("prescriptions"),
+                    "uuid": fast_uuid4(run.rng.random),
+                    "patient_id": record["patient_id"],
+                    "provider_id": record["provider_id"],
+                    "appointment_id": appointment["id"],
+                    "medical_record_id": record["id"],
+                    "diagnosis_code": record["diagnosis_code"],
+                    "rxnorm_code": drug.rxcui,
+                    "drug_name": drug.name,
+                    "dose": drug.dose,
+                    "route": drug.route,
+                    "frequency": drug.frequency,
+                    "quantity": drug.quantity,
+                    "refills": drug.refills,
+                    "status": "written",
+                    "prescribed_at": written,
+                },
+            )
+        )
     return [Outcome("prescriptions", p["id"], "written") for p in run.prescriptions]
 
 
@@ -359,15 +431,18 @@ def _dispense(run: Run, step: Step, at: datetime) -> list[Outcome]:
         if p["status"] != "written":
             continue
         p["status"] = "dispensed"
-        run.add("dispensings", {
-            "id": run.ids.take("dispensings"),
-            "uuid": fast_uuid4(run.rng.random),
-            "prescription_id": p["id"],
-            "patient_id": p["patient_id"],
-            "pharmacy": pharmacy,
-            "quantity": p["quantity"],
-            "dispensed_at": max(at, p["prescribed_at"] + timedelta(minutes=15)),
-        })
+        run.add(
+            "dispensings",
+            {
+                "id": run.ids.take("dispensings"),
+                "uuid": fast_uuid4(run.rng.random),
+                "prescription_id": p["id"],
+                "patient_id": p["patient_id"],
+                "pharmacy": pharmacy,
+                "quantity": p["quantity"],
+                "dispensed_at": max(at, p["prescribed_at"] + timedelta(minutes=15)),
+            },
+        )
         done.append(Outcome("prescriptions", p["id"], "dispensed"))
     return done
 
@@ -390,7 +465,9 @@ def _book_follow_up(run: Run, step: Step, at: datetime) -> list[Outcome]:
     assert record is not None and run.provider is not None
     low, high = step.days("after_diagnosis_days", (14, 42))
     day = max((record["record_date"] + run.days(low, high)).date(), at.date() + timedelta(days=1))
-    provider = run.provider if SPECIALTIES.get(run.provider["specialty"]).allows("Follow-up") else run.who.primary
+    provider = (
+        run.provider if SPECIALTIES.get(run.provider["specialty"]).allows("Follow-up") else run.who.primary
+    )
     record["follow_up_required"] = True
     row = _book(run, provider, "Follow-up", at, day)
     return [Outcome("appointments", row["id"], "scheduled")]
@@ -416,19 +493,22 @@ def _refer(run: Run, step: Step, at: datetime) -> list[Outcome]:
     record, appointment = run.record, run.appointment
     assert record is not None and appointment is not None and run.provider is not None
     issued = max(at, _end_of(appointment))
-    run.referral = run.add("referrals", {
-        "id": run.ids.take("referrals"),
-        "uuid": fast_uuid4(run.rng.random),
-        "patient_id": record["patient_id"],
-        "referring_provider_id": run.provider["id"],
-        "from_appointment_id": appointment["id"],
-        "specialty": _referral_specialty(run),
-        "diagnosis_code": record["diagnosis_code"],
-        "status": "requested",
-        "issued_at": issued,
-        "expires_on": issued.date() + timedelta(days=int(step.options.get("expires_days", 90))),
-        "appointment_id": None,
-    })
+    run.referral = run.add(
+        "referrals",
+        {
+            "id": run.ids.take("referrals"),
+            "uuid": fast_uuid4(run.rng.random),
+            "patient_id": record["patient_id"],
+            "referring_provider_id": run.provider["id"],
+            "from_appointment_id": appointment["id"],
+            "specialty": _referral_specialty(run),
+            "diagnosis_code": record["diagnosis_code"],
+            "status": "requested",
+            "issued_at": issued,
+            "expires_on": issued.date() + timedelta(days=int(step.options.get("expires_days", 90))),
+            "appointment_id": None,
+        },
+    )
     return [Outcome("referrals", run.referral["id"], "requested")]
 
 
@@ -445,7 +525,10 @@ def _book_specialist(run: Run, step: Step, at: datetime) -> list[Outcome]:
     provider = run.clinic.specialists[referral["specialty"]]
     row = _book(run, provider, "Consultation", at, day, last_day=last)
     referral["status"], referral["appointment_id"] = "scheduled", row["id"]
-    return [Outcome("appointments", row["id"], "scheduled"), Outcome("referrals", referral["id"], "scheduled")]
+    return [
+        Outcome("appointments", row["id"], "scheduled"),
+        Outcome("referrals", referral["id"], "scheduled"),
+    ]
 
 
 def _expire(run: Run, step: Step, at: datetime) -> list[Outcome]:
@@ -538,22 +621,25 @@ def walk(run: Run, journey: Journey, start: datetime, chooser: Chooser) -> dict[
         elif step.action == "refer" and run.referral is not None:
             moment = max(at, run.referral["issued_at"])
         for outcome in outcomes:
-            steps.append({
-                "id": run.ids.take("journey_steps"),
-                "journey_id": journey_id,
-                "seq": len(steps) + 1,
-                "step": step_name,
-                "entity": outcome.entity,
-                "entity_id": outcome.entity_id,
-                "status": outcome.status,
-                "occurred_at": moment,
-            })
+            steps.append(
+                {
+                    "id": run.ids.take("journey_steps"),
+                    "journey_id": journey_id,
+                    "seq": len(steps) + 1,
+                    "step": step_name,
+                    "entity": outcome.entity,
+                    "entity_id": outcome.entity_id,
+                    "status": outcome.status,
+                    "occurred_at": moment,
+                }
+            )
         return moment
 
     current, at = journey.start, enter(journey.start, start)
     while True:
         options = [
-            t for t in journey.outgoing(current)
+            t
+            for t in journey.outgoing(current)
             if t.target == END or ACTIONS[journey.steps[t.target].action][0](run, journey.steps[t.target])
         ]
         if not options:
@@ -577,4 +663,14 @@ def walk(run: Run, journey: Journey, start: datetime, chooser: Chooser) -> dict[
     }
 
 
-__all__ = ["ACTIONS", "ACTION_ENTITY", "JOURNEY_TABLES", "Clinic", "Ids", "PatientContext", "Run", "random_chooser", "walk"]
+__all__ = [
+    "ACTIONS",
+    "ACTION_ENTITY",
+    "JOURNEY_TABLES",
+    "Clinic",
+    "Ids",
+    "PatientContext",
+    "Run",
+    "random_chooser",
+    "walk",
+]

@@ -28,7 +28,16 @@ from typing import Any
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.generation import Batch
 from healthcare_data.journeys.definitions import Definitions, Journey, default_definitions
-from healthcare_data.journeys.engine import JOURNEY_TABLES, Clinic, Ids, PatientContext, Rows, Run, random_chooser, walk
+from healthcare_data.journeys.engine import (
+    JOURNEY_TABLES,
+    Clinic,
+    Ids,
+    PatientContext,
+    Rows,
+    Run,
+    random_chooser,
+    walk,
+)
 from healthcare_data.personas import PERSONAS
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import CONDITIONS
@@ -36,6 +45,19 @@ from healthcare_data.rows.patients import draft_patient
 from healthcare_data.rows.providers import draft_provider
 
 DEFAULT_RECORDS = 500
+#: Tables whose rows count as "records" (the entities; conditions, profiles and the
+#: journey bookkeeping tables are supporting rows).
+RECORD_TABLES: tuple[str, ...] = (
+    "patients",
+    "providers",
+    "appointments",
+    "medical_records",
+    "prescriptions",
+    "dispensings",
+    "referrals",
+    "insurance_claims",
+    "ledger_entries",
+)
 DEFAULT_GROUP_PATIENTS = 400
 PRIMARY_PER_PATIENTS = 150  # one family physician per this many patients of a group
 
@@ -46,12 +68,17 @@ class JourneySpec:
 
     patients: int = 50
     months: int = 12
+    records: int | None = None  # generate patients until this many records (overrides patients)
     persona_mix: Mapping[str, float] | None = None
     group_patients: int = DEFAULT_GROUP_PATIENTS
     first_ids: Mapping[str, int] = field(default_factory=dict)
 
     def validate(self) -> JourneySpec:
         """Raise ConfigurationError / UnknownNameError naming the bad value; else self."""
+        if self.records is not None and (
+            isinstance(self.records, bool) or not isinstance(self.records, int) or self.records < 1
+        ):
+            raise ConfigurationError(f"records must be a whole number >= 1, got {self.records!r}")
         for name in ("patients", "months", "group_patients"):
             value = getattr(self, name)
             low = 0 if name == "patients" else 1
@@ -98,7 +125,10 @@ def _provider(rng: Randomness, ids: Ids, rows: Rows, specialty: str) -> dict[str
 def build_clinic(rng: Randomness, ids: Ids, rows: Rows, definitions: Definitions, patients: int) -> Clinic:
     """A care group's providers: enough primary care for ``patients``, one specialist per
     referral specialty of the journeys file."""
-    family = [_provider(rng, ids, rows, "Family Medicine") for _ in range(max(1, math.ceil(patients / PRIMARY_PER_PATIENTS)))]
+    family = [
+        _provider(rng, ids, rows, "Family Medicine")
+        for _ in range(max(1, math.ceil(patients / PRIMARY_PER_PATIENTS)))
+    ]
     internal = _provider(rng, ids, rows, "Internal Medicine")
     pediatrics = _provider(rng, ids, rows, "Pediatrics")
     specialists = {
@@ -156,8 +186,14 @@ def choose_journey(rng: Randomness, definitions: Definitions, who: PatientContex
 
 
 def patient_journeys(
-    rng: Randomness, ids: Ids, rows: Rows, clinic: Clinic, definitions: Definitions, who: PatientContext,
-    now: datetime, months: int,
+    rng: Randomness,
+    ids: Ids,
+    rows: Rows,
+    clinic: Clinic,
+    definitions: Definitions,
+    who: PatientContext,
+    now: datetime,
+    months: int,
 ) -> None:
     """The patient's care episodes (as many as the segment draws), each one journey."""
     low, high = definitions.segments[who.segment].episodes
@@ -166,7 +202,9 @@ def patient_journeys(
     span = (now - first).total_seconds()
     if episodes <= 0 or span <= 3600:
         return
-    starts = sorted(first + timedelta(seconds=rng.random.random() * (span - 3600)) for _ in range(episodes))
+    starts = sorted(
+        first + timedelta(minutes=int(rng.random.random() * (span - 3600) / 60)) for _ in range(episodes)
+    )
     chooser = random_chooser(rng)
     for start in starts:
         journey = choose_journey(rng, definitions, who)
@@ -208,18 +246,78 @@ def _stream(spec: JourneySpec, rng: Randomness, size: int, definitions: Definiti
     now = datetime.combine(rng.today, time())
     mix = Weighted(dict(spec.persona_mix)) if spec.persona_mix else None
     rows: Rows = {}
-    groups = max(1, math.ceil(spec.patients / spec.group_patients)) if spec.patients else 0
-    for g in range(groups):
-        count = spec.patients // groups + (1 if g < spec.patients % groups else 0)
+    if spec.records is not None:  # groups of group_patients until the records are reached
+        sizes: Iterator[int] = iter(lambda: spec.group_patients, None)
+    else:
+        groups = max(1, math.ceil(spec.patients / spec.group_patients)) if spec.patients else 0
+        sizes = iter(
+            [spec.patients // groups + (1 if g < spec.patients % groups else 0) for g in range(groups)]
+        )
+    written = 0
+    for g, count in enumerate(sizes):
         group_rng = rng.child(f"journeys/{g}")
         clinic = build_clinic(group_rng, ids, rows, definitions, count)
         for _ in range(count):
+            if spec.records is not None and written + _records(rows) >= spec.records:
+                break
             persona = group_rng.weighted(mix) if mix is not None else None
             who = draft_person(group_rng, ids, rows, clinic, definitions, now, persona=persona)
             patient_journeys(group_rng, ids, rows, clinic, definitions, who, now, spec.months)
-        if any(len(v) >= size for v in rows.values()):
+        done = spec.records is not None and written + _records(rows) >= spec.records
+        if done or any(len(v) >= size for v in rows.values()):
+            written += _records(rows)
             yield from _flush(rows, size)
+        if done:
+            break
     yield from _flush(rows, size)
 
 
-__all__ = ["DEFAULT_RECORDS", "JourneySpec", "allocate", "build_clinic", "draft_person", "generate_journeys"]
+def _records(rows: Rows) -> int:
+    return sum(len(rows.get(t, ())) for t in RECORD_TABLES)
+
+
+def journey_tables(
+    spec: JourneySpec, rng: Randomness, definitions: Definitions | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """:func:`generate_journeys` collected into table name -> rows (workflow files, tests)."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for batch in generate_journeys(spec, rng, definitions=definitions):
+        tables.setdefault(batch.table, []).extend(batch.rows)
+    return tables
+
+
+def seed_journeys(
+    db: Any,
+    spec: JourneySpec,
+    rng: Randomness,
+    *,
+    batch_size: int = 5000,
+    definitions: Definitions | None = None,
+    method: str = "auto",
+) -> Any:
+    """Write the journeys to ``db`` with the bulk writers (COPY / SQLite driver), in one
+    transaction; ids continue after the rows already there. Returns the WriteResult."""
+    from healthcare_data.bulk import next_ids, write_dataset
+
+    db.create_schema()
+    first = {t: n for t, n in next_ids(db).items() if t in JOURNEY_TABLES} if not db.is_empty() else {}
+    if first:
+        spec = JourneySpec(
+            spec.patients, spec.months, spec.records, spec.persona_mix, spec.group_patients, first
+        )
+        rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first.items())))
+    return write_dataset(
+        db, generate_journeys(spec, rng, batch_size, definitions), method=method, atomic=True
+    )
+
+
+__all__ = [
+    "DEFAULT_RECORDS",
+    "JourneySpec",
+    "allocate",
+    "build_clinic",
+    "draft_person",
+    "generate_journeys",
+    "journey_tables",
+    "seed_journeys",
+]

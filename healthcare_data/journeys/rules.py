@@ -83,8 +83,12 @@ class JourneyRule:
 JOURNEY_RULES: Registry[JourneyRule] = Registry("journey rule")
 
 
-def rule(name: str, entity: str, description: str, recovery: str, category: str = BUSINESS) -> Callable[..., Any]:
-    def register(check: Callable[[Slice], Iterable[tuple[Any, str, str]]]) -> Callable[[Slice], Iterable[tuple[Any, str, str]]]:
+def rule(
+    name: str, entity: str, description: str, recovery: str, category: str = BUSINESS
+) -> Callable[..., Any]:
+    def register(
+        check: Callable[[Slice], Iterable[tuple[Any, str, str]]],
+    ) -> Callable[[Slice], Iterable[tuple[Any, str, str]]]:
         JOURNEY_RULES.register(name, JourneyRule(name, entity, description, recovery, check, category))
         return check
 
@@ -111,7 +115,8 @@ def _day(value: Any) -> date:
 
 
 @rule(
-    "appointment_status_time", "appointments",
+    "appointment_status_time",
+    "appointments",
     "completed and no_show visits lie in the past, scheduled ones in the future",
     "a past visit is completed, no_show or cancelled; a future one scheduled or cancelled",
 )
@@ -119,13 +124,24 @@ def appointment_status_time(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for a in data.rows("appointments"):
         when, status = _dt(a["appointment_date"]), a.get("status")
         if status in ("completed", "no_show") and when >= data.midnight:
-            yield a["id"], "status", f"appointment on {when:%Y-%m-%d %H:%M} is {status!r} but lies in the future (today {data.today})"
+            yield (
+                a["id"],
+                "status",
+                f"appointment on {when:%Y-%m-%d %H:%M} is {status!r} "
+                f"but lies in the future (today {data.today})",
+            )
         elif status == "scheduled" and when < data.midnight:
-            yield a["id"], "status", f"appointment on {when:%Y-%m-%d %H:%M} is still 'scheduled' but lies in the past (today {data.today})"
+            yield (
+                a["id"],
+                "status",
+                f"appointment on {when:%Y-%m-%d %H:%M} is still 'scheduled' "
+                f"but lies in the past (today {data.today})",
+            )
 
 
 @rule(
-    "registration_before_visit", "appointments",
+    "registration_before_visit",
+    "appointments",
     "a journey's visit is booked after the patient registered, and held after it was booked",
     "book the visit after the patient's created_at, and date it after its own created_at",
 )
@@ -135,14 +151,23 @@ def registration_before_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
             continue
         patient = data.patients.get(a["patient_id"])
         booked, held = _dt(a["created_at"]), _dt(a["appointment_date"])
-        if patient is not None and patient.get("created_at") is not None and booked < _dt(patient["created_at"]):
-            yield a["id"], "created_at", f"booked {booked} before the patient registered ({patient['created_at']})"
+        if (
+            patient is not None
+            and patient.get("created_at") is not None
+            and booked < _dt(patient["created_at"])
+        ):
+            yield (
+                a["id"],
+                "created_at",
+                f"booked {booked} before the patient registered ({patient['created_at']})",
+            )
         if held < booked:
             yield a["id"], "appointment_date", f"held {held} before it was booked ({booked})"
 
 
 @rule(
-    "diagnosis_after_visit", "medical_records",
+    "diagnosis_after_visit",
+    "medical_records",
     "a journey's diagnosis is recorded on the day of its visit, not before it",
     "date the record at its appointment's start",
 )
@@ -159,7 +184,8 @@ def diagnosis_after_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
 
 
 @rule(
-    "prescription_after_diagnosis", "prescriptions",
+    "prescription_after_diagnosis",
+    "prescriptions",
     "a prescription is written on the day of its diagnosis, not before it, for that diagnosis",
     "write the prescription at the end of the visit whose record it cites",
 )
@@ -170,24 +196,38 @@ def prescription_after_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
             continue
         written, recorded = _dt(p["prescribed_at"]), _dt(record["record_date"])
         if written < recorded or written.date() != recorded.date():
-            yield p["id"], "prescribed_at", f"written {written}, diagnosis recorded {recorded}: not the same day, in order"
+            yield (
+                p["id"],
+                "prescribed_at",
+                f"written {written}, diagnosis recorded {recorded}: not the same day, in order",
+            )
         if p["diagnosis_code"] != record["diagnosis_code"]:
-            yield p["id"], "diagnosis_code", f"treats {p['diagnosis_code']!r} but its record diagnosed {record['diagnosis_code']!r}"
+            yield (
+                p["id"],
+                "diagnosis_code",
+                f"treats {p['diagnosis_code']!r} but its record diagnosed {record['diagnosis_code']!r}",
+            )
 
 
 @rule(
-    "prescription_fits_diagnosis", "prescriptions",
+    "prescription_fits_diagnosis",
+    "prescriptions",
     "the drug (RxNorm concept) is one prescribed for the diagnosis (reference/drugs.toml)",
     "prescribe a drug whose `treats` lists the diagnosis code (journeys.drugs.DRUGS)",
 )
 def prescription_fits_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for p in data.rows("prescriptions"):
         if not fits_diagnosis(p["rxnorm_code"], p["diagnosis_code"]):
-            yield p["id"], "rxnorm_code", f"{p['drug_name']} (RxNorm {p['rxnorm_code']}) does not treat {p['diagnosis_code']}"
+            yield (
+                p["id"],
+                "rxnorm_code",
+                f"{p['drug_name']} (RxNorm {p['rxnorm_code']}) does not treat {p['diagnosis_code']}",
+            )
 
 
 @rule(
-    "dispensing_after_prescription", "dispensings",
+    "dispensing_after_prescription",
+    "dispensings",
     "a prescription is dispensed after it was written and not in the future",
     "date the dispensing between the prescription's prescribed_at and today",
 )
@@ -202,7 +242,8 @@ def dispensing_after_prescription(data: Slice) -> Iterator[tuple[Any, str, str]]
 
 
 @rule(
-    "dispensed_within_prescribed", "prescriptions",
+    "dispensed_within_prescribed",
+    "prescriptions",
     "the quantity dispensed is at most the quantity prescribed times (1 + refills)",
     "lower the dispensed quantity or raise the prescription's refills",
 )
@@ -213,11 +254,16 @@ def dispensed_within_prescribed(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for p in data.rows("prescriptions"):
         allowed = int(p["quantity"]) * (1 + int(p["refills"] or 0))
         if dispensed.get(p["id"], 0) > allowed:
-            yield p["id"], "quantity", f"{dispensed[p['id']]} dispensed but only {allowed} prescribed (with refills)"
+            yield (
+                p["id"],
+                "quantity",
+                f"{dispensed[p['id']]} dispensed but only {allowed} prescribed (with refills)",
+            )
 
 
 @rule(
-    "prescription_status_matches", "prescriptions",
+    "prescription_status_matches",
+    "prescriptions",
     "a 'dispensed' prescription has a dispensing; 'written' and 'abandoned' ones have none",
     "set the status from the dispensings (dispensed when filled, abandoned when never picked up)",
 )
@@ -225,34 +271,52 @@ def prescription_status_matches(data: Slice) -> Iterator[tuple[Any, str, str]]:
     filled = {d["prescription_id"] for d in data.rows("dispensings")}
     for p in data.rows("prescriptions"):
         if (p["status"] == "dispensed") != (p["id"] in filled):
-            yield p["id"], "status", f"status {p['status']!r} but {'a' if p['id'] in filled else 'no'} dispensing"
+            yield (
+                p["id"],
+                "status",
+                f"status {p['status']!r} but {'a' if p['id'] in filled else 'no'} dispensing",
+            )
 
 
 # --- referrals ----------------------------------------------------------------------------
 
 
 @rule(
-    "referral_expiry", "referrals",
-    f"a referral expires {REFERRAL_DAYS} days after issue; unused after that it is 'expired', not 'requested'",
+    "referral_expiry",
+    "referrals",
+    f"a referral expires {REFERRAL_DAYS} days after issue; "
+    "unused after that it is 'expired', not 'requested'",
     f"set expires_on to issued_at + {REFERRAL_DAYS} days; mark unused referrals past expires_on 'expired'",
 )
 def referral_expiry(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for r in data.rows("referrals"):
         expires, issued = _day(r["expires_on"]), _dt(r["issued_at"])
         if expires != issued.date() + timedelta(days=REFERRAL_DAYS):
-            yield r["id"], "expires_on", f"expires {expires}, not {REFERRAL_DAYS} days after issue ({issued.date()})"
+            yield (
+                r["id"],
+                "expires_on",
+                f"expires {expires}, not {REFERRAL_DAYS} days after issue ({issued.date()})",
+            )
         if r["status"] == "requested" and expires < data.today:
-            yield r["id"], "status", f"still 'requested' although it expired on {expires} (today {data.today})"
+            yield (
+                r["id"],
+                "status",
+                f"still 'requested' although it expired on {expires} (today {data.today})",
+            )
         if r["status"] == "expired" and (expires >= data.today or r.get("appointment_id") is not None):
-            yield r["id"], "status", "'expired' but " + (
-                "it was used" if r.get("appointment_id") is not None else f"it is valid until {expires}"
+            yield (
+                r["id"],
+                "status",
+                "'expired' but "
+                + ("it was used" if r.get("appointment_id") is not None else f"it is valid until {expires}"),
             )
         if issued >= data.midnight:
             yield r["id"], "issued_at", f"issued {issued}, which is in the future"
 
 
 @rule(
-    "referral_visit_window", "referrals",
+    "referral_visit_window",
+    "referrals",
     "a scheduled or completed referral names a visit with its specialty inside the referral's 90 days",
     "book the specialist visit with a provider of the referral's specialty before expires_on",
 )
@@ -269,7 +333,11 @@ def referral_visit_window(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield r["id"], "appointment_id", f"visit {held} is outside {r['issued_at']} .. {r['expires_on']}"
         provider = data.get("providers", visit["provider_id"])
         if provider is not None and provider["specialty"] != r["specialty"]:
-            yield r["id"], "specialty", f"visit is with {provider['specialty']!r}, referral is to {r['specialty']!r}"
+            yield (
+                r["id"],
+                "specialty",
+                f"visit is with {provider['specialty']!r}, referral is to {r['specialty']!r}",
+            )
         if r["status"] == "completed" and visit["status"] != "completed":
             yield r["id"], "status", f"'completed' but its visit is {visit['status']!r}"
 
@@ -282,7 +350,8 @@ def _money(value: Any) -> Decimal:
 
 
 @rule(
-    "payments_add_up", "insurance_claims",
+    "payments_add_up",
+    "insurance_claims",
     "ledger entries of a claim add up: the payer's portion is the paid amount, payer + patient the charge",
     "post the payer's payment_amount and the patient's remainder (claim_amount - payment_amount)",
 )
@@ -300,17 +369,27 @@ def payments_add_up(data: Slice) -> Iterator[tuple[Any, str, str]]:
             continue  # a claim outside any journey carries no ledger
         status, charge, paid = c.get("status"), _money(c["claim_amount"]), _money(c.get("payment_amount"))
         if status == "paid" and (payer[c["id"]] != paid or total[c["id"]] != charge):
-            yield c["claim_number"], "payment_amount", (
-                f"payer posted {payer[c['id']]} of paid {paid}; payer + patient {total[c['id']]} of charge {charge}"
+            yield (
+                c["claim_number"],
+                "payment_amount",
+                (
+                    f"payer posted {payer[c['id']]} of paid {paid}; "
+                    f"payer + patient {total[c['id']]} of charge {charge}"
+                ),
             )
         elif status == "denied" and (payer[c["id"]] != 0 or total[c["id"]] != charge):
-            yield c["claim_number"], "status", f"denied: payer posted {payer[c['id']]}, patient billed {total[c['id']]} of {charge}"
+            yield (
+                c["claim_number"],
+                "status",
+                f"denied: payer posted {payer[c['id']]}, patient billed {total[c['id']]} of {charge}",
+            )
         elif status in ("submitted", "processed") and c["id"] in total:
             yield c["claim_number"], "status", f"{status!r} claim already has payments ({total[c['id']]})"
 
 
 @rule(
-    "self_pay_uninsured", "ledger_entries",
+    "self_pay_uninsured",
+    "ledger_entries",
     "self-pay entries belong to uninsured patients and carry no claim",
     "bill insured patients through a claim; post self-pay only for uninsured patients",
 )
@@ -327,7 +406,8 @@ def self_pay_uninsured(data: Slice) -> Iterator[tuple[Any, str, str]]:
 
 
 @rule(
-    "journey_transition", "journey_steps",
+    "journey_transition",
+    "journey_steps",
     "a journey enters its start step first and then only steps its definition allows next",
     "follow the journey's transitions (reference/journeys.toml); `healthcare-data workflows` lists them",
     INTEGRITY,
@@ -336,7 +416,11 @@ def journey_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for j in data.rows("care_journeys"):
         journey = data.definitions.journeys.get(j["journey"])
         if journey is None:
-            yield j["id"], "journey", f"unknown journey {j['journey']!r}; known: {', '.join(data.definitions.journeys)}"
+            yield (
+                j["id"],
+                "journey",
+                f"unknown journey {j['journey']!r}; known: {', '.join(data.definitions.journeys)}",
+            )
             continue
         steps = [s["step"] for s in data.steps_of.get(j["id"], [])]
         names = [s for k, s in enumerate(steps) if k == 0 or s != steps[k - 1]]
@@ -345,14 +429,20 @@ def journey_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
         for a, b in zip(names, names[1:], strict=False):
             if not journey.allows(a, b):
                 allowed = [t.target for t in journey.outgoing(a)]
-                yield j["id"], "step", f"{a!r} -> {b!r} is not a transition of {journey.name!r} (from {a!r}: {allowed})"
+                yield (
+                    j["id"],
+                    "step",
+                    f"{a!r} -> {b!r} is not a transition of {journey.name!r} (from {a!r}: {allowed})",
+                )
         if names and names[-1] != j["final_step"]:
             yield j["id"], "final_step", f"final_step {j['final_step']!r} but the last step is {names[-1]!r}"
 
 
 @rule(
-    "steps_in_time_order", "journey_steps",
-    "a journey's steps happen in order (registration, visit, diagnosis, prescription, dispensing) and never after today",
+    "steps_in_time_order",
+    "journey_steps",
+    "a journey's steps happen in order (registration, visit, diagnosis, prescription, dispensing) "
+    "and never after today",
     "give each step a time not before the previous step's and before today",
     INTEGRITY,
 )
@@ -362,19 +452,38 @@ def steps_in_time_order(data: Slice) -> Iterator[tuple[Any, str, str]]:
         for s in steps:
             when = _dt(s["occurred_at"])
             if previous is not None and when < previous:
-                yield journey_id, "occurred_at", f"step {s['seq']} {s['step']!r} at {when} is before the step before it ({previous})"
+                yield (
+                    journey_id,
+                    "occurred_at",
+                    f"step {s['seq']} {s['step']!r} at {when} is before the step before it ({previous})",
+                )
             if when >= data.midnight:
-                yield journey_id, "occurred_at", f"step {s['seq']} {s['step']!r} at {when} has not happened yet (today {data.today})"
+                yield (
+                    journey_id,
+                    "occurred_at",
+                    f"step {s['seq']} {s['step']!r} at {when} has not happened yet (today {data.today})",
+                )
             previous = when
         journey = data.get("care_journeys", journey_id)
         patient = data.patients.get(journey["patient_id"]) if journey else None
-        if steps and patient is not None and patient.get("created_at") is not None and _dt(steps[0]["occurred_at"]) < _dt(patient["created_at"]):
-            yield journey_id, "occurred_at", f"starts {steps[0]['occurred_at']} before the patient registered ({patient['created_at']})"
+        if (
+            steps
+            and patient is not None
+            and patient.get("created_at") is not None
+            and _dt(steps[0]["occurred_at"]) < _dt(patient["created_at"])
+        ):
+            yield (
+                journey_id,
+                "occurred_at",
+                f"starts {steps[0]['occurred_at']} before the patient registered ({patient['created_at']})",
+            )
 
 
 @rule(
-    "status_transition", "journey_steps",
-    "appointments, prescriptions and referrals change status only along their status machines, ending in their stored status",
+    "status_transition",
+    "journey_steps",
+    "appointments, prescriptions and referrals change status only along their status machines, "
+    "ending in their stored status",
     "record every status change as a step, along the machine in reference/journeys.toml [status_machines]",
     INTEGRITY,
 )
@@ -391,42 +500,71 @@ def status_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield f"{entity}:{key}", "status", f"first status {statuses[0]!r}, not {machine.initial!r}"
         for a, b in zip(statuses, statuses[1:], strict=False):
             if a != b and not machine.allows(a, b):
-                yield f"{entity}:{key}", "status", f"{a!r} -> {b!r} is not allowed (from {a!r}: {list(machine.transitions.get(a, ()))})"
+                yield (
+                    f"{entity}:{key}",
+                    "status",
+                    f"{a!r} -> {b!r} is not allowed (from {a!r}: {list(machine.transitions.get(a, ()))})",
+                )
         row = data.get(entity, key)
         if row is not None and row.get("status") != statuses[-1]:
-            yield f"{entity}:{key}", "status", f"stored status {row.get('status')!r} but its last step left it {statuses[-1]!r}"
+            yield (
+                f"{entity}:{key}",
+                "status",
+                f"stored status {row.get('status')!r} but its last step left it {statuses[-1]!r}",
+            )
 
 
 # --- running ----------------------------------------------------------------------------------
 
 
-def check_tables(tables: Tables, today: date, definitions: Definitions | None = None, names: Iterable[str] | None = None) -> list[Violation]:
+def check_tables(
+    tables: Tables, today: date, definitions: Definitions | None = None, names: Iterable[str] | None = None
+) -> list[Violation]:
     """Every journey rule (or ``names``) on in-memory tables, e.g. loaded workflow files."""
     data = Slice(tables, today, definitions or default_definitions())
-    chosen = [JOURNEY_RULES.get(n) for n in names] if names is not None else [r for _, r in JOURNEY_RULES.items()]
+    chosen = (
+        [JOURNEY_RULES.get(n) for n in names] if names is not None else [r for _, r in JOURNEY_RULES.items()]
+    )
     return [v for r in chosen for v in r.run(data)]
 
 
-_BY_PATIENT = ("patients", "appointments", "medical_records", "prescriptions", "dispensings", "referrals",
-               "insurance_claims", "ledger_entries", "care_journeys")
+_BY_PATIENT = (
+    "patients",
+    "appointments",
+    "medical_records",
+    "prescriptions",
+    "dispensings",
+    "referrals",
+    "insurance_claims",
+    "ledger_entries",
+    "care_journeys",
+)
 
 
-def _page(conn: Connection, low: int, high: int, providers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def _page(
+    conn: Connection, low: int, high: int, providers: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
     tables: dict[str, list[dict[str, Any]]] = {"providers": providers}
     for name in _BY_PATIENT:
         table = Base.metadata.tables[name]
         column = table.c.id if name == "patients" else table.c.patient_id
-        tables[name] = [dict(r) for r in conn.execute(select(table).where(column >= low, column < high)).mappings()]
+        tables[name] = [
+            dict(r) for r in conn.execute(select(table).where(column >= low, column < high)).mappings()
+        ]
     steps = Base.metadata.tables["journey_steps"]
     journeys = Base.metadata.tables["care_journeys"]
-    query = select(steps).join(journeys, steps.c.journey_id == journeys.c.id).where(
-        journeys.c.patient_id >= low, journeys.c.patient_id < high
+    query = (
+        select(steps)
+        .join(journeys, steps.c.journey_id == journeys.c.id)
+        .where(journeys.c.patient_id >= low, journeys.c.patient_id < high)
     )
     tables["journey_steps"] = [dict(r) for r in conn.execute(query).mappings()]
     return tables
 
 
-def check_database(conn: Connection, today: date, definitions: Definitions | None = None, page: int = PAGE_PATIENTS) -> ValidationReport:
+def check_database(
+    conn: Connection, today: date, definitions: Definitions | None = None, page: int = PAGE_PATIENTS
+) -> ValidationReport:
     """Every journey rule on a database, ``page`` patients at a time (bounded memory)."""
     definitions = definitions or default_definitions()
     patients = Base.metadata.tables["patients"]
