@@ -423,16 +423,20 @@ def write_dataset(
     return result
 
 
-def next_ids(db: Database) -> dict[str, int]:
-    """The first free id of every table with an id column, for ``DatasetSpec(first_ids=...)``.
+def next_ids(db: Database, tables: Iterable[str] | None = None) -> dict[str, int]:
+    """The first free id of the bulk engine's tables (or of ``tables``), for
+    ``DatasetSpec(first_ids=...)`` (journeys pass their own tables).
 
     Appending a second dataset to a non-empty database continues the numbering, so the
     identifiers derived from ids (NPI, SSN, claim numbers, ...) stay unique too.
     """
+    from healthcare_data.generation import ID_TABLES
+
+    wanted = set(ID_TABLES if tables is None else tables)
     ids: dict[str, int] = {}
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
-            if "id" in table.columns and table.columns["id"].primary_key:
+            if table.name in wanted and "id" in table.columns and table.columns["id"].primary_key:
                 ids[table.name] = db.next_id(conn, table.name)
     return ids
 

@@ -21,6 +21,7 @@ from healthcare_data.reference import SPECIALTIES
 
 #: The engine's actions a step may run (see engine.ACTIONS); checked at load time.
 ACTION_NAMES: tuple[str, ...] = (
+    "register",
     "book_visit",
     "attend_visit",
     "cancel_visit",
@@ -35,6 +36,8 @@ ACTION_NAMES: tuple[str, ...] = (
     "expire_referral",
 )
 END = "end"
+#: The journey every generated patient starts with (optional in a custom file).
+REGISTRATION = "registration"
 ANCHORS: tuple[str, ...] = ("previous", "appointment", "expiry")
 CONDITION_SCOPES: tuple[str, ...] = ("acute", "chronic", "history", "preventive", "same")
 

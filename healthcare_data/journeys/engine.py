@@ -38,6 +38,7 @@ from healthcare_data.scheduling import Scheduler
 
 #: Tables each action writes (the workflow files list a journey's entities from it).
 ACTION_ENTITY: dict[str, tuple[str, ...]] = {
+    "register": ("patients",),
     "book_visit": ("appointments",),
     "attend_visit": ("appointments", "insurance_claims", "ledger_entries"),
     "cancel_visit": ("appointments",),
@@ -541,11 +542,16 @@ def _always(run: Run, step: Step) -> bool:
     return True
 
 
+def _register(run: Run, step: Step, at: datetime) -> list[Outcome]:
+    return [Outcome("patients", run.who.patient["id"], run.who.patient.get("status"))]
+
+
 Action = Callable[[Run, Step, datetime], list[Outcome]]
 Guard = Callable[[Run, Step], bool]
 
 #: action name -> (guard: may the step run now?, perform). The step file's vocabulary.
 ACTIONS: dict[str, tuple[Guard, Action]] = {
+    "register": (_always, _register),
     "book_visit": (_always, _book_visit),
     "attend_visit": (_is_booked, _attend_visit),
     "cancel_visit": (_is_booked, _cancel_visit),

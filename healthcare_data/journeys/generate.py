@@ -27,7 +27,7 @@ from typing import Any
 
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.generation import Batch
-from healthcare_data.journeys.definitions import Definitions, Journey, default_definitions
+from healthcare_data.journeys.definitions import REGISTRATION, Definitions, Journey, default_definitions
 from healthcare_data.journeys.engine import (
     JOURNEY_TABLES,
     Clinic,
@@ -178,7 +178,9 @@ def choose_journey(rng: Randomness, definitions: Definitions, who: PatientContex
     """A journey drawn by weight; ``requires = "chronic"`` ones only for chronic patients,
     the chronic modifiers multiplying a journey's weight by name."""
     chronic = definitions.modifiers.get("chronic", {}) if who.chronic else {}
-    options = [j for j in definitions.journeys.values() if j.requires is None or who.chronic]
+    options = [
+        j for j in definitions.journeys.values() if j.weight > 0 and (j.requires is None or who.chronic)
+    ]
     weights = {j.name: j.weight * chronic.get(j.name, 1.0) for j in options}
     if not sum(weights.values()) > 0:
         return None
@@ -195,7 +197,14 @@ def patient_journeys(
     now: datetime,
     months: int,
 ) -> None:
-    """The patient's care episodes (as many as the segment draws), each one journey."""
+    """The registration journey, then the patient's care episodes (as many as the
+    segment draws), each one journey."""
+    registration = definitions.journeys.get(REGISTRATION)
+    if registration is not None:
+        run = Run(rng, ids, rows, clinic, who, definitions, now)
+        rows.setdefault("care_journeys", []).append(
+            walk(run, registration, who.patient["created_at"], random_chooser(rng))
+        )
     low, high = definitions.segments[who.segment].episodes
     episodes = rng.randint(low, high) if high else 0
     first = max(now - timedelta(days=round(months * 30.44)), who.patient["created_at"] + timedelta(hours=1))
@@ -300,7 +309,7 @@ def seed_journeys(
     from healthcare_data.bulk import next_ids, write_dataset
 
     db.create_schema()
-    first = {t: n for t, n in next_ids(db).items() if t in JOURNEY_TABLES} if not db.is_empty() else {}
+    first = next_ids(db, JOURNEY_TABLES) if not db.is_empty() else {}
     if first:
         spec = JourneySpec(
             spec.patients, spec.months, spec.records, spec.persona_mix, spec.group_patients, first

@@ -563,10 +563,15 @@ def _page(
 
 
 def check_database(
-    conn: Connection, today: date, definitions: Definitions | None = None, page: int = PAGE_PATIENTS
+    conn: Connection,
+    today: date,
+    definitions: Definitions | None = None,
+    page: int = PAGE_PATIENTS,
+    names: Iterable[str] | None = None,
 ) -> ValidationReport:
     """Every journey rule on a database, ``page`` patients at a time (bounded memory)."""
     definitions = definitions or default_definitions()
+    names = list(names) if names is not None else None
     patients = Base.metadata.tables["patients"]
     providers = [dict(r) for r in conn.execute(select(Base.metadata.tables["providers"])).mappings()]
     ids = [row[0] for row in conn.execute(select(patients.c.id).order_by(patients.c.id))]
@@ -575,7 +580,7 @@ def check_database(
         chunk = ids[k : k + page]
         tables = _page(conn, chunk[0], chunk[-1] + 1, providers)
         report.checked += sum(len(rows) for name, rows in tables.items() if name != "providers")
-        report.add(check_tables(tables, today, definitions))
+        report.add(check_tables(tables, today, definitions, names))
     return report
 
 

@@ -118,6 +118,7 @@ def _scenarios(
 ) -> list[dict[str, Any]]:
     """Each journey run as a scenario: steps (state, entity, time) and entities in order."""
     index = {name: {r["id"]: r for r in rows} for name, rows in journey_rows.items()}
+    index.setdefault("patients", dict(patients))  # the registration journey steps on the patient
     children: dict[tuple[str, Any], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for name, (parent, column) in {
         "dispensings": ("prescriptions", "prescription_id"),

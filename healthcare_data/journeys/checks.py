@@ -1,0 +1,87 @@
+"""Whole-database facts about seeded journeys, for tests and acceptance sentences.
+
+Each function answers one question a sentence asks ("every journey follows its state
+machine", "the segments follow the proportions") from the stored rows, so a step is a
+call and an assertion, and a pytest user can ask the same question.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from healthcare_data.journeys.definitions import REGISTRATION, Definitions
+from healthcare_data.journeys.rules import check_database
+from healthcare_data.schema import Base
+from healthcare_data.validation.report import Violation
+
+#: Sentence-level groups of journey rules (the summary report uses the same names).
+RULE_GROUPS: dict[str, tuple[str, ...]] = {
+    "state machines": (
+        "journey_transition",
+        "status_transition",
+        "prescription_status_matches",
+        "referral_expiry",
+    ),
+    "time order": (
+        "registration_before_visit",
+        "diagnosis_after_visit",
+        "prescription_after_diagnosis",
+        "dispensing_after_prescription",
+        "steps_in_time_order",
+    ),
+    "status and time": ("appointment_status_time",),
+    "prescriptions": (
+        "prescription_fits_diagnosis",
+        "prescription_after_diagnosis",
+        "dispensed_within_prescribed",
+    ),
+    "payments": ("payments_add_up", "self_pay_uninsured"),
+    "referrals": ("referral_expiry", "referral_visit_window"),
+}
+
+
+def violations(
+    db: Any, today: date, group: str | None = None, definitions: Definitions | None = None
+) -> list[Violation]:
+    """Journey-rule violations of the database (all rules, or one of :data:`RULE_GROUPS`)."""
+    names = RULE_GROUPS[group] if group is not None else None
+    with db.engine.connect() as conn:
+        return check_database(conn, today, definitions, names=names).violations
+
+
+def state_counts(db: Any) -> Counter[str]:
+    """How many journeys entered each state (a step counted once per journey)."""
+    steps = Base.metadata.tables["journey_steps"]
+    query = select(steps.c.step, func.count(func.distinct(steps.c.journey_id))).group_by(steps.c.step)
+    with db.engine.connect() as conn:
+        return Counter({step: n for step, n in conn.execute(query)})
+
+
+def segment_shares(db: Any) -> dict[str, float]:
+    """Share of registered patients in each activity segment."""
+    journeys = Base.metadata.tables["care_journeys"]
+    query = (
+        select(journeys.c.segment, func.count())
+        .where(journeys.c.journey == REGISTRATION)
+        .group_by(journeys.c.segment)
+    )
+    with db.engine.connect() as conn:
+        counts = dict(conn.execute(query).all())
+    total = sum(counts.values())
+    return {k: v / total for k, v in counts.items()} if total else {}
+
+
+def journey_path(db: Any, journey_id: int) -> list[str]:
+    """The states a stored journey went through, in order (repeated states once)."""
+    steps = Base.metadata.tables["journey_steps"]
+    query = select(steps.c.step).where(steps.c.journey_id == journey_id).order_by(steps.c.seq)
+    with db.engine.connect() as conn:
+        names = [row[0] for row in conn.execute(query)]
+    return [s for k, s in enumerate(names) if k == 0 or s != names[k - 1]]
+
+
+__all__ = ["RULE_GROUPS", "journey_path", "segment_shares", "state_counts", "violations"]
