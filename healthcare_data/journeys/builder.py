@@ -28,6 +28,7 @@ from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.journeys.definitions import END, Definitions, Journey, Transition, default_definitions
 from healthcare_data.journeys.engine import JOURNEY_TABLES, Ids, Rows, Run, walk
 from healthcare_data.journeys.generate import build_clinic, draft_person
+from healthcare_data.journeys.rules import check_tables
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.schema import Base
@@ -35,6 +36,8 @@ from healthcare_data.schema import Base
 VISIT_OUTCOMES = {"completed": "attend_visit", "cancelled": "cancel_visit", "no_show": "miss_visit"}
 REFERRAL_OUTCOMES = ("requested", "scheduled", "completed", "expired")
 CHRONIC_PERSONA = "chronic_condition_patient"
+#: Rules a journey stopped at a pending state may break when it started too early.
+PENDING_RULES = ("appointment_status_time", "referral_expiry")
 
 
 @dataclass
@@ -190,13 +193,46 @@ class JourneyBuilder:
         return max(fitting, key=lambda item: item[0])[1]
 
     def build(self, rng: Randomness, first_ids: dict[str, int] | None = None) -> JourneyResult:
-        """Draft the journey's rows in memory (ids from ``first_ids``, else 1)."""
+        """Draft the journey's rows in memory (ids from ``first_ids``, else 1).
+
+        A path that stops at a pending state (a specialist visit still ``scheduled``, a
+        referral still ``requested``) must leave that state in the future: without an
+        explicit ``starting(days_ago)`` later starts are tried until it is.
+        """
         path = self.plan()
+        if self._days_ago is not None:
+            tries = [self._days_ago]
+        elif self._wants.referral in ("requested", "scheduled"):
+            tries = [60, 45, 30, 20, 15, 10, 7, 5]
+        else:
+            tries = [240]
+        for attempt, days_ago in enumerate(tries):
+            result = self._walk(
+                rng if attempt == 0 else rng.child(f"attempt-{attempt}"), path, days_ago, first_ids
+            )
+            pending = check_tables(result.tables, rng.today, self.definitions, PENDING_RULES)
+            if (not pending and result.path == path) or attempt == len(tries) - 1:
+                break
+        if result.path != path:
+            raise ConfigurationError(
+                f"Journey {self.journey.name!r} reached only {result.path[-1]!r} by today; "
+                f"{path[len(result.path)]!r} lies in the future",
+                [f"start it earlier: .starting(days_ago=...) (now {days_ago})"],
+            )
+        if pending:
+            raise ConfigurationError(
+                f"Journey {self.journey.name!r} cannot stop at {path[-1]!r} by today: {pending[0].message}",
+                ["start it later: .starting(days_ago=...)", "or ask for an outcome that completes"],
+            )
+        return result
+
+    def _walk(
+        self, rng: Randomness, path: list[str], days_ago: int, first_ids: dict[str, int] | None
+    ) -> JourneyResult:
         rows: Rows = {}
         ids = Ids(first_ids)
         now = datetime.combine(rng.today, time())
         clinic = build_clinic(rng, ids, rows, self.definitions, 1)
-        days_ago = self._days_ago or (60 if self._wants.referral in ("requested", "scheduled") else 240)
         start = now - timedelta(days=days_ago)
         persona = self._persona
         if persona is None and any(CONDITIONS.get(c).chronic for c in self._patient.get("conditions") or ()):
@@ -241,15 +277,10 @@ class JourneyBuilder:
             run.focus = [CONDITIONS.get(c) for c in self._patient["conditions"]]
         journey_row = walk(run, self.journey, start + timedelta(hours=9), follow)
         rows.setdefault("care_journeys", []).append(journey_row)
-        taken = [path[0], *path[1 : position["index"] + 1]]
-        if taken != path:
-            raise ConfigurationError(
-                f"Journey {self.journey.name!r} reached only {taken[-1]!r} by today; "
-                f"{path[len(taken)]!r} lies in the future",
-                [f"start it earlier: .starting(days_ago=...) (now {days_ago})"],
-            )
+        entered = [s["step"] for s in rows.get("journey_steps", []) if s["journey_id"] == journey_row["id"]]
+        taken = [s for k, s in enumerate(entered) if k == 0 or s != entered[k - 1]]
         ordered = {t: rows[t] for t in JOURNEY_TABLES if rows.get(t)}
-        return JourneyResult(ordered, journey_row, path)
+        return JourneyResult(ordered, journey_row, taken)
 
     def create(self, db: Database, rng: Randomness) -> JourneyResult:
         """Build and insert the journey in one transaction (ids continue the database's)."""

@@ -465,6 +465,7 @@ def _book_follow_up(run: Run, step: Step, at: datetime) -> list[Outcome]:
     record = run.record
     assert record is not None and run.provider is not None
     low, high = step.days("after_diagnosis_days", (14, 42))
+    high = max(low, high - (_WINDOW_DAYS - 1))  # the slot search may add up to a week
     day = max((record["record_date"] + run.days(low, high)).date(), at.date() + timedelta(days=1))
     provider = (
         run.provider if SPECIALTIES.get(run.provider["specialty"]).allows("Follow-up") else run.who.primary

@@ -499,8 +499,7 @@ for _validator in (
         "business_rules",
         "all_relationships",
         "healthcare_workflow",
-        "row business rules, provider and patient double bookings, records and claims matching their visit, "
-        "patient journeys (healthcare_data.journeys.rules)",
+        "row business rules, provider and patient double bookings, records and claims matching their visit",
         _business,
     ),
     DatabaseValidator(

@@ -1,0 +1,103 @@
+"""Journey validation on seeded databases (SQLite and PostgreSQL): a clean seed passes,
+and each corruption of stored data is caught by its rule, with entity, key and recovery,
+in the existing validation report (business_rules)."""
+
+from __future__ import annotations
+
+import pytest
+
+from healthcare_data.journeys import JourneySpec
+from healthcare_data.journeys.checks import (
+    RULE_GROUPS,
+    journey_path,
+    segment_shares,
+    state_counts,
+    violations,
+)
+from healthcare_data.journeys.generate import seed_journeys
+from healthcare_data.journeys.mutations import CORRUPTIONS, corrupt
+from healthcare_data.journeys.rules import JOURNEY_RULES, check_database
+from healthcare_data.randomness import Randomness
+from healthcare_data.validation import run_validation
+
+from .conftest import TEST_TODAY
+
+SPEC = JourneySpec(patients=60, group_patients=60)
+
+
+def _seed(db):
+    return seed_journeys(db, SPEC, Randomness(2026, today=TEST_TODAY))
+
+
+def test_seeded_journeys_pass_every_validator(db):
+    result = _seed(db)
+    assert result.rows["journey_steps"] > result.rows["patients"]
+    report = run_validation(db, "business_rules", today=TEST_TODAY)
+    assert report.ok, report.summary()
+    assert all(violations(db, TEST_TODAY, group) == [] for group in RULE_GROUPS)
+    assert state_counts(db)["registered"] == 60
+    assert abs(sum(segment_shares(db).values()) - 1.0) < 1e-9
+
+
+def test_same_seed_same_rows_on_both_backends(db, tmp_path):
+    from healthcare_data.db import Database
+    from healthcare_data.journeys.workflows import read_tables
+
+    _seed(db)
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    _seed(other)
+    mine, theirs = read_tables(db), read_tables(other)
+    for table in ("appointments", "prescriptions", "referrals", "journey_steps"):
+        key = lambda r: r["id"]  # noqa: E731
+        assert [
+            {k: v for k, v in r.items() if k not in ("amount",)} for r in sorted(mine[table], key=key)
+        ] == [{k: v for k, v in r.items() if k not in ("amount",)} for r in sorted(theirs[table], key=key)]
+    other.dispose()
+
+
+def test_the_issues_four_corruptions_are_registered():
+    names = {c.rule for _, c in CORRUPTIONS.items()}
+    assert {"steps_in_time_order", "journey_transition", "referral_expiry", "payments_add_up"} - names <= {
+        "steps_in_time_order"
+    }
+    assert {"dispensing_after_prescription", "prescription_after_diagnosis"} & names  # corrupted timestamps
+    assert all(c.rule in JOURNEY_RULES for _, c in CORRUPTIONS.items())
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS.names())
+def test_each_corruption_is_caught_with_entity_key_rule_and_recovery(sqlite_db, name):
+    _seed(sqlite_db)
+    with sqlite_db.engine.connect() as conn:
+        assert check_database(conn, TEST_TODAY).ok
+    with sqlite_db.transaction() as conn:
+        expected = corrupt(conn, name, TEST_TODAY)
+    with sqlite_db.engine.connect() as conn:
+        caught = [v for v in check_database(conn, TEST_TODAY).violations if v.rule == expected.rule]
+    assert caught, name
+    rule = JOURNEY_RULES.get(expected.rule)
+    assert all(v.entity == rule.entity and v.key is not None and v.recovery == rule.recovery for v in caught)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a past visit still marked scheduled",
+        "an illegal journey transition",
+        "an expired referral still marked requested",
+        "a payment that does not add up",
+    ],
+)
+def test_violations_appear_in_the_existing_validation_report(db, name):
+    _seed(db)
+    with db.transaction() as conn:
+        expected = corrupt(conn, name, TEST_TODAY)
+    report = run_validation(db, "business_rules", today=TEST_TODAY)
+    assert expected.rule in report.by_rule(), report.summary()
+    assert any(row["rule"] == expected.rule and row["recovery"] for row in report.rows())
+
+
+def test_journey_path_reads_the_states_in_order(db):
+    _seed(db)
+    path = journey_path(db, 2)
+    assert path[0] in ("registered", "booked")
+    assert len(path) == len(set(path)) or path[0] == "booked"
