@@ -84,4 +84,30 @@ def journey_path(db: Any, journey_id: int) -> list[str]:
     return [s for k, s in enumerate(names) if k == 0 or s != names[k - 1]]
 
 
-__all__ = ["RULE_GROUPS", "journey_path", "segment_shares", "state_counts", "violations"]
+def passes_through(path: list[str], states: list[str]) -> bool:
+    """True when ``states`` occur in ``path`` in this order (other states may lie between)."""
+    remaining = iter(path)
+    return all(any(step == state for step in remaining) for state in states)
+
+
+def journey_rows(db: Any, journey_id: int, table: str) -> list[dict[str, Any]]:
+    """The rows of ``table`` a stored journey's steps touched."""
+    steps = Base.metadata.tables["journey_steps"]
+    target = Base.metadata.tables[table]
+    ids = select(steps.c.entity_id).where(steps.c.journey_id == journey_id, steps.c.entity == table)
+    with db.engine.connect() as conn:
+        return [
+            dict(r)
+            for r in conn.execute(select(target).where(target.c.id.in_(ids)).order_by(target.c.id)).mappings()
+        ]
+
+
+__all__ = [
+    "RULE_GROUPS",
+    "journey_path",
+    "journey_rows",
+    "passes_through",
+    "segment_shares",
+    "state_counts",
+    "violations",
+]
