@@ -181,3 +181,26 @@ def test_cli_refuses_a_non_empty_output(tmp_path):
     )
     assert "not an empty directory" in err.getvalue()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wf"] and (tmp_path / "wf" / "keep.txt").exists()
+
+
+def test_cli_from_a_profile_takes_its_patient_count(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "workflows",
+            "--output",
+            str(tmp_path / "wf"),
+            "--profile",
+            "minimal",
+            "--seed",
+            "2",
+            "--today",
+            "2026-11-22",
+        ],
+        out=out,
+        err=err,
+    )
+    assert code == 0, err.getvalue()
+    index = yaml.safe_load((tmp_path / "wf" / "index.yaml").read_text())["integration_test_data"]
+    registration = next(w for w in index["workflows"] if w["journey"] == "registration")
+    assert registration["scenario_count"] == 25  # the minimal profile's patients
