@@ -57,7 +57,9 @@ def cmd_workflows(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             from healthcare_data.profiles import resolve_profile
 
             profile = resolve_profile(args.profile)
-            spec = JourneySpec(profile.count("patients"), profile.months, profile.persona_mix)
+            spec = JourneySpec(
+                patients=profile.count("patients"), months=profile.months, persona_mix=profile.persona_mix
+            )
             source = f"generation: profile {profile.name}, seed {rng.seed_value}"
         else:
             records = 500 if args.records is None else args.records

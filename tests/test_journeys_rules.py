@@ -112,3 +112,13 @@ def test_violations_appear_in_the_existing_validation_report(db, name):
     report = run_validation(db, "business_rules", today=TEST_TODAY)
     assert expected.rule in report.by_rule(), report.summary()
     assert any(row["rule"] == expected.rule and row["recovery"] for row in report.rows())
+
+
+def test_seeding_twice_appends_with_fresh_ids_and_stays_valid(sqlite_db):
+    seed_journeys(sqlite_db, JourneySpec(patients=15), Randomness(1, today=TEST_TODAY))
+    first = sqlite_db.counts()
+    seed_journeys(sqlite_db, JourneySpec(patients=15), Randomness(1, today=TEST_TODAY))
+    assert sqlite_db.counts()["patients"] == 2 * first["patients"]
+    with sqlite_db.engine.connect() as conn:
+        assert check_database(conn, TEST_TODAY).ok
+    assert run_validation(sqlite_db, "referential_integrity", today=TEST_TODAY).ok

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -62,7 +62,7 @@ DEFAULT_GROUP_PATIENTS = 400
 PRIMARY_PER_PATIENTS = 150  # one family physician per this many patients of a group
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JourneySpec:
     """How many patients' journeys to generate, over which window, with which mix."""
 
@@ -311,9 +311,7 @@ def seed_journeys(
     db.create_schema()
     first = next_ids(db, JOURNEY_TABLES) if not db.is_empty() else {}
     if first:
-        spec = JourneySpec(
-            spec.patients, spec.months, spec.records, spec.persona_mix, spec.group_patients, first
-        )
+        spec = replace(spec, first_ids=first)
         rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first.items())))
     return write_dataset(
         db, generate_journeys(spec, rng, batch_size, definitions), method=method, atomic=True
