@@ -130,6 +130,7 @@ class Outcome:
     entity: str
     entity_id: int
     status: str | None
+    at: datetime | None = None  # when it happened, if later than the step's proposed time
 
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -417,7 +418,7 @@ def _prescribe(run: Run, step: Step, at: datetime) -> list[Outcome]:
                 },
             )
         )
-    return [Outcome("prescriptions", p["id"], "written") for p in run.prescriptions]
+    return [Outcome("prescriptions", p["id"], "written", written) for p in run.prescriptions]
 
 
 def _has_written(run: Run, step: Step) -> bool:
@@ -511,7 +512,7 @@ def _refer(run: Run, step: Step, at: datetime) -> list[Outcome]:
             "appointment_id": None,
         },
     )
-    return [Outcome("referrals", run.referral["id"], "requested")]
+    return [Outcome("referrals", run.referral["id"], "requested", issued)]
 
 
 def _is_requested(run: Run, step: Step) -> bool:
@@ -622,11 +623,7 @@ def walk(run: Run, journey: Journey, start: datetime, chooser: Chooser) -> dict[
     def enter(step_name: str, at: datetime) -> datetime:
         step = journey.steps[step_name]
         outcomes = ACTIONS[step.action][1](run, step, at)
-        moment = at
-        if step.action in ("prescribe",) and run.prescriptions:
-            moment = max(at, run.prescriptions[0]["prescribed_at"])
-        elif step.action == "refer" and run.referral is not None:
-            moment = max(at, run.referral["issued_at"])
+        moment = max([at, *(o.at for o in outcomes if o.at is not None)])
         for outcome in outcomes:
             steps.append(
                 {
