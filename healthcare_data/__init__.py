@@ -30,7 +30,7 @@ from healthcare_data.personas import PERSONAS, PatientPersona, get_persona, rand
 from healthcare_data.randomness import Randomness, seed
 from healthcare_data.scheduling import CONSTRAINTS, Scheduler
 from healthcare_data.validation import VALIDATORS, run_all, run_validation
-from healthcare_data.validation.report import ValidationReport, Violation
+from healthcare_data.violations import ValidationReport, Violation
 
 __version__ = "0.1.0"
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from healthcare_data.dates import age_on, as_date
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.reference import CONDITION_BY_CODE, CONDITIONS, PAYERS, Condition
 from healthcare_data.registry import Registry
-from healthcare_data.rows.patients import age_on
-from healthcare_data.validation.patients import as_date
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthcare_data.validation.report import ValidationReport
+    from healthcare_data.violations import ValidationReport
 
 
 class HealthcareDataError(Exception):

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from healthcare_data.bulk import WriteResult
     from healthcare_data.export import ExportResult
     from healthcare_data.generation import Batch, DatasetSpec
-    from healthcare_data.validation.report import ValidationReport
+    from healthcare_data.violations import ValidationReport
 
 ProgressCallback = Callable[[str, int, int], None]
 CONNECT_TIMEOUT_SECONDS = 5
@@ -313,7 +313,7 @@ class SeedResult:
 
 def report_passes(report: ValidationReport, *, strict: bool = False) -> bool:
     """A report passes with no violations; outside strict mode statistics findings only warn."""
-    from healthcare_data.validation.report import STATISTICS
+    from healthcare_data.violations import STATISTICS
 
     if strict:
         return report.ok

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthcare_data.registry import Registry
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 from support.tables import WorkflowStep
 
 

@@ -8,7 +8,7 @@ import pytest
 from behave.model import Table
 
 from support import registries
-from support.checks import BULK_CONSTRAINTS, RULES
+from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from support.tables import (
     TableInputError,

@@ -64,7 +64,7 @@ def test_the_feature_example_is_valid(elderly: PatientDraft) -> None:
         ("address_state", "XX", "state_format", FORMAT),
         ("date_of_birth", "yesterday", "date_of_birth_format", FORMAT),
         ("date_of_birth", date(2027, 1, 1), "date_of_birth_future", FORMAT),
-        ("status", "archived", "status_enum", FORMAT),
+        ("status", "archived", "status_valid", FORMAT),
         ("insurance_policy_number", "MEDICARE-12", "policy_number_format", FORMAT),
         ("insurance_policy_number", "AET-123456789", "policy_number_format", FORMAT),
         ("insurance_provider", "Acme Health", "insurance_provider_known", FORMAT),
@@ -133,7 +133,7 @@ def test_condition_rules(elderly: PatientDraft) -> None:
     assert ("icd10_code", "icd10_matches_condition", BUSINESS) in with_history(
         {**base, "condition": "Hypertension", "icd10_code": "E11.9"}
     )
-    assert ("icd10_code", "icd10_valid", BUSINESS) in with_history(
+    assert ("icd10_code", "icd10_valid", FORMAT) in with_history(
         {**base, "condition": "Hypertension", "icd10_code": "I1"}
     )
     assert ("condition", "condition_known", BUSINESS) in with_history(

@@ -32,8 +32,8 @@ def test_valid_provider_and_orm_object(provider):
         ({"first_name": ""}, "required", FORMAT),
         ({"email": "dr.smith@@example.org"}, "email_format", FORMAT),
         ({"email": "dr.smith@gmail.com"}, "email_safe_domain", HIPAA),
-        ({"phone": "312-555"}, "phone_format", FORMAT),
-        ({"phone": "(312) 867-5309"}, "phone_fictional_range", HIPAA),
+        ({"phone": "312-555"}, "phone_format", FORMAT),  # also phone_safe_range: not provably fictional
+        ({"phone": "(312) 867-5309"}, "phone_safe_range", HIPAA),
         ({"specialty": "Cardiolgy"}, "specialty_known", BUSINESS),
         ({"practice_name": "Lakeview Cardiology Clinic"}, "practice_type_for_specialty", BUSINESS),
         ({"practice_name": "Lakeview Heart Associates"}, "practice_type_known", BUSINESS),
@@ -42,12 +42,13 @@ def test_valid_provider_and_orm_object(provider):
             "practice_address_consistent",
             BUSINESS,
         ),
-        ({"status": "on_vacation"}, "status_valid", BUSINESS),
+        ({"status": "on_vacation"}, "status_valid", FORMAT),
     ],
 )
 def test_each_rule(provider, change, rule, category):
     violations = check_provider({**provider, **change})
-    assert [v.rule for v in violations] == [rule]
+    assert violations[0].rule == rule
+    assert {v.rule for v in violations} <= {rule, "phone_safe_range"}
     violation = violations[0]
     assert violation.category == category
     assert violation.recovery

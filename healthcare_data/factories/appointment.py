@@ -24,7 +24,7 @@ from healthcare_data.rows.appointments import draft_appointment
 from healthcare_data.scheduling import CONSTRAINTS, Scheduler, SchedulingConstraint, resolve_constraints
 from healthcare_data.schema import Appointment
 from healthcare_data.validation.appointments import check_appointment
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 
 APPOINTMENT_TRAITS: Registry[Trait] = Registry("appointment trait")
 for _name, _constraint in CONSTRAINTS.items():

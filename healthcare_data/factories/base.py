@@ -37,7 +37,7 @@ from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.registry import Registry
 from healthcare_data.schema import Base
 from healthcare_data.traits import Trait, resolve_traits, trait_names  # noqa: F401 - re-exported
-from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
+from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
 M = TypeVar("M", bound=Base)
 

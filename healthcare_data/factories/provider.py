@@ -20,7 +20,7 @@ from healthcare_data.registry import Registry
 from healthcare_data.rows.providers import PROVIDER_COLUMNS, PROVIDER_EMAIL_DOMAIN, TRAITS, draft_provider
 from healthcare_data.schema import Provider
 from healthcare_data.validation.providers import check_provider
-from healthcare_data.validation.report import BUSINESS, Violation
+from healthcare_data.violations import BUSINESS, Violation
 
 PROVIDER_TRAITS = TRAITS
 

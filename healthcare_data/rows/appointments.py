@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from healthcare_data.dates import age_on
 from healthcare_data.errors import SchedulingConflictError, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
@@ -50,16 +51,6 @@ def _value(row: Any, column: str) -> Any:
     if isinstance(row, Mapping):
         return row.get(column)
     return getattr(row, column, None)
-
-
-def age_on(date_of_birth: Any, on: date) -> int | None:
-    """Age in whole years on ``on`` (None when the birth date is unknown)."""
-    if date_of_birth is None:
-        return None
-    born = date_of_birth if isinstance(date_of_birth, date) else date.fromisoformat(str(date_of_birth)[:10])
-    if isinstance(born, datetime):
-        born = born.date()
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 _ONE_DAY = timedelta(days=1)

@@ -28,7 +28,7 @@ from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import business_error
 from healthcare_data.scheduling import as_datetime
-from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
+from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
 CLAIM_COLUMNS: tuple[str, ...] = (
     "id", "uuid", "claim_number", "patient_id", "provider_id", "appointment_id", "claim_amount",

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from healthcare_data import fakes, identifiers
+from healthcare_data.dates import age_on
 from healthcare_data.personas import PatientPersona, get_persona, random_persona
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import CONDITIONS, PAYERS, Condition, Payer, payer_for_policy, payers_of_type
@@ -97,12 +98,6 @@ class PatientDraft:
     conditions: list[dict[str, Any]]
     profile: dict[str, Any]
     persona: PatientPersona
-
-
-def age_on(date_of_birth: date, today: date) -> int:
-    """Completed years between ``date_of_birth`` and ``today`` (birthday not yet reached: one less)."""
-    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - before_birthday
 
 
 def _years_before(day: date, years: int) -> date:

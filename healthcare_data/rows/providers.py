@@ -27,7 +27,7 @@ from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
 from healthcare_data.registry import Registry
 from healthcare_data.traits import Trait, resolve_traits
-from healthcare_data.validation.report import BUSINESS, ValidationReport, Violation
+from healthcare_data.violations import BUSINESS, ValidationReport, Violation
 
 PROVIDER_COLUMNS: tuple[str, ...] = (
     "id",

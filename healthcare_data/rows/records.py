@@ -16,11 +16,11 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from healthcare_data.dates import age_or_none
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import CONDITION_BY_CODE, CONDITIONS, Condition, icd10_description
 from healthcare_data.rows import fast_uuid4
-from healthcare_data.rows.appointments import age_on
 from healthcare_data.scheduling import as_datetime
 
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -163,7 +163,7 @@ def draft_medical_record(
     if type(born) is date:  # the common case, without age_on's type dispatch
         age = visit.year - born.year - ((visit.month, visit.day) < (born.month, born.day))
     else:
-        age = age_on(born, visit.date())
+        age = age_or_none(born, visit.date())
     age = 40 if age is None else max(age, 0)
     rand = rng.random
     preventive = _PREVENTIVE.get(appointment_type)

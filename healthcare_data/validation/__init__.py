@@ -6,7 +6,14 @@ whole-database validation types (``format_validation``, ``business_rules``,
 ``compliance_check``, ``data_quality``, ``referential_integrity``).
 """
 
-from healthcare_data.validation.report import (
+from healthcare_data.validation.runner import (
+    VALIDATORS,
+    DatabaseValidator,
+    run_all,
+    run_validation,
+    validate_records,
+)
+from healthcare_data.violations import (
     BUSINESS,
     CATEGORIES,
     FORMAT,
@@ -15,13 +22,6 @@ from healthcare_data.validation.report import (
     STATISTICS,
     ValidationReport,
     Violation,
-)
-from healthcare_data.validation.runner import (
-    VALIDATORS,
-    DatabaseValidator,
-    run_all,
-    run_validation,
-    validate_records,
 )
 
 __all__ = [

@@ -20,8 +20,8 @@ from healthcare_data.personas import PERSONAS
 from healthcare_data.reference import STATE_WEIGHTS
 from healthcare_data.rows.providers import specialties_for
 from healthcare_data.schema import Appointment, PatientProfile, Provider
-from healthcare_data.validation.report import STATISTICS, Violation
 from healthcare_data.validation.statistics import state_distribution_test
+from healthcare_data.violations import STATISTICS, Violation
 
 UNKNOWN_STATE = "unknown"
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.schema import Base
-from healthcare_data.validation.report import BUSINESS, INTEGRITY, Violation
+from healthcare_data.violations import BUSINESS, INTEGRITY, Violation
 
 # The column a violation names a record by, per table (the primary key elsewhere).
 BUSINESS_KEYS: dict[str, str] = {

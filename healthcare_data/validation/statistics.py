@@ -33,7 +33,7 @@ from sqlalchemy import Connection, func, select
 from healthcare_data.personas import PERSONAS, PatientPersona
 from healthcare_data.reference import STATE_WEIGHTS
 from healthcare_data.schema import Base
-from healthcare_data.validation.report import STATISTICS, ValidationReport, Violation
+from healthcare_data.violations import STATISTICS, ValidationReport, Violation
 
 MIN_EXPECTED = 5.0  # the usual validity rule of the chi-square approximation
 MAX_LISTED = 1000  # per-patient violations listed per persona before summarising
