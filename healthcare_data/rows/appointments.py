@@ -7,14 +7,15 @@ database per create), so two drafts can never double-book a provider.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from healthcare_data.dates import age_on
-from healthcare_data.errors import SchedulingConflictError, UnknownNameError
+from healthcare_data.errors import BusinessRuleViolation, SchedulingConflictError, UnknownNameError
+from healthcare_data.personas import PatientPersona
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
@@ -23,6 +24,7 @@ from healthcare_data.scheduling import (
     Scheduler,
     SchedulingConstraint,
     as_datetime,
+    preference_levels,
     recurrence_note,
     resolve_constraints,
     specialties_allowing,
@@ -305,3 +307,64 @@ def draft_appointment(
     if explicit:
         row.update(explicit)
     return row
+
+
+def persona_of(patient: Any) -> str | None:
+    """The persona recorded for a patient: a ``persona`` key, else its profile's (dict or ORM)."""
+    found = _value(patient, "persona")
+    if found is None:
+        profile = _value(patient, "profile")
+        found = None if profile is None else _value(profile, "persona")
+    return found
+
+
+def book_appointment(
+    rng: Randomness,
+    serial: int,
+    patient: Any,
+    provider: Any,
+    scheduler: Scheduler,
+    *,
+    persona: PatientPersona | str | None = None,
+    constraints: str | Iterable[str | SchedulingConstraint] | None = None,
+    patient_calendar: Scheduler | None = None,
+    window_start: date | datetime | None = None,
+    window_days: int = 182,
+    levels: Sequence[tuple[str, ...]] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Book one appointment: THE booking path of the factories and the bulk engine.
+
+    Which constraints: explicit ``constraints`` win (no fallback); otherwise the
+    persona's scheduling preferences (``persona``, else the patient row's ``persona``),
+    falling back level by level as :func:`scheduling.preference_levels` says when a
+    calendar is full or the specialty has no fitting type; otherwise none. Day rules
+    ('routine', 'urgent') apply when the window lies in the future. ``levels`` lets a
+    caller that books many visits pass the precomputed levels. ``patient_calendar``
+    (a Scheduler keyed by patient id) keeps the patient from being booked twice.
+    The last level's error is raised when every level fails.
+    """
+    if constraints is not None:
+        chosen: Sequence[Any] = (constraints,)
+    elif options.get("appointment_date") is not None:
+        chosen = ((),)  # an exact time asked for: preferences do not move it
+    elif levels is not None:
+        chosen = levels
+    else:
+        persona = persona if persona is not None else persona_of(patient)
+        if persona is None:
+            chosen = ((),)
+        else:
+            start = window_start.date() if isinstance(window_start, datetime) else window_start
+            chosen = preference_levels(persona, start is None or start > rng.today)
+    error: Exception | None = None
+    for level in chosen:
+        try:
+            return draft_appointment(
+                rng, serial, patient, provider, scheduler, constraints=level, window_start=window_start,
+                window_days=window_days, patient_calendar=patient_calendar, **options,
+            )
+        except (SchedulingConflictError, BusinessRuleViolation) as exc:
+            error = exc
+    assert error is not None
+    raise error
