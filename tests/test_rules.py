@@ -57,7 +57,9 @@ def test_rule_names_are_written_only_in_the_rules_package():
     found = [
         f"{path.relative_to(ROOT)}:{line}: {value!r}"
         for path in places
-        if "rules" not in path.relative_to(ROOT).parts and path.name != "rulebook.py"
+        # rows/ sits below rules/ (rules read the row vocabulary), so its draft-time refusals
+        # still name their rule as a string: see the issue 9 note.
+        if not {"rules", "rows"} & set(path.relative_to(ROOT).parts) and path.name != "rulebook.py"
         for line, value in _string_literals(path)
         if value in names
     ]

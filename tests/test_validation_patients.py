@@ -11,15 +11,15 @@ from healthcare_data.errors import UnknownNameError
 from healthcare_data.personas import PERSONAS
 from healthcare_data.randomness import Randomness
 from healthcare_data.rows.patients import PatientDraft, draft_patient
+from healthcare_data.rules.patients import address_consistent
 from healthcare_data.validation.patients import (
     DRAWN_PATIENT_COLUMNS,
-    address_consistent,
     check_patient,
     check_persona_defaults,
     icd10_is_valid,
     persona_profile_defaults,
 )
-from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
+from healthcare_data.violations import BUSINESS, FORMAT, HIPAA, Violation
 from tests.examples import EXERCISE_PATIENT
 
 TODAY = date(2026, 11, 22)

@@ -9,6 +9,7 @@ from healthcare_data.builders import PatientBuilder
 from healthcare_data.characteristics import check_characteristics
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.rows.patients import age_on
+from healthcare_data.validation.groups import GROUPS
 from healthcare_data.validation.patients import check_patient, check_persona_defaults
 from healthcare_data.validation.statistics import persona_distribution_report
 from support.builder_script import BuilderScriptError, parse_builder_script, specified_values
@@ -230,12 +231,9 @@ def step_insurance_patterns(context, persona):
     """
     patient, conditions, profile = _built(context)
     as_persona = dict(profile or {}, persona=persona.name)
-    offenders = [
-        v.as_row()
-        for v in check_patient(patient, conditions, as_persona, today=context.today)
-        if v.field in ("insurance_provider", "insurance_policy_number", "insurance_pair")
-        or v.rule.startswith(("persona_insurance", "persona_uninsured", "policy", "insurance"))
-    ]
+    insurance = GROUPS.get("insurance_required").rule_names
+    found = check_patient(patient, conditions, as_persona, today=context.today)
+    offenders = [v.as_row() for v in found if v.rule in insurance]
     assert_no_offenders(
         offenders,
         f"insurance of the stored patient against {persona.name}'s plans "

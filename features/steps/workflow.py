@@ -9,9 +9,9 @@ from hamcrest import assert_that, equal_to, greater_than, has_length
 
 from healthcare_data.schema import Base
 from healthcare_data.validation import CATEGORIES, run_all
+from healthcare_data.validation.groups import RULES
 from healthcare_data.validation.integrity import find_cross_reference_mismatches, find_orphans, key_column
 from healthcare_data.validation.runner import scan_rows
-from healthcare_data.validation.groups import RULES
 from support.readback import fetch_one
 from support.reports import assert_no_offenders
 from support.state import need

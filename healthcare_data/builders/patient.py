@@ -46,7 +46,7 @@ from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.rows.patients import PatientDraft, draft_patient
 from healthcare_data.rules import Subject, evaluate_given, rules_for
-from healthcare_data.rules.patients import EXPLICIT_VALUE_RULES, PERSONA_RULES, payer_of
+from healthcare_data.rules.patients import CONDITION_FITS_AGE, EXPLICIT_VALUE_RULES, PERSONA_RULES, payer_of
 from healthcare_data.schema import Patient, PatientCondition, PatientProfile
 from healthcare_data.validation.patients import check_patient
 from healthcare_data.violations import BUSINESS, FORMAT, ValidationReport, Violation
@@ -400,7 +400,7 @@ def _fit_age_range(
                             "patient_conditions",
                             None,
                             "condition",
-                            "condition_fits_age",
+                            CONDITION_FITS_AGE.name,
                             f"{name!r} (plausible at {condition.min_age}-{condition.max_age}) cannot fit "
                             f"{persona.name} aged {low}-{high}",
                             f"drop {name!r} or choose a persona whose ages overlap "

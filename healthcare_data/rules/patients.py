@@ -486,6 +486,11 @@ def _persona_contact(subject: Subject) -> Iterable[Finding]:
         yield Finding("emergency_contact_relationship", values, "patient_profiles")
 
 
+# Rules other modules report under their own message (statistics, the builder's age fitting).
+PERSONA_AGE_RANGE = _persona_age
+CONDITION_FITS_AGE = _condition_age
+PROFILE_RULES: tuple[str, ...] = ("persona_known",)
+
 # Rule order of a patient row (history and profile rules run on their own rows).
 PATIENT_ROW_RULES: tuple[str, ...] = (
     "patient_id_format",

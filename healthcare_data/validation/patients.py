@@ -13,14 +13,14 @@ from datetime import date
 from typing import Any
 
 from healthcare_data.personas import PERSONAS, PatientPersona, get_persona
-from healthcare_data.rules import RULES, Subject, evaluate, rules_for
+from healthcare_data.rules import Subject, evaluate, rules_for
 from healthcare_data.rules.patients import (
     CONDITION_RULES,
     DRAWN_PATIENT_COLUMNS,
     PATIENT_ROW_RULES,
     PERSONA_DEFAULT_RULES,
     PERSONA_RULES,
-    address_consistent,
+    PROFILE_RULES,
     age_recovery,
     icd10_is_valid,
     patient_context,
@@ -31,7 +31,6 @@ from healthcare_data.violations import Violation
 
 __all__ = [
     "DRAWN_PATIENT_COLUMNS",
-    "address_consistent",
     "age_recovery",
     "check_patient",
     "check_persona_defaults",
@@ -43,7 +42,7 @@ __all__ = [
 _ROW = rules_for("patients", PATIENT_ROW_RULES)
 _CONDITIONS = rules_for("patient_conditions", CONDITION_RULES)
 _PERSONA = rules_for("patients", PERSONA_RULES)
-_PERSONA_KNOWN = (RULES.get("persona_known"),)
+_PERSONA_KNOWN = rules_for("patient_profiles", PROFILE_RULES)
 _DEFAULTS = rules_for("patients", PERSONA_DEFAULT_RULES)
 
 

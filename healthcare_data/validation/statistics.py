@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, select
 
 from healthcare_data.personas import PERSONAS, PatientPersona
 from healthcare_data.reference import STATE_WEIGHTS
+from healthcare_data.rules.patients import PERSONA_AGE_RANGE
 from healthcare_data.schema import Base
 from healthcare_data.violations import STATISTICS, ValidationReport, Violation
 
@@ -358,7 +359,7 @@ def _out_of_range_patients(
             entity="patients",
             key=key,
             field="date_of_birth",
-            rule="persona_age_range",
+            rule=PERSONA_AGE_RANGE.name,
             message=(
                 f"patient {key} born {born} is {completed_years(born, today)} on {today}, "
                 f"outside {persona.name}'s ages {low}-{high}"
@@ -374,7 +375,7 @@ def _out_of_range_patients(
                 entity="patients",
                 key=f"persona:{persona.name}",
                 field="date_of_birth",
-                rule="persona_age_range",
+                rule=PERSONA_AGE_RANGE.name,
                 message=f"{outside} {persona.name} patients are outside ages {low}-{high} "
                 f"({len(violations)} listed)",
                 recovery="regenerate these patients from the persona",
