@@ -150,7 +150,7 @@ def _non_negative(value: Any, what: str) -> int:
     return value
 
 
-def _positive(value: Any, what: str) -> int | float:
+def _positive(value: Any, what: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigurationError(f"{what} must be a number > 0, got {value!r}")
     return value

@@ -491,16 +491,9 @@ def _library_cause(exc: BaseException) -> HealthcareDataError | None:
 
 def _next_ids(db: Database) -> dict[str, int]:
     """First free id per table, so an appended dataset continues the numbering."""
-    try:
-        from healthcare_data.bulk import next_ids  # the bulk engine's own helper, when present
-    except ImportError:
-        next_ids = None
-    if next_ids is not None:
-        return dict(next_ids(db))
-    from healthcare_data.generation import ID_TABLES
+    from healthcare_data.bulk import next_ids
 
-    with db.transaction() as conn:
-        return {table: db.next_id(conn, table) for table in ID_TABLES}
+    return dict(next_ids(db))
 
 
 def validate(url: str | Database | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:

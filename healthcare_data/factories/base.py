@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
@@ -160,7 +160,7 @@ class Factory(Generic[M]):
                 row = self.draft(first + offset, resolved, dict(inputs))
                 self._raise_on_violations(row)
                 rows.append(row)
-            objects = [self.model(**row) for row in rows]
+            objects = [cast(M, self.model(**row)) for row in rows]  # model is the class M names
             session.add_all(objects)
             try:
                 session.flush()

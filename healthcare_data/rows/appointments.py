@@ -212,6 +212,9 @@ def draft_appointment(
             raise UnknownNameError("appointment column", unknown[0], APPOINTMENT_COLUMNS)
     resolved = _constraints(constraints)
     cons = resolved.cons
+    patient_id: Any
+    provider_id: Any
+    specialty: Any
     if type(patient) is dict:
         patient_id = patient.get("id")
         born = _birth_date(patient.get("date_of_birth"))

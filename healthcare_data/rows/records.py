@@ -163,8 +163,9 @@ def draft_medical_record(
     if type(born) is date:  # the common case, without age_on's type dispatch
         age = visit.year - born.year - ((visit.month, visit.day) < (born.month, born.day))
     else:
-        age = age_or_none(born, visit.date())
-    age = 40 if age is None else max(age, 0)
+        known = age_or_none(born, visit.date())
+        age = 40 if known is None else known
+    age = max(age, 0)
     rand = rng.random
     preventive = _PREVENTIVE.get(appointment_type)
     medications: str | None

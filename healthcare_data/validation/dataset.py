@@ -40,7 +40,8 @@ def find_missing_personas(conn: Connection, personas: Iterable[str] | None = Non
     for name in names:
         PERSONAS.get(name)  # UnknownNameError naming the valid personas
     profiles = PatientProfile.__table__
-    seen = dict(conn.execute(select(profiles.c.persona, func.count()).group_by(profiles.c.persona)).all())
+    counts = select(profiles.c.persona, func.count()).group_by(profiles.c.persona)
+    seen: dict[str, int] = {persona: n for persona, n in conn.execute(counts).all()}
     return [
         Violation(
             "patient_profiles",

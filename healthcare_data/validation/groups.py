@@ -84,7 +84,7 @@ class RuleGroup:
 
 def _check_name(check: DatabaseCheck) -> str:
     """The name shown for a database check: the library function's for a LibraryCheck."""
-    return getattr(check, "name", None) or getattr(check, "__qualname__", str(check))
+    return str(getattr(check, "name", None) or getattr(check, "__qualname__", check))
 
 
 def _token_key(name: str) -> str:
@@ -95,7 +95,7 @@ def _token_key(name: str) -> str:
 class TokenRegistry(Registry[RuleGroup]):
     """A registry whose ``get`` also resolves numbered tokens (``6_month_range``)."""
 
-    def get(self, name: str) -> RuleGroup:
+    def get(self, name: object) -> RuleGroup:
         if isinstance(name, str) and name not in self and _token_key(name) in self:
             return super().get(_token_key(name))
         return super().get(name)

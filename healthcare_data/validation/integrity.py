@@ -106,7 +106,7 @@ def find_orphans(conn: Connection) -> list[Violation]:
     """
     violations: list[Violation] = []
     for child in Base.metadata.sorted_tables:
-        for fk in sorted(child.foreign_key_constraints, key=lambda c: c.column_keys):
+        for fk in sorted(child.foreign_key_constraints, key=lambda c: tuple(c.column_keys)):
             parent = fk.referred_table
             pairs = [(element.parent, element.column) for element in fk.elements]
             joined = and_(*(local == remote for local, remote in pairs))

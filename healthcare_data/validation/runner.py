@@ -209,7 +209,7 @@ def stream(
     """
     size = chunk_size or CHUNK_SIZE
     pk = next(iter(table.primary_key.columns))
-    base = query if query is not None else select(table)
+    base: Any = query if query is not None else select(table)
     last = None
     while True:
         page = base.order_by(pk).limit(size)
