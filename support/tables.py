@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from tabulate import tabulate
 
-from healthcare_data.errors import UnknownNameError
+from healthcare_data.errors import FormatValidationError, UnknownNameError
+from healthcare_data.rows.claims import parse_amount as library_amount
 from support import registries
 
 
@@ -81,7 +82,9 @@ def parse_count(value: str) -> int:
     """A non-negative whole number such as ``5`` or ``1_000`` / ``1,000``."""
     text = value.strip().replace("_", "").replace(",", "")
     if not text.isdigit():
-        raise ValueError(f"count {value!r} is not a whole number (write e.g. 5 or 1000)")
+        word = _NUMBER_WORDS.get(value.strip().lower())
+        hint = f"write {word} in digits" if word is not None else "write e.g. 5 or 1000"
+        raise ValueError(f"count {value!r} is not a whole number in digits ({hint})")
     return int(text)
 
 
@@ -110,15 +113,27 @@ def parse_time_limit(value: str) -> float:
 
 
 def parse_amount(value: str) -> Decimal:
-    """``'$350'`` / ``'350.5'`` / ``'$1,250.00'`` -> Decimal with two places."""
-    text = value.strip().lstrip("$").replace(",", "")
+    """``'$350'`` / ``'350.5'`` / ``'$1,250.00'`` / ``'USD 350'`` -> Decimal with two places (the library's
+    ``rows.claims.parse_amount``), refusing negative amounts."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"amount {value!r} is not a money amount (write e.g. $350)") from None
-    if not amount.is_finite() or amount < 0:
+        amount = library_amount(value)
+    except FormatValidationError:
+        raise ValueError(f"amount {value!r} is not a money amount (write e.g. $350 or $1,250.00)") from None
+    if amount < 0:
         raise ValueError(f"amount {value!r} must be a non-negative amount")
-    return amount.quantize(Decimal("0.01"))
+    return amount
+
+
+# A comma that separates items: items start with a word, so a comma before a digit is
+# inside an amount ("$1,250.00") and the amount parser judges it.
+_ITEM_SEPARATOR = re.compile(r"\s*,(?!\d)\s*")
+# Counts people may write as words, to say what to write instead.
+_NUMBER_WORDS = {
+    w: n for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
 
 
 def split_list(value: str, sep: str = ",") -> list[str]:
@@ -318,7 +333,7 @@ def parse_relationships(row: TableRow, column: str, link_names: Sequence[str]) -
     links: list[str] = []
     options: dict[str, Any] = {}
     last_list_key: str | None = None
-    for item in split_list(raw):
+    for item in (part for part in _ITEM_SEPARATOR.split(raw) if part.strip()):
         if "=" in item:
             key, _, value = (part.strip() for part in item.partition("="))
             if key not in keys:

@@ -10,6 +10,7 @@ from healthcare_data.factories import ProviderFactory
 from healthcare_data.rows.providers import practice_state_of, practice_type_of, provider_trait_violations
 from healthcare_data.validation.providers import check_provider
 from support import registries
+from support.failures import as_failure
 from support.readback import fetch
 from support.reports import assert_no_offenders
 from support.state import need
@@ -41,7 +42,9 @@ def step_create_providers(context):
         overrides = {"specialty": request.specialty}
         if request.practice_type:
             overrides["practice_type"] = request.practice_type
-        for provider in factory.create_batch(request.count, *request.traits, **overrides):
+        with as_failure(f"Providers table row {number} ({request.specialty}, {request.practice_type})"):
+            made = factory.create_batch(request.count, *request.traits, **overrides)
+        for provider in made:
             context.created.add(
                 "providers",
                 provider.id,

@@ -11,6 +11,7 @@ from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.scheduling import BUSINESS_HOURS, CONSTRAINTS, as_datetime
 from healthcare_data.validation.integrity import find_double_bookings
 from support import registries
+from support.failures import as_failure
 from support.readback import fetch
 from support.reports import assert_no_offenders
 from support.state import need
@@ -59,9 +60,10 @@ def step_create_appointments(context):
     for request in context.appointment_requests:
         patient = _one(context, "patients", persona=request.persona)
         provider = _one(context, "providers", specialty=request.specialty)
-        appointment = schedule_appointment(
-            context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
-        )
+        with as_failure(f"Appointments table row {request.row} ({request.appointment_type})"):
+            appointment = schedule_appointment(
+                context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
+            )
         context.created.add(
             "appointments",
             appointment.id,

@@ -41,6 +41,7 @@ from healthcare_data.errors import (
     UnknownNameError,
 )
 from healthcare_data.factories.base import uniqueness_error
+from healthcare_data.fakes import normalize_phone
 from healthcare_data.personas import PERSONAS, PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import CONDITIONS
@@ -95,7 +96,7 @@ class PatientBuilder:
     #: An argument listed here is stored exactly as given, so a test can read it back and
     #: compare. ``("patients", "age")`` is the one derived value: the age on ``rng.today``
     #: computed from ``date_of_birth``. ``patient_conditions.condition`` holds one history
-    #: entry per row. ``with_age_range`` is absent on purpose: it bounds a drawn age.
+    #: entry per row. Phones are stored in their normal form (:data:`STORED_FORM`).
     STORED_AS: ClassVar[Mapping[tuple[str, str], tuple[str, str]]] = MappingProxyType(
         {
             ("with_persona", "persona"): ("patient_profiles", "persona"),
@@ -120,14 +121,40 @@ class PatientBuilder:
         }
     )
 
+    #: Arguments that bound a stored value instead of being stored: ``(method, parameter) ->
+    #: (table, column, comparison)``; ``with_age_range(65, 70)`` stores an age >= 65 and <= 70.
+    BOUNDS: ClassVar[Mapping[tuple[str, str], tuple[str, str, str]]] = MappingProxyType(
+        {
+            ("with_age_range", "min_age"): ("patients", "age", ">="),
+            ("with_age_range", "max_age"): ("patients", "age", "<="),
+        }
+    )
+
     @classmethod
-    def stored_column(cls, method: str, parameter: str) -> tuple[str, str]:
-        """``(table, column)`` holding ``method``'s ``parameter`` as given; UnknownNameError if none."""
+    def stored_column(cls, method: str, parameter: str) -> tuple[str, str, str]:
+        """``(table, column, comparison)`` for ``method``'s ``parameter``: ``==`` for a value stored
+        as given (in its normal form), ``>=``/``<=`` for a bound; UnknownNameError if neither."""
         where = cls.STORED_AS.get((method, parameter))
-        if where is None:
-            known = [f"{m}({p})" for m, p in cls.STORED_AS]
+        if where is not None:
+            return (*where, "==")
+        bound = cls.BOUNDS.get((method, parameter))
+        if bound is None:
+            known = [f"{m}({p})" for m, p in (*cls.STORED_AS, *cls.BOUNDS)]
             raise UnknownNameError("stored builder argument", f"{method}({parameter})", known)
-        return where
+        return bound
+
+    @staticmethod
+    def stored_form(column: str, value: Any) -> Any:
+        """``value`` as the database stores it: phones written any usual way become ``(AAA) NXX-XXXX``.
+
+        A value that cannot be read is kept as given, so the row's rules report it by name.
+        """
+        if column in ("phone", "emergency_contact_phone") and isinstance(value, str):
+            try:
+                return normalize_phone(value)
+            except ValueError:
+                return value
+        return value
 
     def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
         self.database = database
@@ -182,11 +209,13 @@ class PatientBuilder:
         zip: str | None = None,  # noqa: A002 - the exercise's parameter name
     ) -> PatientBuilder:
         """Set contact fields; a lone state gets a real city and ZIP of that state."""
+        phone = self.stored_form("phone", phone)
         self._set(phone=phone, email=email, street=street, city=city, state=state, zip_code=zip)
         return self
 
     def with_emergency_contact(self, name: str | None = None, phone: str | None = None) -> PatientBuilder:
         """Set the emergency contact; the relationship comes from the persona."""
+        phone = self.stored_form("emergency_contact_phone", phone)
         self._set(emergency_contact_name=name, emergency_contact_phone=phone)
         return self
 
@@ -360,6 +389,28 @@ class PatientBuilder:
                 )
             )
         return fitting[int(self.rng.random.random() * len(fitting))]
+
+
+def stored_value(
+    patient: Mapping[str, Any],
+    conditions: Sequence[Mapping[str, Any]],
+    profile: Mapping[str, Any] | None,
+    table: str,
+    column: str,
+    today: date,
+) -> Any:
+    """The value a built or stored patient holds at ``table.column`` (see ``STORED_AS``).
+
+    ``patients.age`` is the age on ``today``; ``patient_conditions.<column>`` the list
+    over every history row.
+    """
+    if table == "patient_conditions":
+        return [c[column] for c in conditions]
+    if table == "patient_profiles":
+        return (profile or {}).get(column)
+    if column == "age":
+        return age_on(patient["date_of_birth"], today)
+    return patient[column]
 
 
 def persona_conflicts(persona: PatientPersona, explicit: Mapping[str, Any]) -> list[Violation]:

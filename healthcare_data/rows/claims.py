@@ -69,7 +69,11 @@ CATEGORY_FACTOR: dict[str, float] = {
     "procedure": 2.5,
 }
 _STATUS_MIX = Weighted({"paid": 0.65, "submitted": 0.12, "processed": 0.1, "denied": 0.13})
-_MONEY = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*(?:USD)?\s*$", re.IGNORECASE)
+# Money as people write it: '$1,250.00', '1250.5', 'USD 350', '350 USD' (thousands
+# separators only in groups of three).
+_MONEY = re.compile(
+    r"^\s*(?:USD\s*)?\$?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+)\s*(?:USD)?\s*$", re.IGNORECASE
+)
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -89,7 +93,7 @@ def parse_amount(value: Any) -> Decimal:
     if amount is None or not amount.is_finite():
         violation = Violation(
             "insurance_claims", None, "claim_amount", "amount_format",
-            f"claim amount {value!r} is not a money amount", "write it like 350, 350.00 or '$350'",
+            f"claim amount {value!r} is not a money amount", "write it like 350, $350.00 or $1,250.00",
             FORMAT,
         )
         raise FormatValidationError(ValidationReport("claim draft", 1, [violation]))
