@@ -38,7 +38,7 @@ class UnknownNameError(HealthcareDataError, KeyError):
         close = difflib.get_close_matches(str(name), self.known, n=1, cutoff=0.6)
         self.suggestion: str | None = close[0] if close else None
         hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
-        message = f"Unknown {kind} {name!r}{hint} Known: {', '.join(self.known)}"
+        message = f"Unknown {kind} {name!r}{hint or ';'} Known: {', '.join(self.known)}"
         recovery = [f"use {self.suggestion!r}"] if self.suggestion else []
         super().__init__(message, recovery)
 

@@ -322,28 +322,6 @@ def _zeros(typecode: str, n: int) -> array[Any]:
     return array(typecode, bytes(array(typecode).itemsize * n))
 
 
-class _Batcher:
-    """Cuts each table's row sequence into lists of ``size`` rows; never looks ahead."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.pending: dict[str, list[dict[str, Any]]] = {}
-
-    def add(self, table: str, row: dict[str, Any]) -> Batch | None:
-        rows = self.pending.setdefault(table, [])
-        rows.append(row)
-        if len(rows) >= self.size:
-            self.pending[table] = []
-            return Batch(table, rows)
-        return None
-
-    def flush(self, *tables: str) -> Iterator[Batch]:
-        for table in tables:
-            rows = self.pending.pop(table, None)
-            if rows:
-                yield Batch(table, rows)
-
-
 # --- the engine ----------------------------------------------------------------------------
 
 

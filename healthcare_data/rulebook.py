@@ -25,6 +25,8 @@ from healthcare_data.violations import CATEGORIES, Violation
 
 def field_of(row: Any, column: str) -> Any:
     """A column of a dict, a SQLAlchemy Row or an ORM object (None when absent)."""
+    if type(row) is dict:  # the common case first: drafts and rows read back are dicts
+        return row.get(column)
     if isinstance(row, Mapping):
         return row.get(column)
     mapping = getattr(row, "_mapping", None)

@@ -26,8 +26,8 @@ def test_valid_provider_and_orm_object(provider):
     [
         ({"npi_number": "123"}, "npi_format", FORMAT),
         ({"npi_number": "3123456789"}, "npi_format", FORMAT),
-        ({"license_number": "A123456"}, "licence_format", FORMAT),  # a CA licence in IL
-        ({"license_number": None}, "licence_present", FORMAT),
+        ({"license_number": "A123456"}, "license_format", FORMAT),  # a CA license in IL
+        ({"license_number": None}, "license_present", FORMAT),
         ({"uuid": "not-a-uuid"}, "uuid_format", FORMAT),
         ({"first_name": ""}, "required", FORMAT),
         ({"email": "dr.smith@@example.org"}, "email_format", FORMAT),
@@ -63,11 +63,11 @@ def test_npi_check_digit_message_names_expected_digit(provider):
     assert f"expected {npi[9]}" in violation.message
 
 
-def test_virtual_practice_licence_state_read_from_address():
+def test_virtual_practice_license_state_read_from_address():
     row = draft_provider(Randomness(1), 5, "Telemedicine", "telemedicine", state="CA")
     assert check_provider(row) == []
     wrong = {**row, "practice_address": "Virtual care — telehealth only (licensed in TX)"}
-    assert [v.rule for v in check_provider(wrong)] == ["licence_format"]
+    assert [v.rule for v in check_provider(wrong)] == ["license_format"]
 
 
 def test_missing_optional_contact_is_fine(provider):

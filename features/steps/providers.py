@@ -66,15 +66,15 @@ def step_credentials(context):
 
 
 @then("each provider should have valid NPI numbers and license numbers")
-def step_npi_and_licence(context):
-    """NPI Luhn check digit (80840 prefix), licence format of the practice state, both unique."""
+def step_npi_and_license(context):
+    """NPI Luhn check digit (80840 prefix), license format of the practice state, both unique."""
     stored = _stored_providers(context)
     offenders = []
     for _, row in stored:
         state = practice_state_of(row)
         npi_ok = identifiers.is_valid_npi(row["npi_number"])
-        licence_ok = identifiers.is_valid_licence_number(row["license_number"], state)
-        if not (npi_ok and licence_ok):
+        license_ok = identifiers.is_valid_license_number(row["license_number"], state)
+        if not (npi_ok and license_ok):
             offenders.append(
                 {
                     "id": row["id"],
@@ -82,10 +82,10 @@ def step_npi_and_licence(context):
                     "npi valid": npi_ok,
                     "license_number": row["license_number"],
                     "state": state,
-                    "licence valid": licence_ok,
+                    "license valid": license_ok,
                 }
             )
-    assert_no_offenders(offenders, "NPI check digit (Luhn over 80840) or state licence format")
+    assert_no_offenders(offenders, "NPI check digit (Luhn over 80840) or state license format")
     for column in ("npi_number", "license_number"):
         values = [row[column] for _, row in stored]
         assert_that(len(set(values)), equal_to(len(values)), f"distinct {column} values")

@@ -92,7 +92,7 @@ class ProviderFactory(Factory[Provider]):
         * email: kept if on a reserved domain, else ``dr.<lastname>.<NN>@example.org``;
         * NPI: kept if its check digit is valid (generated NPIs are synthetic), else
           replaced by ``identifiers.npi(id)`` so no malformed/real-looking value remains.
-        Names, licence and practice data are generated and kept as they are.
+        Names, license and practice data are generated and kept as they are.
         """
         row = {k: v for k, v in as_row(provider).items() if k in PROVIDER_COLUMNS}
         serial = int(row.get("id") or 0)

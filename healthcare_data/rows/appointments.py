@@ -7,7 +7,7 @@ database per create), so two drafts can never double-book a provider.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -20,6 +20,7 @@ from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import VIRTUAL_PRACTICE, business_error, is_virtual
+from healthcare_data.rulebook import field_of
 from healthcare_data.scheduling import (
     Scheduler,
     SchedulingConstraint,
@@ -45,14 +46,6 @@ _REASONS: dict[str, tuple[str, ...]] = {
     "acute": ("new symptoms", "acute complaint", "same-week concern"),
     "procedure": ("planned procedure", "scheduled diagnostic study", "ordered by referring provider"),
 }
-
-
-def _value(row: Any, column: str) -> Any:
-    if type(row) is dict:
-        return row.get(column)
-    if isinstance(row, Mapping):
-        return row.get(column)
-    return getattr(row, column, None)
 
 
 _ONE_DAY = timedelta(days=1)
@@ -220,17 +213,17 @@ def draft_appointment(
         born = _birth_date(patient.get("date_of_birth"))
         patient_tenant = patient.get("tenant_id")
     else:
-        patient_id = _value(patient, "id")
-        born = _birth_date(_value(patient, "date_of_birth"))
-        patient_tenant = _value(patient, "tenant_id")
+        patient_id = field_of(patient, "id")
+        born = _birth_date(field_of(patient, "date_of_birth"))
+        patient_tenant = field_of(patient, "tenant_id")
     if type(provider) is dict:
         provider_id = provider.get("id")
         specialty = provider.get("specialty")
         provider_tenant = provider.get("tenant_id")
     else:
-        provider_id = _value(provider, "id")
-        specialty = _value(provider, "specialty")
-        provider_tenant = _value(provider, "tenant_id")
+        provider_id = field_of(provider, "id")
+        specialty = field_of(provider, "specialty")
+        provider_tenant = field_of(provider, "tenant_id")
     telemedicine = resolved.telemedicine or _is_virtual(provider)
     today = rng.today
     rand = rng.random
@@ -314,10 +307,10 @@ def draft_appointment(
 
 def persona_of(patient: Any) -> str | None:
     """The persona recorded for a patient: a ``persona`` key, else its profile's (dict or ORM)."""
-    found = _value(patient, "persona")
+    found = field_of(patient, "persona")
     if found is None:
-        profile = _value(patient, "profile")
-        found = None if profile is None else _value(profile, "persona")
+        profile = field_of(patient, "profile")
+        found = None if profile is None else field_of(profile, "persona")
     return found
 
 

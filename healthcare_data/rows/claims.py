@@ -27,6 +27,7 @@ from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import business_error
+from healthcare_data.rulebook import field_of
 from healthcare_data.scheduling import as_datetime
 from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
@@ -100,17 +101,9 @@ def parse_amount(value: Any) -> Decimal:
     return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _value(row: Any, column: str) -> Any:
-    if type(row) is dict:
-        return row.get(column)
-    if isinstance(row, Mapping):
-        return row.get(column)
-    return getattr(row, column, None)
-
-
 def is_claimable(patient: Any) -> bool:
     """True when the patient has insurance to bill."""
-    return bool(_value(patient, "insurance_provider"))
+    return bool(field_of(patient, "insurance_provider"))
 
 
 @cache
@@ -131,7 +124,7 @@ def _payment_ratio(payer_name: str) -> tuple[float, float]:
 
 
 def _draw_amount(rng: Randomness, provider: Any, appointment: Any) -> Decimal:
-    base = _base_charge(_value(provider, "specialty"), _value(appointment, "appointment_type"))
+    base = _base_charge(field_of(provider, "specialty"), field_of(appointment, "appointment_type"))
     # Whole cents as an int, then a 2-place Decimal: no string round trip per claim.
     return Decimal(round(base * rng.random.uniform(0.85, 1.2) * 100)).scaleb(-2)
 
@@ -164,12 +157,12 @@ def draft_claim(
     if status is not None and status not in CLAIM_STATUSES:
         raise UnknownNameError("claim status", status, CLAIM_STATUSES)
     payer_name = (
-        patient.get("insurance_provider") if type(patient) is dict else _value(patient, "insurance_provider")
+        field_of(patient, "insurance_provider")
     )
     if not payer_name:
         raise business_error(
             "insurance_claims", serial, "patient_id", "claim_requires_insurance",
-            f"Patient {_value(patient, 'patient_id') or _value(patient, 'id')!r} is uninsured; "
+            f"Patient {field_of(patient, 'patient_id') or field_of(patient, 'id')!r} is uninsured; "
             "an insurance claim needs a payer",
             "bill the visit to the patient (self-pay, no claim row) or give the patient insurance",
         )
@@ -187,10 +180,10 @@ def draft_claim(
         provider_id = appointment.get("provider_id")
         appointment_id = appointment.get("id")
     else:
-        visit = _value(appointment, "appointment_date")
-        patient_id = _value(appointment, "patient_id")
-        provider_id = _value(appointment, "provider_id")
-        appointment_id = _value(appointment, "id")
+        visit = field_of(appointment, "appointment_date")
+        patient_id = field_of(appointment, "patient_id")
+        provider_id = field_of(appointment, "provider_id")
+        appointment_id = field_of(appointment, "id")
     visit = (visit if type(visit) is datetime else as_datetime(visit)).date()
     submitted = visit + _DAYS[1 + int(random() * 5)]
     today = rng.today
@@ -220,8 +213,8 @@ def draft_claim(
         "id": serial,
         "uuid": fast_uuid4(rand),
         "claim_number": identifiers.claim_number(serial),
-        "patient_id": patient_id or _value(patient, "id"),
-        "provider_id": provider_id or _value(provider, "id"),
+        "patient_id": patient_id or field_of(patient, "id"),
+        "provider_id": provider_id or field_of(provider, "id"),
         "appointment_id": appointment_id,
         "claim_amount": claim_amount,
         "submitted_date": submitted,

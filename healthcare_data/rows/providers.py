@@ -2,13 +2,13 @@
 
 ``draft_provider`` is shared by :class:`~healthcare_data.factories.ProviderFactory` and the
 bulk engine. It draws nothing from Faker at run time (names and places come from
-``fakes``' precomputed tables), derives NPI and licence number from the serial (the
-row's primary key), and keeps practice name, practice type, address and licence state
+``fakes``' precomputed tables), derives NPI and license number from the serial (the
+row's primary key), and keeps practice name, practice type, address and license state
 consistent with each other, so a validator can read them back from the database:
 
 * practice name: ``"<Prefix> <Specialty> <Practice type>"`` ("Lakeview Cardiology
   Hospital"); :func:`practice_type_of` recovers the type from the suffix.
-* practice address: ``"<street>, <city>, <ST> <ZIP>"`` (a real ZIP of the licence
+* practice address: ``"<street>, <city>, <ST> <ZIP>"`` (a real ZIP of the license
   state), prefixed by the affiliated hospital for hospital-based providers; virtual
   practices write ``"Virtual care — telehealth only (licensed in ST)"``.
 """
@@ -16,7 +16,7 @@ consistent with each other, so a validator can read them back from the database:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -26,6 +26,7 @@ from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
 from healthcare_data.registry import Registry
+from healthcare_data.rulebook import field_of
 from healthcare_data.traits import Trait, resolve_traits
 from healthcare_data.violations import BUSINESS, ValidationReport, Violation
 
@@ -93,7 +94,7 @@ for _trait in (
     Trait(
         "telemedicine",
         "offers telemedicine: a Virtual Practice whose address marks virtual care "
-        "(licensed in the licence state)",
+        "(licensed in the license state)",
         params={"specialty_offers": TELEHEALTH_TYPE, "practice_type": VIRTUAL_PRACTICE, "virtual": True},
     ),
 ):
@@ -241,7 +242,7 @@ def draft_provider(
         "first_name": first,
         "last_name": last,
         "specialty": spec.name,
-        "license_number": identifiers.licence_number(serial, state),
+        "license_number": identifiers.license_number(serial, state),
         "phone": fakes.phone(rng, place.area_code),
         "email": f"dr.{local}.{rng.randint(1, 99):02d}@{PROVIDER_EMAIL_DOMAIN}",
         "practice_name": f"{prefix} {spec.name} {kind}",
@@ -260,15 +261,9 @@ _ADDRESS_TAIL = re.compile(r",\s*([^,]+),\s*([A-Z]{2})\s+(\d{5})$")
 _VIRTUAL_STATE = re.compile(r"licensed in ([A-Z]{2})\)")
 
 
-def _get(provider: Any, column: str) -> Any:
-    if isinstance(provider, Mapping):
-        return provider.get(column)
-    return getattr(provider, column, None)
-
-
 def practice_type_of(provider: Any) -> str | None:
     """The practice type a provider row was drafted with (from the practice name suffix)."""
-    name = _get(provider, "practice_name") or ""
+    name = field_of(provider, "practice_name") or ""
     for kind in _PRACTICE_TYPES_LONGEST_FIRST:
         if name.endswith(" " + kind) or name == kind:
             return kind
@@ -277,7 +272,7 @@ def practice_type_of(provider: Any) -> str | None:
 
 def practice_location_of(provider: Any) -> tuple[str | None, str | None, str | None]:
     """(city, state, zip) of the practice address; (None, state, None) for virtual care."""
-    address = _get(provider, "practice_address") or ""
+    address = field_of(provider, "practice_address") or ""
     match = _ADDRESS_TAIL.search(address)
     if match:
         return match.group(1).strip(), match.group(2), match.group(3)
@@ -288,7 +283,7 @@ def practice_location_of(provider: Any) -> tuple[str | None, str | None, str | N
 
 
 def practice_state_of(provider: Any) -> str | None:
-    """The state of the practice (the licence state)."""
+    """The state of the practice (the license state)."""
     return practice_location_of(provider)[1]
 
 
@@ -301,7 +296,7 @@ def offers_telemedicine(provider: Any) -> bool:
     """True when the provider can hold video visits (virtual practice or telehealth specialty)."""
     if is_virtual(provider):
         return True
-    specialty = _get(provider, "specialty")
+    specialty = field_of(provider, "specialty")
     return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)
 
 
@@ -319,13 +314,13 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
     if not resolved:
         return []
     names = [t.name for t in resolved]
-    key = _get(provider, "npi_number")
+    key = field_of(provider, "npi_number")
     out: list[Violation] = []
 
     def add(field: str, rule: str, message: str, recovery: str) -> None:
         out.append(Violation("providers", key, field, rule, message, recovery, BUSINESS))
 
-    specialty = _get(provider, "specialty")
+    specialty = field_of(provider, "specialty")
     pool = specialties_for(resolved)
     if specialty not in pool:
         add(
@@ -344,7 +339,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
             f"which traits {names} impose",
             f"draft the provider with practice type {imposed[0]!r}",
         )
-    address = str(_get(provider, "practice_address") or "")
+    address = str(field_of(provider, "practice_address") or "")
     if any(t.params.get("hospital_affiliation") for t in resolved):
         hospital = address.split(",", 1)[0]
         if not hospital.endswith(HOSPITAL_SUFFIXES):
@@ -359,7 +354,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
             add(
                 "practice_address",
                 "trait_virtual_address",
-                f"practice address {address!r} does not mark virtual care with a licence state",
+                f"practice address {address!r} does not mark virtual care with a license state",
                 "write 'Virtual care — telehealth only (licensed in ST)'",
             )
     return out

@@ -43,8 +43,8 @@ WORKFLOW_GROUP_RULES: dict[str, tuple[str, ...]] = {
     "valid_credentials": (
         "npi_format",
         "npi_check_digit",
-        "licence_present",
-        "licence_format",
+        "license_present",
+        "license_format",
         "uuid_format",
         "required",
     ),

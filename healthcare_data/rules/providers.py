@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from healthcare_data import fakes, identifiers
-from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, licence_format
+from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, license_format
 from healthcare_data.rows.providers import (
     VIRTUAL_PRACTICE,
     allowed_practice_types,
@@ -66,35 +66,35 @@ def _npi_digit(subject: Subject) -> Iterable[Finding]:
 
 
 @rule(
-    "licence_present",
+    "license_present",
     "providers",
     FORMAT,
     ("license_number",),
-    "provider has no licence number",
-    "derive one with identifiers.licence_number(serial, state)",
+    "provider has no license number",
+    "derive one with identifiers.license_number(serial, state)",
 )
-def _licence_present(subject: Subject) -> Iterable[Finding]:
-    """the provider has a licence number"""
+def _license_present(subject: Subject) -> Iterable[Finding]:
+    """the provider has a license number"""
     if subject.get("license_number") is None:
         yield Finding("license_number", {})
 
 
 @rule(
-    "licence_format",
+    "license_format",
     "providers",
     FORMAT,
     ("license_number", "practice_address"),
-    "licence {value!r} does not match the format of {where} ({pattern})",
-    "derive it with identifiers.licence_number(serial, practice state)",
+    "license {value!r} does not match the format of {where} ({pattern})",
+    "derive it with identifiers.license_number(serial, practice state)",
 )
-def _licence_format(subject: Subject) -> Iterable[Finding]:
-    """the licence number has the format of the practice state"""
-    licence = subject.get("license_number")
+def _license_format(subject: Subject) -> Iterable[Finding]:
+    """the license number has the format of the practice state"""
+    license = subject.get("license_number")
     state = practice_location_of(subject.row)[1]
-    if licence is not None and not identifiers.is_valid_licence_number(licence, state):
+    if license is not None and not identifiers.is_valid_license_number(license, state):
         where = f"state {state}" if state else "any known state"
-        pattern = licence_format(state).pattern.pattern if state else "see reference/licences.toml"
-        yield Finding("license_number", {"value": licence, "where": where, "pattern": pattern})
+        pattern = license_format(state).pattern.pattern if state else "see reference/licenses.toml"
+        yield Finding("license_number", {"value": license, "where": where, "pattern": pattern})
 
 
 @rule(
@@ -168,8 +168,8 @@ def _practice_address(subject: Subject) -> Iterable[Finding]:
 PROVIDER_ROW_RULES: tuple[str, ...] = (
     "npi_format",
     "npi_check_digit",
-    "licence_present",
-    "licence_format",
+    "license_present",
+    "license_format",
     "uuid_format",
     "required",
     "email_format",

@@ -170,7 +170,7 @@ for _group in (
     RuleGroup(
         "valid_credentials",
         "providers",
-        "NPI format and check digit, licence present and in the state's format",
+        "NPI format and check digit, license present and in the state's format",
         WORKFLOW_GROUP_RULES["valid_credentials"],
     ),
     RuleGroup(
