@@ -311,6 +311,17 @@ def _describe(constraints: Sequence[SchedulingConstraint]) -> str:
     return ", ".join(c.name for c in constraints) or "none"
 
 
+def unmet_constraints(appointment: Any, names: Iterable[str], today: date) -> list[dict[str, Any]]:
+    """Rows naming each of the constraints ``names`` the (stored) appointment does not satisfy."""
+    row = _row_view(appointment)
+    return [
+        {"id": row.get("id"), "start": row.get("appointment_date"), "constraint": name,
+         "rule": CONSTRAINTS.get(name).description, "visit_mode": row.get("visit_mode")}
+        for name in names
+        if not CONSTRAINTS.get(name).check(appointment, today)
+    ]
+
+
 def preference_levels(persona: PatientPersona | str, future: bool = True) -> tuple[tuple[str, ...], ...]:
     """The persona's scheduling preferences, then the fallbacks tried when they cannot be met.
 

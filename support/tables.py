@@ -237,6 +237,19 @@ class PersonaRequest:
     count: int
     characteristics: tuple[str, ...]
 
+    @property
+    def labels(self) -> dict[str, Any]:
+        """What the created rows are labelled with (the arguments of ``unmet_characteristics``)."""
+        return {"persona": self.persona, "tokens": self.characteristics}
+
+
+def requested_counts(requests: Sequence[PersonaRequest]) -> dict[str, int]:
+    """Patients asked per persona over every row of the table."""
+    counts: dict[str, int] = {}
+    for request in requests:
+        counts[request.persona] = counts.get(request.persona, 0) + request.count
+    return counts
+
 
 def persona_requests(table: Any) -> list[PersonaRequest]:
     """``| persona | count | expected_characteristics |`` rows."""
@@ -256,6 +269,17 @@ class ProviderRequest:
     count: int
     traits: tuple[str, ...]
     practice_type: str | None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """ProviderFactory keywords: the specialty, and the practice type when the row gives one."""
+        chosen = {"specialty": self.specialty, "practice_type": self.practice_type}
+        return {key: value for key, value in chosen.items() if value}
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """What the created rows are labelled with (the arguments of ``unmet_provider_request``)."""
+        return {"specialty": self.specialty, "traits": self.traits, "practice_type": self.practice_type}
 
 
 def provider_requests(table: Any) -> list[ProviderRequest]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from behave import register_type, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_length, is_
 
 from healthcare_data.builders import PatientBuilder
-from healthcare_data.characteristics import check_characteristics
-from healthcare_data.validation.groups import GROUPS
+from healthcare_data.characteristics import unmet_characteristics
+from healthcare_data.validation.groups import CHECKS, check_group
 from healthcare_data.validation.patients import check_patient, check_persona_defaults
 from healthcare_data.validation.statistics import persona_distribution_report
 from support.builder_script import (
@@ -18,9 +20,9 @@ from support.builder_script import (
 )
 from support.failures import as_failure
 from support.readback import patients_with_history
-from support.reports import assert_no_offenders, table
+from support.reports import assert_no_offenders, assert_no_violations, table
 from support.state import need
-from support.tables import persona_requests, persona_words
+from support.tables import persona_requests, persona_words, requested_counts
 
 register_type(PersonaWords=persona_words)
 
@@ -36,19 +38,13 @@ def _stored(context, ids):
 
 @when("I create patients using the following personas:")
 def step_create_patients(context):
-    """PatientBuilder().with_persona(p).create() count times per row."""
+    """PatientBuilder().with_persona(p).create_batch(count) per row; each row's requests kept as labels."""
     context.persona_requests = persona_requests(context.table)
     for number, request in enumerate(context.persona_requests, start=1):
-        for _ in range(request.count):
-            with as_failure(f"Personas table row {number} ({request.persona})"):
-                patient = PatientBuilder(context.db, context.rng).with_persona(request.persona).create()
-            context.created.add(
-                "patients",
-                patient.id,
-                step=number,
-                persona=request.persona,
-                characteristics=request.characteristics,
-            )
+        with as_failure(f"Personas table row {number} ({request.persona})"):
+            builder = PatientBuilder(context.db, context.rng).with_persona(request.persona)
+            made = builder.create_batch(request.count)
+        context.created.add_all("patients", made, step=number, **request.labels)
 
 
 def _persona_patients(context):
@@ -59,52 +55,21 @@ def _persona_patients(context):
 
 @then("patients should be created with persona-appropriate characteristics")
 def step_persona_characteristics(context):
-    """Stored persona per patient and counts per persona; each expected_characteristics token checked on the
-    stored rows (characteristics registry).
+    """Patients per persona as the table asked; each expected_characteristics token checked on the stored rows
+    (characteristics.unmet_characteristics: persona recorded, tokens of the registry).
     """
-    stored = _persona_patients(context)
-    per_persona = {}
-    offenders = []
-    for entry, patient, conditions, profile in stored:
-        persona = (profile or {}).get("persona")
-        per_persona[persona] = per_persona.get(persona, 0) + 1
-        if persona != entry.labels["persona"]:
-            offenders.append(
-                {
-                    "patient_id": patient["patient_id"],
-                    "token": "persona",
-                    "detail": f"stored persona {persona!r}, asked {entry.labels['persona']!r}",
-                }
-            )
-        results = check_characteristics(
-            entry.labels["characteristics"], patient, conditions, profile, context.today
-        )
-        for token, result in results:
-            if not result.ok:
-                offenders.append(
-                    {
-                        "patient_id": patient["patient_id"],
-                        "persona": persona,
-                        "token": token,
-                        "detail": result.detail,
-                    }
-                )
-    expected = {}
-    for request in context.persona_requests:
-        expected[request.persona] = expected.get(request.persona, 0) + request.count
-    assert_that(per_persona, equal_to(expected), "patients per persona in the database")
+    stored, today = _persona_patients(context), context.today
+    offenders = [o for e, *rows in stored for o in unmet_characteristics(*rows, today=today, **e.labels)]
+    per_persona = Counter(e.labels["persona"] for e, *_ in stored)
+    assert_that(per_persona, equal_to(requested_counts(context.persona_requests)), "patients per persona")
     assert_no_offenders(offenders, "expected_characteristics not met by stored patients")
 
 
 @then("each patient should have realistic, consistent data")
 def step_patients_consistent(context):
     """check_patient (format, business, HIPAA rules) on every stored patient with history and profile."""
-    offenders = [
-        v.as_row()
-        for _, patient, conditions, profile in _persona_patients(context)
-        for v in check_patient(patient, conditions, profile, today=context.today)
-    ]
-    assert_no_offenders(offenders, "patient rules (check_patient) broken by stored patients")
+    found = [v for _, *rows in _persona_patients(context) for v in check_patient(*rows, today=context.today)]
+    assert_no_violations(found, "patient rules (check_patient) broken by stored patients")
 
 
 @then("demographic distributions should match persona expectations")
@@ -170,12 +135,10 @@ def step_persona_defaults(context):
     fields present, e-mail on the persona's domain.
     """
     patient, conditions, profile = _built(context)
-    given = {(i.table, i.column) for i in context.specified}
     found = check_patient(patient, conditions, profile, today=context.today)
+    given = {(i.table, i.column) for i in context.specified}
     found += check_persona_defaults(patient, profile, explicit=given)
-    persona = (profile or {}).get("persona")
-    what = f"unspecified fields of the {context.built.where} must follow {persona}"
-    assert_no_offenders([v.as_row() for v in found], what)
+    assert_no_violations(found, f"unspecified fields of the {context.built.where} must follow its persona")
 
 
 @then("all medical history should be age-appropriate")
@@ -183,8 +146,9 @@ def step_history_age(context):
     """History present; check_patient's history rules (condition fits the age, reference code) clean."""
     patient, conditions, profile = _built(context)
     assert_that(conditions, has_length(greater_than(0)), f"medical history of the {context.built.where}")
-    found = check_patient(patient, conditions, profile, today=context.today)
-    assert_no_offenders([v.as_row() for v in found if v.entity == "patient_conditions"], "medical history")
+    history = CHECKS.get("medical_history_fits_age")
+    found = history.select(check_patient(patient, conditions, profile, today=context.today))
+    assert_no_violations(found, f"medical history of the {context.built.where}")
 
 
 @then("insurance information should match {persona:PersonaWords} patterns")
@@ -192,13 +156,6 @@ def step_insurance_patterns(context, persona):
     """check_patient's insurance rules with the named persona: payer plan type and policy number format (or
     no insurance).
     """
-    patient, conditions, profile = _built(context)
-    as_persona = dict(profile or {}, persona=persona.name)
-    insurance = GROUPS.get("insurance_required").rule_names
-    found = check_patient(patient, conditions, as_persona, today=context.today)
-    offenders = [v.as_row() for v in found if v.rule in insurance]
-    assert_no_offenders(
-        offenders,
-        f"insurance of the stored patient against {persona.name}'s plans "
-        f"({', '.join(persona.insurance.plan_types) or 'uninsured'})",
-    )
+    patient, _, _ = _built(context)
+    found = check_group("insurance_required", patient, today=context.today, persona=persona)
+    assert_no_violations(found, f"insurance against {persona.name}'s plans ({context.built.where})")

@@ -300,6 +300,10 @@ class PatientBuilder:
             _sync_sequences(session, ("patients", "patient_conditions"))
         return patient
 
+    def create_batch(self, count: int) -> list[Patient]:
+        """``create()`` ``count`` times with the same explicit values (each patient its own draws)."""
+        return [self.create() for _ in range(count)]
+
     # --- internals ----------------------------------------------------------------------
     def _build(self, serial: int) -> PatientDraft:
         inputs = self._checked_inputs()

@@ -81,6 +81,19 @@ BULK_GROUP_RULES: dict[str, tuple[str, ...]] = {
     "valid_amounts": ("amount_positive", "payment_not_above_amount", "payment_when_paid"),
 }
 
-for _names in (*WORKFLOW_GROUP_RULES.values(), *BULK_GROUP_RULES.values()):
+# What the acceptance suite's Then sentences check on stored rows.
+CHECK_GROUP_RULES: dict[str, tuple[str, ...]] = {
+    "within_business_hours": ("business_hours",),
+    "types_fit_specialties": ("type_known", "type_allowed_for_specialty"),
+    "durations_match_types": ("duration_matches_type",),
+    "medical_history_fits_age": (
+        "condition_known",
+        "icd10_matches_condition",
+        "condition_fits_age",
+        "icd10_valid",
+    ),
+}
+
+for _names in (*WORKFLOW_GROUP_RULES.values(), *BULK_GROUP_RULES.values(), *CHECK_GROUP_RULES.values()):
     for _name in _names:
         RULES.get(_name)  # a misspelt rule name fails on import, naming the known ones

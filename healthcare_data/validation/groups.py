@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from healthcare_data.registry import Registry
 from healthcare_data.rules import check, rules_for
-from healthcare_data.rules.groups import BULK_GROUP_RULES, WORKFLOW_GROUP_RULES
+from healthcare_data.rules.groups import BULK_GROUP_RULES, CHECK_GROUP_RULES, WORKFLOW_GROUP_RULES
 from healthcare_data.validation import dataset, integrity, statistics
 from healthcare_data.violations import Violation
 
@@ -291,6 +291,38 @@ for _group in (
     ),
 ):
     BULK_CONSTRAINTS.register(_group.name, _group)
+
+
+# --- the checks of the acceptance suite's Then sentences ----------------------------------
+
+CHECKS: Registry[RuleGroup] = Registry("row check")
+for _group in (
+    RuleGroup(
+        "within_business_hours",
+        "appointments",
+        "visits start and end inside business hours",
+        CHECK_GROUP_RULES["within_business_hours"],
+    ),
+    RuleGroup(
+        "types_fit_specialties",
+        "appointments",
+        "known types the provider's specialty offers",
+        CHECK_GROUP_RULES["types_fit_specialties"],
+    ),
+    RuleGroup(
+        "durations_match_types",
+        "appointments",
+        "each visit lasts its type's duration",
+        CHECK_GROUP_RULES["durations_match_types"],
+    ),
+    RuleGroup(
+        "medical_history_fits_age",
+        "patients",
+        "known conditions with their code, plausible at the age",
+        CHECK_GROUP_RULES["medical_history_fits_age"],
+    ),
+):
+    CHECKS.register(_group.name, _group)
 
 
 def check_group(name: str, row: Any, **context: Any) -> list[Violation]:
