@@ -54,7 +54,7 @@ def step_create_workflow(context):
         entity = ENTITIES.get(step.entity)
         refs = {link: fetch_one(context.db, *latest[link]) for link in step.relationships.links}
         with as_failure(f"Workflow table step {step.step} ({step.entity})"):
-            created = entity.create(context, step, refs)
+            created = entity.create(context.db, context.rng, step.relationships.options, refs)
         result = StepResult(step, entity, created.id, {link: row["id"] for link, row in refs.items()})
         context.created.add(entity.table, created.id, step=step.step, entity=entity.name)
         latest[entity.link] = (entity.table, created.id)
