@@ -148,14 +148,16 @@ def field_rule(
     description: str,
     *,
     optional: bool = True,
+    columns: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Rule:
     """Register a rule that checks each of ``fields`` on its own with ``valid(value)``.
 
-    ``optional``: a missing value (None) is not checked.
+    ``optional``: a missing value (None) is not checked. ``columns``: the fields to check
+    per table, when the tables differ (a patient has two phones, a provider one).
     """
 
     def check(subject: Subject) -> Iterable[Finding]:
-        for column in fields:
+        for column in fields if columns is None else columns[subject.entity]:
             value = subject.get(column)
             if value is None and optional:
                 continue

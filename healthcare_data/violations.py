@@ -11,6 +11,17 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+__all__ = [
+    "BUSINESS",
+    "CATEGORIES",
+    "FORMAT",
+    "HIPAA",
+    "INTEGRITY",
+    "STATISTICS",
+    "ValidationReport",
+    "Violation",
+]
+
 # Rule categories; validator names in the registry select violations by category.
 FORMAT = "format"
 BUSINESS = "business"

@@ -82,52 +82,24 @@ def _status(subject: Subject) -> Iterable[Finding]:
         yield Finding("status", {"value": value, "allowed": ", ".join(allowed)})
 
 
-@rule(
-    "phone_format",
-    PERSON_TABLES,
-    FORMAT,
-    ("phone", "emergency_contact_phone"),
-    "{field} {value!r} is not '(AAA) 555-01NN'",
-    "write it as '(AAA) 555-01NN' or let the generator draw one",
+field_rule(
+    "phone_format", PERSON_TABLES, FORMAT, ("phone", "emergency_contact_phone"),
+    lambda v: isinstance(v, str) and bool(PHONE_FORMAT.match(v)),
+    "{field} {value!r} is not '(AAA) 555-01NN'", "write it as '(AAA) 555-01NN' or let the generator draw one",
+    "phones are written '(AAA) NXX-XXXX'", columns=PHONE_FIELDS,
 )
-def _phone_format(subject: Subject) -> Iterable[Finding]:
-    """phones are written '(AAA) NXX-XXXX'"""
-    for column in PHONE_FIELDS[subject.entity]:
-        value = subject.get(column)
-        if value is not None and not (isinstance(value, str) and PHONE_FORMAT.match(value)):
-            yield Finding(column, {"value": value})
-
-
-@rule(
-    "phone_safe_range",
-    PERSON_TABLES,
-    HIPAA,
-    ("phone", "emergency_contact_phone"),
+field_rule(
+    "phone_safe_range", PERSON_TABLES, HIPAA, ("phone", "emergency_contact_phone"), fakes.is_safe_phone,
     "{field} {value!r} is outside the fictional 555-0100..0199 range and could reach a real person",
     "use a 555-01NN number (fakes.phone)",
+    "phones are in the fictional 555-0100..0199 range (never a real person's)", columns=PHONE_FIELDS,
 )
-def _phone_safe(subject: Subject) -> Iterable[Finding]:
-    """phones are in the fictional 555-0100..0199 range (never a real person's)"""
-    for column in PHONE_FIELDS[subject.entity]:
-        value = subject.get(column)
-        if value is not None and not fakes.is_safe_phone(value):
-            yield Finding(column, {"value": value})
-
-
-@rule(
-    "email_format",
-    PERSON_TABLES,
-    FORMAT,
-    ("email",),
-    "email {value!r} is not a well-formed address",
-    "use local@domain in lower case",
+field_rule(
+    "email_format", PERSON_TABLES, FORMAT, ("email",),
+    lambda v: isinstance(v, str) and bool(fakes.EMAIL_PATTERN.match(v)),
+    "email {value!r} is not a well-formed address", "use local@domain in lower case",
+    "e-mail is a well-formed lower-case address", columns=EMAIL_FIELDS,
 )
-def _email_format(subject: Subject) -> Iterable[Finding]:
-    """e-mail is a well-formed lower-case address"""
-    for column in EMAIL_FIELDS[subject.entity]:
-        value = subject.get(column)
-        if value is not None and not (isinstance(value, str) and fakes.EMAIL_PATTERN.match(value)):
-            yield Finding(column, {"value": value})
 
 
 def email_domain_is_reserved(value: str) -> bool:
@@ -136,20 +108,13 @@ def email_domain_is_reserved(value: str) -> bool:
     return domain in fakes.SAFE_EMAIL_DOMAINS or domain.endswith(fakes.SAFE_EMAIL_SUFFIXES)
 
 
-@rule(
-    "email_safe_domain",
-    PERSON_TABLES,
-    HIPAA,
-    ("email",),
+field_rule(
+    "email_safe_domain", PERSON_TABLES, HIPAA, ("email",),
+    lambda v: not (isinstance(v, str) and "@" in v) or email_domain_is_reserved(v),
     "{field} {value!r} is not on a reserved domain and could reach a real person",
     "use one of " + ", ".join(fakes.SAFE_EMAIL_DOMAINS) + " or a .test/.invalid domain",
+    "e-mail is on a reserved domain (example.com/.org/.net, .test, .invalid)", columns=EMAIL_FIELDS,
 )
-def _email_safe(subject: Subject) -> Iterable[Finding]:
-    """e-mail is on a reserved domain (example.com/.org/.net, .test, .invalid)"""
-    for column in EMAIL_FIELDS[subject.entity]:
-        value = subject.get(column)
-        if isinstance(value, str) and "@" in value and not email_domain_is_reserved(value):
-            yield Finding(column, {"value": value})
 
 
 field_rule(

@@ -11,43 +11,17 @@ from healthcare_data.rulebook import RULES
 
 # The groups name rules of every table: register them all first.
 from healthcare_data.rules import appointments, claims, common, patients, providers, records  # noqa: F401, E402
+from healthcare_data.rules.patients import INSURANCE_RULES, PATIENT_ROW_RULES  # noqa: E402
+from healthcare_data.rules.providers import PROVIDER_ROW_RULES  # noqa: E402
 
 # The workflow table's ``validation_rules``.
 WORKFLOW_GROUP_RULES: dict[str, tuple[str, ...]] = {
     "valid_demographics": (
-        "patient_id_format",
-        "uuid_format",
-        "required",
-        "gender_enum",
-        "ssn_format",
-        "phone_format",
-        "phone_safe_range",
-        "email_format",
-        "email_safe_domain",
-        "zip_format",
-        "state_format",
-        "date_of_birth_format",
-        "date_of_birth_future",
-        "status_valid",
-        "address_consistent",
-        "persona_age_range",
-        "persona_known",
+        *(n for n in PATIENT_ROW_RULES if n not in (*INSURANCE_RULES, "ssn_valid_range")),
+        "persona_age_range", "persona_known",
     ),
-    "insurance_required": (
-        "insurance_provider_known",
-        "policy_number_format",
-        "insurance_pair",
-        "persona_insurance",
-        "persona_uninsured",
-    ),
-    "valid_credentials": (
-        "npi_format",
-        "npi_check_digit",
-        "license_present",
-        "license_format",
-        "uuid_format",
-        "required",
-    ),
+    "insurance_required": (*INSURANCE_RULES, "persona_insurance", "persona_uninsured"),
+    "valid_credentials": PROVIDER_ROW_RULES[:6],  # NPI, license, uuid, names
     "practice_info": (
         "specialty_known",
         "practice_type_known",

@@ -492,6 +492,7 @@ CONDITION_FITS_AGE = _condition_age
 PROFILE_RULES: tuple[str, ...] = ("persona_known",)
 
 # Rule order of a patient row (history and profile rules run on their own rows).
+INSURANCE_RULES: tuple[str, ...] = ("insurance_provider_known", "policy_number_format", "insurance_pair")
 PATIENT_ROW_RULES: tuple[str, ...] = (
     "patient_id_format",
     "uuid_format",
