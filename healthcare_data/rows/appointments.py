@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from healthcare_data.columns import APPOINTMENT_STATUSES  # noqa: F401 - re-exported
 from healthcare_data.dates import age_on
 from healthcare_data.errors import BusinessRuleViolation, SchedulingConflictError, UnknownNameError
 from healthcare_data.personas import PatientPersona
@@ -35,7 +36,6 @@ APPOINTMENT_COLUMNS: tuple[str, ...] = (
     "id", "uuid", "patient_id", "provider_id", "appointment_date", "duration_minutes",
     "appointment_type", "status", "notes", "created_at", "visit_mode", "tenant_id",
 )
-APPOINTMENT_STATUSES: tuple[str, ...] = ("scheduled", "completed", "cancelled", "no_show")
 
 # Short visit reasons per appointment-type category (fixed text: no Faker per row).
 _REASONS: dict[str, tuple[str, ...]] = {

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 from healthcare_data import identifiers
+from healthcare_data.columns import CLAIM_STATUSES, PROCESSED_STATUSES  # noqa: F401 - re-exported
 from healthcare_data.errors import FormatValidationError, UnknownNameError
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
@@ -35,8 +36,6 @@ CLAIM_COLUMNS: tuple[str, ...] = (
     "id", "uuid", "claim_number", "patient_id", "provider_id", "appointment_id", "claim_amount",
     "submitted_date", "processed_date", "status", "denial_reason", "payment_amount", "created_at",
 )
-CLAIM_STATUSES: tuple[str, ...] = ("submitted", "processed", "paid", "denied")
-PROCESSED_STATUSES = frozenset({"processed", "paid", "denied"})
 # Allowed transitions of the status machine.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submitted": ("processed",),

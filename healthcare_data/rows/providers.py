@@ -22,6 +22,17 @@ from functools import cache
 from typing import Any
 
 from healthcare_data import fakes, identifiers
+from healthcare_data.columns import (  # noqa: F401 - re-exported for callers of rows.providers
+    PROVIDER_STATUSES,
+    TELEHEALTH_TYPE,
+    VIRTUAL_PRACTICE,
+    allowed_practice_types,
+    is_virtual,
+    offers_telemedicine,
+    practice_location_of,
+    practice_state_of,
+    practice_type_of,
+)
 from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
@@ -46,9 +57,6 @@ PROVIDER_COLUMNS: tuple[str, ...] = (
     "created_at",
     "tenant_id",
 )
-PROVIDER_STATUSES: tuple[str, ...] = ("active", "inactive", "retired", "suspended")
-VIRTUAL_PRACTICE = "Virtual Practice"
-TELEHEALTH_TYPE = "Telehealth Visit"
 PROVIDER_EMAIL_DOMAIN = "example.org"
 
 # Neutral place-like prefixes for practice names (half the names use the city instead).
@@ -135,14 +143,6 @@ def specialties_for(traits: tuple[Trait, ...]) -> tuple[str, ...]:
         and (name != "Telemedicine" or any(t.params.get("virtual") for t in traits))
     )
     return names
-
-
-def allowed_practice_types(specialty: str | Specialty) -> tuple[str, ...]:
-    """Practice types fitting ``specialty``: its own plus Virtual Practice if it offers telehealth."""
-    spec = SPECIALTIES.get(specialty) if isinstance(specialty, str) else specialty
-    if spec.allows(TELEHEALTH_TYPE) and VIRTUAL_PRACTICE not in spec.practice_types:
-        return (*spec.practice_types, VIRTUAL_PRACTICE)
-    return spec.practice_types
 
 
 def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trait, ...]) -> Specialty:
@@ -253,51 +253,6 @@ def draft_provider(
     }
     row.update(explicit)
     return row
-
-
-# --- reading a row back -----------------------------------------------------------------
-_PRACTICE_TYPES_LONGEST_FIRST = sorted(PRACTICE_TYPES, key=len, reverse=True)
-_ADDRESS_TAIL = re.compile(r",\s*([^,]+),\s*([A-Z]{2})\s+(\d{5})$")
-_VIRTUAL_STATE = re.compile(r"licensed in ([A-Z]{2})\)")
-
-
-def practice_type_of(provider: Any) -> str | None:
-    """The practice type a provider row was drafted with (from the practice name suffix)."""
-    name = field_of(provider, "practice_name") or ""
-    for kind in _PRACTICE_TYPES_LONGEST_FIRST:
-        if name.endswith(" " + kind) or name == kind:
-            return kind
-    return None
-
-
-def practice_location_of(provider: Any) -> tuple[str | None, str | None, str | None]:
-    """(city, state, zip) of the practice address; (None, state, None) for virtual care."""
-    address = field_of(provider, "practice_address") or ""
-    match = _ADDRESS_TAIL.search(address)
-    if match:
-        return match.group(1).strip(), match.group(2), match.group(3)
-    virtual = _VIRTUAL_STATE.search(address)
-    if virtual:
-        return None, virtual.group(1), None
-    return None, None, None
-
-
-def practice_state_of(provider: Any) -> str | None:
-    """The state of the practice (the license state)."""
-    return practice_location_of(provider)[1]
-
-
-def is_virtual(provider: Any) -> bool:
-    """True for a provider who sees patients by telemedicine only."""
-    return practice_type_of(provider) == VIRTUAL_PRACTICE
-
-
-def offers_telemedicine(provider: Any) -> bool:
-    """True when the provider can hold video visits (virtual practice or telehealth specialty)."""
-    if is_virtual(provider):
-        return True
-    specialty = field_of(provider, "specialty")
-    return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)
 
 
 # --- does a stored provider fit its traits? ------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from healthcare_data.columns import MEDICATION_SEPARATOR, RECORD_TYPES, record_date_of  # noqa: F401 - re-exported
 from healthcare_data.dates import age_or_none
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.randomness import Randomness
@@ -29,8 +30,6 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "diagnosis_code", "diagnosis_description", "treatment_notes", "medications",
     "follow_up_required", "record_date",
 )
-RECORD_TYPES: tuple[str, ...] = ("physical_exam", "immunization", "progress_note")
-MEDICATION_SEPARATOR = "; "
 
 # Appointment type -> (record type, condition for adults, condition for children).
 _PREVENTIVE: dict[str, tuple[str, str, str]] = {
@@ -203,9 +202,3 @@ def draft_medical_record(
     if explicit:
         row.update(explicit)
     return row
-
-
-def record_date_of(record: Any) -> date:
-    """The record's date (rows read back may hold a datetime or a string)."""
-    value = field_of(record, "record_date")
-    return value.date() if isinstance(value, datetime) else as_datetime(value).date()

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from healthcare_data.columns import PROCESSED_STATUSES
 from healthcare_data.dates import as_date
 from healthcare_data.identifiers import CLAIM_NUMBER_PATTERN
-from healthcare_data.rows.claims import PROCESSED_STATUSES
 from healthcare_data.rulebook import Finding, Subject, field_of, field_rule, rule
 from healthcare_data.violations import BUSINESS, FORMAT
 

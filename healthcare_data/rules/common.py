@@ -10,10 +10,7 @@ import re
 from collections.abc import Iterable
 
 from healthcare_data import fakes
-from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
-from healthcare_data.rows.claims import CLAIM_STATUSES
-from healthcare_data.rows.patients import PATIENT_STATUSES
-from healthcare_data.rows.providers import PROVIDER_STATUSES
+from healthcare_data.columns import APPOINTMENT_STATUSES, CLAIM_STATUSES, PATIENT_STATUSES, PROVIDER_STATUSES
 from healthcare_data.rulebook import Finding, Subject, field_rule, rule
 from healthcare_data.violations import FORMAT, HIPAA
 

@@ -14,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from healthcare_data import fakes
+from healthcare_data.columns import place_for_zip
 from healthcare_data.dates import age_on, as_date
 from healthcare_data.identifiers import PATIENT_ID_PATTERN, is_valid_ssn
 from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
 from healthcare_data.reference import CONDITIONS, PAYERS, STATE_WEIGHTS, is_valid_icd10, payer_for_policy
-from healthcare_data.rows.patients import place_for_zip
 from healthcare_data.rulebook import Finding, Subject, field_rule, rule
 from healthcare_data.violations import BUSINESS, FORMAT
 

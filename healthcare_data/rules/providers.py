@@ -9,13 +9,13 @@ from collections.abc import Iterable
 from functools import cache
 
 from healthcare_data import fakes, identifiers
-from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, license_format
-from healthcare_data.rows.providers import (
+from healthcare_data.columns import (
     VIRTUAL_PRACTICE,
     allowed_practice_types,
     practice_location_of,
     practice_type_of,
 )
+from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, license_format
 from healthcare_data.rulebook import Finding, Subject, rule
 from healthcare_data.violations import BUSINESS, FORMAT
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from healthcare_data.columns import MEDICATION_SEPARATOR, RECORD_TYPES, record_date_of
 from healthcare_data.dates import age_or_none
 from healthcare_data.reference import CONDITION_BY_CODE, icd10_description
-from healthcare_data.rows.records import MEDICATION_SEPARATOR, RECORD_TYPES, record_date_of
 from healthcare_data.rulebook import Finding, Subject, field_of, field_rule, rule
 from healthcare_data.rules.patients import icd10_is_valid
 from healthcare_data.violations import BUSINESS, FORMAT
