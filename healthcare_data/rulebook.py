@@ -74,7 +74,7 @@ class Rule:
     entities: tuple[str, ...]
     category: str
     fields: tuple[str, ...]
-    check: Check
+    check: Check | None  # None: enforced where the data is drafted or by a database query
     message: str
     recovery: str
     description: str = ""
@@ -93,7 +93,9 @@ class Rule:
 
     def evaluate(self, subject: Subject) -> list[Violation]:
         """The violations of this rule on ``subject`` (empty when it holds)."""
-        out = []
+        out: list[Violation] = []
+        if self.check is None:
+            return out
         for found in self.check(subject):
             values = {"field": found.field, **found.values}
             out.append(
@@ -135,6 +137,17 @@ def rule(
         return RULES.register(name, made)
 
     return wrap
+
+
+def declare(
+    name: str, entities: str | tuple[str, ...], category: str, fields: tuple[str, ...], description: str
+) -> Rule:
+    """Register a rule enforced outside the row checks: a draft that refuses input breaking it,
+    or a whole-database query. Its callers name it through the returned object, and write
+    their own message (the templates pass ``{message}``/``{recovery}`` through)."""
+    chosen = (entities,) if isinstance(entities, str) else entities
+    made = Rule(name, chosen, category, fields, None, "{message}", "{recovery}", description)
+    return RULES.register(name, made)
 
 
 def field_rule(

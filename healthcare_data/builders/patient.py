@@ -46,7 +46,7 @@ from healthcare_data.personas import PERSONAS, PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.rows.patients import PatientDraft, draft_patient
-from healthcare_data.rules import Subject, evaluate_given, rules_for
+from healthcare_data.rules import Subject, declared, evaluate_given, rules_for
 from healthcare_data.rules.patients import CONDITION_FITS_AGE, EXPLICIT_VALUE_RULES, PERSONA_RULES, payer_of
 from healthcare_data.schema import Patient, PatientCondition, PatientProfile
 from healthcare_data.validation.patients import check_patient
@@ -383,7 +383,7 @@ class PatientBuilder:
                             "patients",
                             None,
                             "persona",
-                            "persona_none_fits",
+                            declared.PERSONA_NONE_FITS.name,
                             f"no persona accepts the explicit {what} "
                             f"with insurance {getattr(payer, 'name', None)!r}",
                             "relax the explicit values or choose a persona with with_persona()",

@@ -22,6 +22,8 @@ from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import VIRTUAL_PRACTICE, business_error, is_virtual
 from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
+from healthcare_data.rules.appointments import TELEMEDICINE_TYPE, TYPE_ALLOWED_FOR_SPECIALTY
 from healthcare_data.scheduling import (
     Scheduler,
     SchedulingConstraint,
@@ -72,7 +74,7 @@ def check_type_allowed(appointment_type: str, specialty: str, key: object = None
     if not spec.allows(appointment_type):
         fitting = specialties_allowing(appointment_type)
         raise business_error(
-            "appointments", key, "appointment_type", "type_allowed_for_specialty",
+            "appointments", key, "appointment_type", TYPE_ALLOWED_FOR_SPECIALTY.name,
             f"Appointment type {appointment_type!r} is not offered by specialty {specialty!r}",
             f"book it with a provider of: {', '.join(fitting)}; or choose one of "
             f"{', '.join(spec.appointment_types)}",
@@ -164,7 +166,7 @@ def _birth_date(value: Any) -> date | None:
 
 def _before_birth(serial: int, patient_id: Any, born: date, what: str) -> Exception:
     return business_error(
-        "appointments", serial, "appointment_date", "after_birth",
+        "appointments", serial, "appointment_date", declared.AFTER_BIRTH.name,
         f"{what} lies before patient {patient_id}'s date of birth {born}",
         "book the visit on or after the date of birth (move the window start)",
     )
@@ -232,7 +234,7 @@ def draft_appointment(
         pool = _type_pool(specialty, telemedicine, None if age is None else age < 18)
         if not pool:
             raise business_error(
-                "appointments", serial, "appointment_type", "telemedicine_type",
+                "appointments", serial, "appointment_type", TELEMEDICINE_TYPE.name,
                 f"Specialty {specialty!r} offers no type that can be held by telemedicine",
                 "drop the telemedicine constraint or book a telehealth-capable specialty",
             )
@@ -243,7 +245,7 @@ def draft_appointment(
     if telemedicine and not kind.telemedicine_allowed:
         capable = [n for n, t in APPOINTMENT_TYPES.items() if t.telemedicine_allowed]
         raise business_error(
-            "appointments", serial, "visit_mode", "telemedicine_type",
+            "appointments", serial, "visit_mode", TELEMEDICINE_TYPE.name,
             f"Appointment type {appointment_type!r} cannot be held by telemedicine",
             f"use one of {', '.join(capable)}; or book it in person",
         )

@@ -29,6 +29,8 @@ from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import business_error
 from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
+from healthcare_data.rules.claims import AMOUNT_POSITIVE
 from healthcare_data.scheduling import as_datetime
 from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
@@ -92,7 +94,7 @@ def parse_amount(value: Any) -> Decimal:
             amount = None
     if amount is None or not amount.is_finite():
         violation = Violation(
-            "insurance_claims", None, "claim_amount", "amount_format",
+            "insurance_claims", None, "claim_amount", declared.AMOUNT_FORMAT.name,
             f"claim amount {value!r} is not a money amount", "write it like 350, $350.00 or $1,250.00",
             FORMAT,
         )
@@ -160,7 +162,7 @@ def draft_claim(
     )
     if not payer_name:
         raise business_error(
-            "insurance_claims", serial, "patient_id", "claim_requires_insurance",
+            "insurance_claims", serial, "patient_id", declared.CLAIM_REQUIRES_INSURANCE.name,
             f"Patient {field_of(patient, 'patient_id') or field_of(patient, 'id')!r} is uninsured; "
             "an insurance claim needs a payer",
             "bill the visit to the patient (self-pay, no claim row) or give the patient insurance",
@@ -170,7 +172,7 @@ def draft_claim(
     claim_amount = parse_amount(amount) if amount is not None else _draw_amount(rng, provider, appointment)
     if claim_amount <= 0:
         raise business_error(
-            "insurance_claims", serial, "claim_amount", "amount_positive",
+            "insurance_claims", serial, "claim_amount", AMOUNT_POSITIVE.name,
             f"claim amount {claim_amount} must be greater than 0", "charge a positive amount",
         )
     if type(appointment) is dict:
@@ -241,7 +243,7 @@ def advance_claim(rng: Randomness, claim: Mapping[str, Any], status: str) -> dic
     allowed = TRANSITIONS.get(current, ())
     if status not in allowed:
         raise business_error(
-            "insurance_claims", claim.get("claim_number"), "status", "status_transition",
+            "insurance_claims", claim.get("claim_number"), "status", declared.STATUS_TRANSITION.name,
             f"A {current!r} claim cannot become {status!r}",
             f"next allowed: {', '.join(allowed) or 'none (final state)'}",
         )

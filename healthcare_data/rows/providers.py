@@ -38,6 +38,7 @@ from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
 from healthcare_data.registry import Registry
 from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
 from healthcare_data.traits import Trait, resolve_traits
 from healthcare_data.violations import BUSINESS, ValidationReport, Violation
 
@@ -151,7 +152,7 @@ def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trai
         if not pool:
             names = ", ".join(t.name for t in traits)
             raise business_error(
-                "providers", None, "traits", "traits_compatible",
+                "providers", None, "traits", declared.TRAITS_COMPATIBLE.name,
                 f"No specialty satisfies every trait of [{names}]",
                 "drop one of the contradicting traits (e.g. primary_care with specialist)",
             )
@@ -161,7 +162,7 @@ def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trai
     if clash is not None:
         fitting = ", ".join(specialties_for(tuple(t for t in traits if t.name == clash)))
         raise business_error(
-            "providers", None, "specialty", "trait_specialty_compatible",
+            "providers", None, "specialty", declared.TRAIT_SPECIALTY_COMPATIBLE.name,
             f"Specialty {specialty!r} is incompatible with trait {clash!r}",
             f"use a specialty fitting {clash!r}: {fitting}; or drop the trait",
         )
@@ -175,7 +176,7 @@ def _choose_practice_type(
     if len(imposed) > 1:
         pairs = ", ".join(f"{name} -> {kind!r}" for kind, name in imposed.items())
         raise business_error(
-            "providers", None, "practice_type", "traits_compatible",
+            "providers", None, "practice_type", declared.TRAITS_COMPATIBLE.name,
             f"Traits impose different practice types ({pairs})",
             "combine traits that agree on the practice type",
         )
@@ -185,7 +186,7 @@ def _choose_practice_type(
         if imposed and practice_type not in imposed:
             kind, name = next(iter(imposed.items()))
             raise business_error(
-                "providers", None, "practice_type", "trait_practice_type",
+                "providers", None, "practice_type", declared.TRAIT_PRACTICE_TYPE.name,
                 f"Practice type {practice_type!r} contradicts trait {name!r}, which needs {kind!r}",
                 f"use practice type {kind!r} or drop the trait",
             )
@@ -280,7 +281,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
     if specialty not in pool:
         add(
             "specialty",
-            "trait_specialty_compatible",
+            declared.TRAIT_SPECIALTY_COMPATIBLE.name,
             f"specialty {specialty!r} does not fit traits {names}",
             f"use one of {', '.join(pool) or '(none: the traits contradict each other)'}",
         )
@@ -289,7 +290,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
     if imposed and kind not in imposed:
         add(
             "practice_name",
-            "trait_practice_type",
+            declared.TRAIT_PRACTICE_TYPE.name,
             f"practice type {kind!r} (from the practice name) is not {' / '.join(imposed)}, "
             f"which traits {names} impose",
             f"draft the provider with practice type {imposed[0]!r}",
@@ -300,7 +301,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
         if not hospital.endswith(HOSPITAL_SUFFIXES):
             add(
                 "practice_address",
-                "trait_hospital_affiliation",
+                declared.TRAIT_HOSPITAL_AFFILIATION.name,
                 f"practice address {address!r} does not name the affiliated hospital",
                 f"start the address with the hospital ('... {HOSPITAL_SUFFIXES[0]}, <street>, ...')",
             )
@@ -308,7 +309,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
         if not (address.startswith("Virtual care") and practice_location_of(provider)[1]):
             add(
                 "practice_address",
-                "trait_virtual_address",
+                declared.TRAIT_VIRTUAL_ADDRESS.name,
                 f"practice address {address!r} does not mark virtual care with a license state",
                 "write 'Virtual care — telehealth only (licensed in ST)'",
             )

@@ -27,7 +27,7 @@ from healthcare_data.rulebook import (
     field_of,
     rules_for,
 )
-from healthcare_data.rules import appointments, claims, common, groups, patients, providers, records
+from healthcare_data.rules import appointments, claims, common, declared, groups, patients, providers, records
 from healthcare_data.violations import Violation
 
 # Business keys that name a row in a violation, per table.
@@ -82,6 +82,7 @@ __all__ = [
     "check",
     "claims",
     "common",
+    "declared",
     "groups",
     "evaluate",
     "evaluate_given",

@@ -173,3 +173,7 @@ APPOINTMENT_ROW_RULES: tuple[str, ...] = (
     "provider_matches",
     "type_allowed_for_specialty",
 )
+
+# Rules the appointment draft refuses input by (names through the objects, not strings).
+TYPE_ALLOWED_FOR_SPECIALTY = _type_for_specialty
+TELEMEDICINE_TYPE = _telemedicine

@@ -208,3 +208,6 @@ CLAIM_ROW_RULES: tuple[str, ...] = (
     "payment_not_above_amount",
     "submitted_after_visit",
 )
+
+# The rule the claim draft refuses a non-positive amount by.
+AMOUNT_POSITIVE = _amount

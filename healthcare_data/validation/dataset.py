@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from healthcare_data.personas import PERSONAS
 from healthcare_data.reference import STATE_WEIGHTS
 from healthcare_data.rows.providers import specialties_for
+from healthcare_data.rules import declared
 from healthcare_data.schema import Appointment, PatientProfile, Provider
 from healthcare_data.validation.statistics import state_distribution_test
 from healthcare_data.violations import STATISTICS, Violation
@@ -47,7 +48,7 @@ def find_missing_personas(conn: Connection, personas: Iterable[str] | None = Non
             "patient_profiles",
             f"persona:{name}",
             "persona",
-            "persona_present",
+            declared.PERSONA_PRESENT.name,
             f"no patient of persona {name!r} in the dataset",
             "generate with an even persona mix",
             STATISTICS,
@@ -71,7 +72,7 @@ def find_missing_specialties(conn: Connection, specialties: Iterable[str] | None
             "providers",
             f"specialty:{name}",
             "specialty",
-            "specialty_present",
+            declared.SPECIALTY_PRESENT.name,
             f"no provider of specialty {name!r} in the dataset",
             "generate more providers",
             STATISTICS,
@@ -116,7 +117,7 @@ def find_practice_state_skew(
             "providers",
             "all",
             "practice_address",
-            "provider_state_distribution",
+            declared.PROVIDER_STATE_DISTRIBUTION.name,
             result.detail,
             "draw practice states from the state weights",
             STATISTICS,
@@ -152,7 +153,7 @@ def find_appointments_outside_window(conn: Connection, first: date, last: date) 
                     "appointments",
                     label,
                     "appointment_date",
-                    "appointment_window",
+                    declared.APPOINTMENT_WINDOW.name,
                     f"{label} appointment {day} is outside {first}..{last}",
                     "generate appointments inside the window",
                     STATISTICS,

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, func, select
 
 from healthcare_data.personas import PERSONAS, PatientPersona
 from healthcare_data.reference import STATE_WEIGHTS
+from healthcare_data.rules import declared
 from healthcare_data.rules.patients import PERSONA_AGE_RANGE
 from healthcare_data.schema import Base
 from healthcare_data.violations import STATISTICS, ValidationReport, Violation
@@ -330,7 +331,7 @@ def _unknown_persona(name: str, count: int) -> Violation:
         entity="patient_profiles",
         key=f"persona:{name}",
         field="persona",
-        rule="unknown_persona",
+        rule=declared.UNKNOWN_PERSONA.name,
         message=f"{count} patients have persona {name!r}; known: {', '.join(PERSONAS.names())}",
         recovery="use one of the registered personas",
         category=STATISTICS,
