@@ -9,6 +9,7 @@ fails the step with a :class:`TableInputError` that names the value, where it is
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -54,7 +55,6 @@ def require_columns(table: Any, required: Sequence[str], optional: Sequence[str]
 
 
 def _closest(value: str, options: Iterable[str]) -> str:
-    import difflib
 
     close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
