@@ -127,3 +127,32 @@ def test_dependencies_point_one_way_rows_then_rules():
 def test_rules_enforced_by_drafts_and_queries_are_registered_too():
     for name in ("traits_compatible", "after_birth", "orphan_foreign_key", "provider_double_booked"):
         assert RULES.get(name).check is None  # declared: the draft or the query enforces it
+
+
+def test_the_vocabulary_command_lists_every_registered_rule(capsys):
+    from healthcare_data.cli import main
+
+    assert main(["vocabulary", "rules"]) == 0
+    listed = capsys.readouterr().out
+    assert f"Rules ({len(RULES)})" in listed
+    assert all(name in listed for name in RULES.names())
+
+
+def test_steps_stay_thin():
+    """The median behave step body is at most five lines (scripts/step_lengths.py)."""
+    import statistics
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from step_lengths import step_lengths
+
+    lengths = step_lengths(ROOT / "features" / "steps")
+    assert statistics.median(lengths.values()) <= 5, sorted(lengths.items(), key=lambda x: -x[1])[:5]
+
+
+def test_the_suite_needs_behave_1_3():
+    """behave 1.2.6 selects nothing with tag expressions: the test extra pins 1.3."""
+    import tomllib
+
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    assert "behave>=1.3" in extra
