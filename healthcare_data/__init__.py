@@ -3,6 +3,8 @@
 The public API is re-exported here; nothing else is promised.
 """
 
+from importlib.metadata import version
+
 from healthcare_data import personas
 from healthcare_data.builders import PatientBuilder
 from healthcare_data.characteristics import CHARACTERISTICS, check_characteristics
@@ -30,9 +32,9 @@ from healthcare_data.personas import PERSONAS, PatientPersona, get_persona, rand
 from healthcare_data.randomness import Randomness, seed
 from healthcare_data.scheduling import CONSTRAINTS, Scheduler
 from healthcare_data.validation import VALIDATORS, run_all, run_validation
-from healthcare_data.validation.report import ValidationReport, Violation
+from healthcare_data.violations import ValidationReport, Violation
 
-__version__ = "0.1.0"
+__version__ = version("healthcare-data")
 
 __all__ = [
     "CHARACTERISTICS",

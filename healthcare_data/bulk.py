@@ -189,7 +189,7 @@ class _DriverWriter(_Writer):
         if not processors:
             tuples = list(map(get, rows)) if len(columns) > 1 else [get(row) for row in rows]
         else:
-            values = list(zip(*map(get, rows), strict=True))
+            values: list[Any] = list(zip(*map(get, rows), strict=True))
             for i, (kind, process) in processors:
                 values[i] = _convert(kind, process, values[i])
             tuples = list(zip(*values, strict=True))

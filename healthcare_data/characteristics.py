@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from healthcare_data.dates import age_on, as_date
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.reference import CONDITION_BY_CODE, CONDITIONS, PAYERS, Condition
 from healthcare_data.registry import Registry
-from healthcare_data.rows.patients import age_on
-from healthcare_data.validation.patients import as_date
 
 
 @dataclass(frozen=True)
@@ -224,3 +223,25 @@ def check_characteristics(
     return [
         (name, check(patient, conditions, profile, today)) for name, check in zip(names, checks, strict=True)
     ]
+
+
+def unmet_characteristics(
+    patient: Row,
+    conditions: Sequence[Row],
+    profile: Row | None,
+    *,
+    today: date,
+    persona: str,
+    tokens: str | Iterable[str],
+) -> list[dict[str, Any]]:
+    """Rows naming how a stored patient misses ``persona`` or a characteristic token (empty: none)."""
+    stored = (profile or {}).get("persona")
+    out: list[dict[str, Any]] = []
+    if stored != persona:
+        out.append({"patient_id": patient.get("patient_id"), "token": "persona",
+                    "detail": f"stored persona {stored!r}, asked {persona!r}"})
+    for token, result in check_characteristics(tokens, patient, conditions, profile, today):
+        if not result.ok:
+            out.append({"patient_id": patient.get("patient_id"), "persona": stored, "token": token,
+                        "detail": result.detail})
+    return out

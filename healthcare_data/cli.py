@@ -19,10 +19,12 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from healthcare_data import vocabulary
+
 PROG = "healthcare-data"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
-VOCABULARY_SECTIONS = ("personas", "traits", "specialties", "appointment-types", "tokens", "constraints")
+VOCABULARY_SECTIONS = tuple(vocabulary.SECTIONS)
 
 
 class UsageError(Exception):
@@ -306,90 +308,14 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
-def _registry_rows(section: str) -> tuple[list[dict[str, Any]], str | None]:
-    """Rows describing one vocabulary registry, or a note when the module is not there."""
-    from importlib import import_module
-
-    def load(*candidates: tuple[str, str]) -> Any:
-        missing = []
-        for module, attribute in candidates:
-            try:
-                return getattr(import_module(module), attribute)
-            except (ImportError, AttributeError):
-                missing.append(f"{module}.{attribute}")
-        raise LookupError(" / ".join(missing))
-
-    def describe(item: Any) -> str:
-        import inspect
-
-        text = getattr(item, "description", None) or (inspect.getdoc(item) or "").split("\n\n")[0]
-        return " ".join(str(text).split())
-
-    try:
-        if section == "personas":
-            registry = load(("healthcare_data.personas", "PERSONAS"))
-            return [
-                {
-                    "persona": name,
-                    "ages": "{}-{}".format(*p.age_range),
-                    "insured": "yes" if p.insured else "no",
-                    "description": p.description,
-                }
-                for name, p in registry.items()
-            ], None
-        if section == "traits":
-            registry = load(
-                ("healthcare_data.factories", "PROVIDER_TRAITS"), ("healthcare_data.rows.providers", "TRAITS")
-            )
-            return [{"trait": name, "description": describe(t)} for name, t in registry.items()], None
-        if section == "specialties":
-            registry = load(("healthcare_data.reference", "SPECIALTIES"))
-            return [
-                {
-                    "specialty": name,
-                    "taxonomy": s.taxonomy,
-                    "primary care": "yes" if s.primary_care else "no",
-                    "appointment types": ", ".join(s.appointment_types),
-                }
-                for name, s in registry.items()
-            ], None
-        if section == "appointment-types":
-            registry = load(("healthcare_data.reference", "APPOINTMENT_TYPES"))
-            return [
-                {
-                    "appointment type": name,
-                    "minutes": t.duration_minutes,
-                    "telemedicine": "yes" if t.telemedicine_allowed else "no",
-                    "category": t.category,
-                }
-                for name, t in registry.items()
-            ], None
-        if section == "tokens":
-            registry = load(("healthcare_data.characteristics", "CHARACTERISTICS"))
-            rows = [{"token": name, "description": describe(t)} for name, t in registry.items()]
-            try:
-                patterns = load(("healthcare_data.characteristics", "TOKEN_PATTERNS"))
-            except LookupError:
-                patterns = ()
-            rows += [{"token": p, "description": "pattern: any ages in the token"} for p in patterns]
-            return rows, None
-        registry = load(("healthcare_data.scheduling", "CONSTRAINTS"))
-        return [{"constraint": name, "description": describe(c)} for name, c in registry.items()], None
-    except LookupError as missing:
-        return [], f"(not available yet: {missing})"
-
-
 def cmd_vocabulary(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     sections = [args.section] if args.section else list(VOCABULARY_SECTIONS)
     for number, section in enumerate(sections):
-        rows, note = _registry_rows(section)
+        rows = vocabulary.SECTIONS[section]()
         if number:
             print("", file=out)
         print(f"{section.replace('-', ' ').title()} ({len(rows)})", file=out)
-        if note:
-            print(note, file=out)
-        else:
-            _table(rows, out)
+        _table(rows, out)
     return EXIT_OK
 
 

@@ -213,9 +213,26 @@ class Database:
         return f"Database({self.url!r})"
 
 
-def open_database(url: str | None = None, *, create: bool = True) -> Database:
-    """Open (and by default create the schema of) the database at ``url``."""
-    db = Database(url)
+# Seconds a PostgreSQL/MySQL connection may take: a wrong host fails fast instead of hanging.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def open_database(url: str | Database | None = None, *, create: bool = True) -> Database:
+    """The Database at ``url`` (or the configured default); ``create`` also creates its schema.
+
+    A Database passes through. ConfigurationError for a malformed or unsupported URL;
+    PostgreSQL and MySQL get a short connect timeout so a wrong host fails fast.
+    """
+    if isinstance(url, Database):
+        db = url
+    else:
+        raw = settings.database_url(url)
+        if raw.startswith("postgres://"):
+            raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
+        kwargs: dict[str, Any] = {}
+        if raw.startswith(("postgresql", "mysql", "mariadb")):
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        db = Database(engine=make_engine(raw, **kwargs))
     if create:
         db.create_schema()
     return db

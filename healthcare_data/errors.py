@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from healthcare_data.validation.report import ValidationReport
+    from healthcare_data.violations import ValidationReport
 
 
 class HealthcareDataError(Exception):
@@ -38,7 +38,7 @@ class UnknownNameError(HealthcareDataError, KeyError):
         close = difflib.get_close_matches(str(name), self.known, n=1, cutoff=0.6)
         self.suggestion: str | None = close[0] if close else None
         hint = f"; did you mean {self.suggestion!r}?" if self.suggestion else ""
-        message = f"Unknown {kind} {name!r}{hint} Known: {', '.join(self.known)}"
+        message = f"Unknown {kind} {name!r}{hint or ';'} Known: {', '.join(self.known)}"
         recovery = [f"use {self.suggestion!r}"] if self.suggestion else []
         super().__init__(message, recovery)
 

@@ -118,6 +118,31 @@ def phone(rng: Randomness, area_code: str = "555") -> str:
     return f"({area_code}) 555-01{rng.randint(0, 99):02d}"
 
 
+# A North American number as people write it: optional +1, optional area code (in
+# parentheses or not), then exchange and line, separated by dashes, dots or spaces.
+_WRITTEN_PHONE = re.compile(
+    r"^\s*(?:\+?1[\s.-]*)?(?:\(\s*(\d{3})\s*\)|(\d{3}))?[\s.-]*(\d{3})[\s.-]*(\d{4})\s*$"
+)
+PHONE_FORMS = (
+    "(312) 555-0142, 312-555-0142, 312.555.0142, 312 555 0142, 3125550142, +1 312 555 0142, 555-0142"
+)
+
+
+def normalize_phone(text: str) -> str:
+    """A phone number as people write it, in the stored form ``(AAA) NXX-XXXX`` / ``NXX-XXXX``.
+
+    Only the writing changes: whether the number is a fictional 555-01NN one is the
+    ``phone_safe_range`` rule's verdict on the stored form. ValueError names the value
+    and the forms understood.
+    """
+    match = _WRITTEN_PHONE.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"phone {text!r} is not a phone number (write e.g. {PHONE_FORMS})")
+    area = match.group(1) or match.group(2)
+    local = f"{match.group(3)}-{match.group(4)}"
+    return f"({area}) {local}" if area else local
+
+
 def is_safe_phone(value: object) -> bool:
     return isinstance(value, str) and bool(PHONE_PATTERN.match(value))
 

@@ -322,28 +322,6 @@ def _zeros(typecode: str, n: int) -> array[Any]:
     return array(typecode, bytes(array(typecode).itemsize * n))
 
 
-class _Batcher:
-    """Cuts each table's row sequence into lists of ``size`` rows; never looks ahead."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.pending: dict[str, list[dict[str, Any]]] = {}
-
-    def add(self, table: str, row: dict[str, Any]) -> Batch | None:
-        rows = self.pending.setdefault(table, [])
-        rows.append(row)
-        if len(rows) >= self.size:
-            self.pending[table] = []
-            return Batch(table, rows)
-        return None
-
-    def flush(self, *tables: str) -> Iterator[Batch]:
-        for table in tables:
-            rows = self.pending.pop(table, None)
-            if rows:
-                yield Batch(table, rows)
-
-
 # --- the engine ----------------------------------------------------------------------------
 
 
@@ -563,33 +541,6 @@ def _provider_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> It
             yield Batch("providers", rows)
 
 
-def _preference_levels(persona: PatientPersona, future: bool) -> tuple[tuple[str, ...], ...]:
-    """The persona's scheduling preferences, then fallbacks tried when they cannot be met.
-
-    Day rules ('routine' = booked 7+ days ahead, 'urgent' = within 2 business days) are
-    lead times relative to the booking date, *today*: they apply to visits in the future
-    part of the window and are left out for visits in the past part. Time-of-day rules
-    (morning, evening, school hours) and telemedicine apply to every visit. Fallbacks,
-    when a calendar is full or the specialty has no video visit type: the time-of-day
-    rules alone, then none. The appointment's notes list what was actually applied.
-    """
-    from healthcare_data.scheduling import CONSTRAINTS
-
-    full = tuple(p for p in persona.behavioral.scheduling_preferences if p in CONSTRAINTS)
-
-    def is_day_rule(name: str) -> bool:
-        constraint = CONSTRAINTS.get(name)
-        return constraint.min_days_ahead is not None or constraint.max_business_days_ahead is not None
-
-    undated = tuple(p for p in full if not is_day_rule(p))
-    timed = tuple(p for p in undated if CONSTRAINTS.get(p).visit_mode is None)
-    levels: list[tuple[str, ...]] = []
-    for level in (full, undated, timed, ()) if future else (undated, timed, ()):
-        if level not in levels:
-            levels.append(level)
-    return tuple(levels)
-
-
 def _provider_view(plan: _Plan, store: _Store, j: int) -> dict[str, Any]:
     """What the draft functions read of provider ``j``: rebuilt from 2 bytes.
 
@@ -630,12 +581,12 @@ def _conditions_of(store: _Store, i: int) -> list[Any]:
 def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Appointments provider by provider, one care group (and one Scheduler) at a time."""
     from healthcare_data.errors import BusinessRuleViolation
-    from healthcare_data.rows.appointments import APPOINTMENT_STATUSES, draft_appointment
-    from healthcare_data.scheduling import Scheduler
+    from healthcare_data.rows.appointments import APPOINTMENT_STATUSES, book_appointment
+    from healthcare_data.scheduling import Scheduler, preference_levels
 
     status_index = {s: k for k, s in enumerate(APPOINTMENT_STATUSES)}
     type_index = {t: k for k, t in enumerate(_APPOINTMENT_TYPES)}
-    levels = {future: [_preference_levels(p, future) for p in plan.personas] for future in (False, True)}
+    levels = {future: [preference_levels(p, future) for p in plan.personas] for future in (False, True)}
     # The window split at today: history (completed visits) and future bookings, each
     # visit drawn into one part in proportion to its days, so dates stay uniform.
     past_days = max(0, min(plan.window_days, (plan.today - plan.window_start).days))
@@ -650,7 +601,7 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
     rand = rng.random
     for _tenant, (p0, p1), (q0, q1) in plan.groups():
         scheduler = Scheduler()
-        busy: dict[int, list[tuple[int, int]]] = {}  # patient -> booked (start, end) minutes
+        patients = Scheduler()  # each patient's own calendar: never two visits at once
         pools: dict[int, list[int]] = {}
         everyone = list(range(q0, q1))
         for j in range(p0, p1):
@@ -680,34 +631,22 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                     start_day, days = (
                         (future_start, future_days) if future else (plan.window_start, past_days)
                     )
-                    for constraints in levels[future][store.persona[i]]:
-                        try:
-                            row = draft_appointment(
-                                rng,
-                                serial,
-                                patient,
-                                provider,
-                                scheduler,
-                                constraints=constraints,
-                                window_start=start_day,
-                                window_days=days,
-                            )
-                            break
-                        except (SchedulingConflictError, BusinessRuleViolation):
-                            row = None
-                    if row is None:
+                    try:
+                        row = book_appointment(
+                            rng,
+                            serial,
+                            patient,
+                            provider,
+                            scheduler,
+                            levels=levels[future][store.persona[i]],
+                            window_start=start_day,
+                            window_days=days,
+                            patient_calendar=patients,
+                        )
+                    except (SchedulingConflictError, BusinessRuleViolation):
                         continue
                     start = row["appointment_date"]
                     minute = int((start - epoch).total_seconds()) // 60
-                    end = minute + row["duration_minutes"]
-                    taken = busy.setdefault(i, [])
-                    if start.toordinal() < store.birth[i] or any(s < end and minute < e for s, e in taken):
-                        # Before the patient was born (an infant in the history part of the
-                        # window), or the patient is elsewhere then: free the slot, draw again.
-                        scheduler.release(provider["id"], start, row["duration_minutes"])
-                        row = None
-                        continue
-                    taken.append((minute, end))
                     break
                 if row is None:
                     raise ConfigurationError(

@@ -16,7 +16,7 @@ from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
 from healthcare_data.errors import ConfigurationError
-from healthcare_data.reference import LicenceFormat, Payer, licence_format
+from healthcare_data.reference import LicenseFormat, Payer, license_format
 
 
 class SerialPermutation:
@@ -106,24 +106,24 @@ def is_valid_ssn(value: object) -> bool:
     return isinstance(value, str) and bool(SSN_PATTERN.match(value)) and stdnum_ssn.is_valid(value)
 
 
-# --- Licence numbers -------------------------------------------------------------------
+# --- License numbers -------------------------------------------------------------------
 
 
-def licence_number(serial: int, state: str) -> str:
-    """A medical licence number in ``state``'s style (see reference/licences.toml)."""
-    fmt: LicenceFormat = licence_format(state)
+def license_number(serial: int, state: str) -> str:
+    """A medical license number in ``state``'s style (see reference/licenses.toml)."""
+    fmt: LicenseFormat = license_format(state)
     return fmt.template.format(state=state, n=f"{_SIX_DIGITS(serial):06d}")
 
 
-def is_valid_licence_number(value: object, state: str | None = None) -> bool:
+def is_valid_license_number(value: object, state: str | None = None) -> bool:
     """True when ``value`` matches ``state``'s format (or any known format if no state)."""
     if not isinstance(value, str):
         return False
     if state is not None:
-        return bool(licence_format(state).pattern.match(value))
-    from healthcare_data.reference import LICENCE_FORMATS
+        return bool(license_format(state).pattern.match(value))
+    from healthcare_data.reference import LICENSE_FORMATS
 
-    return any(f.pattern.match(value) for f in LICENCE_FORMATS.values())
+    return any(f.pattern.match(value) for f in LICENSE_FORMATS.values())
 
 
 # --- Patient, policy and claim numbers ----------------------------------------------------
@@ -145,3 +145,8 @@ def policy_number(serial: int, payer: Payer) -> str:
 def claim_number(serial: int) -> str:
     """``CLM-`` + 10 digits, unique per serial."""
     return f"CLM-{_TEN_DIGITS(serial):010d}"
+
+
+# The British spelling of earlier releases, kept so callers written before the rename work.
+licence_number = license_number
+is_valid_licence_number = is_valid_license_number

@@ -36,8 +36,6 @@ PHI_FIELD_NAMES: frozenset[str] = frozenset(
         "actual_address",
         "driver_license",
         "drivers_license",
-        "driver_licence",
-        "drivers_licence",
         "driver_license_number",
         "passport",
         "passport_number",

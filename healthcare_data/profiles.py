@@ -20,7 +20,7 @@ least one location per tenant (0 locations: one per tenant).
     insurance_claims = 600
     [persona_mix]                 # optional: persona -> weight
     elderly_patient = 3
-    young_adult = 1
+    young_professional = 1
     [fields]                      # optional: the columns exports of this profile carry
     patients = ["patient_id", "first_name", "last_name", "date_of_birth"]
 """
@@ -150,7 +150,7 @@ def _non_negative(value: Any, what: str) -> int:
     return value
 
 
-def _positive(value: Any, what: str) -> int | float:
+def _positive(value: Any, what: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ConfigurationError(f"{what} must be a number > 0, got {value!r}")
     return value

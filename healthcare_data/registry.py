@@ -37,10 +37,10 @@ class Registry(Generic[T]):
 
         return wrap
 
-    def get(self, name: str) -> T:
+    def get(self, name: object) -> T:
         """Return the object named ``name`` or raise a helpful UnknownNameError."""
         try:
-            return self._items[name]
+            return self._items[name]  # type: ignore[index]  # non-str names fall to the except
         except (KeyError, TypeError):
             raise UnknownNameError(self.kind, name, self._items) from None
 

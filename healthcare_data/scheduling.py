@@ -311,6 +311,43 @@ def _describe(constraints: Sequence[SchedulingConstraint]) -> str:
     return ", ".join(c.name for c in constraints) or "none"
 
 
+def unmet_constraints(appointment: Any, names: Iterable[str], today: date) -> list[dict[str, Any]]:
+    """Rows naming each of the constraints ``names`` the (stored) appointment does not satisfy."""
+    row = _row_view(appointment)
+    return [
+        {"id": row.get("id"), "start": row.get("appointment_date"), "constraint": name,
+         "rule": CONSTRAINTS.get(name).description, "visit_mode": row.get("visit_mode")}
+        for name in names
+        if not CONSTRAINTS.get(name).check(appointment, today)
+    ]
+
+
+def preference_levels(persona: PatientPersona | str, future: bool = True) -> tuple[tuple[str, ...], ...]:
+    """The persona's scheduling preferences, then the fallbacks tried when they cannot be met.
+
+    Day rules ('routine' = booked 7+ days ahead, 'urgent' = within 2 business days) are
+    lead times relative to the booking date, *today*: they apply to visits in the future
+    (``future``) and are left out for visits in the past part of a window. Time-of-day
+    rules (morning, evening, school hours) and telemedicine apply to every visit.
+    Fallbacks, when a calendar is full or the specialty has no video visit type: the
+    time-of-day rules alone, then none. The appointment's notes list what was applied.
+    """
+    chosen = get_persona(persona)
+    full = tuple(p for p in chosen.behavioral.scheduling_preferences if p in CONSTRAINTS)
+
+    def is_day_rule(name: str) -> bool:
+        constraint = CONSTRAINTS.get(name)
+        return constraint.min_days_ahead is not None or constraint.max_business_days_ahead is not None
+
+    undated = tuple(p for p in full if not is_day_rule(p))
+    timed = tuple(p for p in undated if CONSTRAINTS.get(p).visit_mode is None)
+    levels: list[tuple[str, ...]] = []
+    for level in (full, undated, timed, ()) if future else (undated, timed, ()):
+        if level not in levels:
+            levels.append(level)
+    return tuple(levels)
+
+
 class Scheduler:
     """Per-provider calendars with O(1) conflict checks on a 15-minute grid."""
 

@@ -23,7 +23,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
-from healthcare_data.db import Database, make_engine
+from healthcare_data.db import Database, open_database
 from healthcare_data.errors import (
     ConfigurationError,
     HealthcareDataError,
@@ -37,10 +37,9 @@ if TYPE_CHECKING:
     from healthcare_data.bulk import WriteResult
     from healthcare_data.export import ExportResult
     from healthcare_data.generation import Batch, DatasetSpec
-    from healthcare_data.validation.report import ValidationReport
+    from healthcare_data.violations import ValidationReport
 
 ProgressCallback = Callable[[str, int, int], None]
-CONNECT_TIMEOUT_SECONDS = 5
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -62,23 +61,6 @@ def describe(db: Database) -> str:
     return f"SQLite file {str(path)!r}" if path else repr(db.url)
 
 
-def open_database(url: str | Database | None = None) -> Database:
-    """A Database for ``url`` (or the configured default) without connecting yet.
-
-    Raises ConfigurationError for a malformed or unsupported URL. PostgreSQL and MySQL
-    get a short connect timeout so a wrong host fails fast instead of hanging.
-    """
-    if isinstance(url, Database):
-        return url
-    raw = settings.database_url(url)
-    if raw.startswith("postgres://"):
-        raise ConfigurationError(f"Malformed database URL {raw!r}; write postgresql://, not postgres://")
-    kwargs: dict[str, Any] = {}
-    if raw.startswith(("postgresql", "mysql", "mariadb")):
-        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    return Database(engine=make_engine(raw, **kwargs))
-
-
 def connect(url: str | Database | None = None, *, create_schema: bool = False) -> Database:
     """Open ``url`` (or the configured default), prove it answers, optionally create tables.
 
@@ -86,7 +68,7 @@ def connect(url: str | Database | None = None, *, create_schema: bool = False) -
     unreachable, or (without ``create_schema``) an SQLite file that does not exist. An
     open :class:`Database` is checked and used as it is.
     """
-    db = open_database(url)
+    db = open_database(url, create=False)
     try:
         path = sqlite_path(db)
         if not create_schema and path is not None and not path.exists():
@@ -313,7 +295,7 @@ class SeedResult:
 
 def report_passes(report: ValidationReport, *, strict: bool = False) -> bool:
     """A report passes with no violations; outside strict mode statistics findings only warn."""
-    from healthcare_data.validation.report import STATISTICS
+    from healthcare_data.violations import STATISTICS
 
     if strict:
         return report.ok
@@ -444,7 +426,7 @@ def seed(
     size = _batch_size(batch_size, qa)
     write_method = method or qa.write_method
 
-    db = open_database(url)
+    db = open_database(url, create=False)
     try:
         _check_method(write_method, db.backend)
         connect(db, create_schema=True)
@@ -491,16 +473,9 @@ def _library_cause(exc: BaseException) -> HealthcareDataError | None:
 
 def _next_ids(db: Database) -> dict[str, int]:
     """First free id per table, so an appended dataset continues the numbering."""
-    try:
-        from healthcare_data.bulk import next_ids  # the bulk engine's own helper, when present
-    except ImportError:
-        next_ids = None
-    if next_ids is not None:
-        return dict(next_ids(db))
-    from healthcare_data.generation import ID_TABLES
+    from healthcare_data.bulk import next_ids
 
-    with db.transaction() as conn:
-        return {table: db.next_id(conn, table) for table in ID_TABLES}
+    return dict(next_ids(db))
 
 
 def validate(url: str | Database | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:

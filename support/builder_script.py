@@ -20,11 +20,13 @@ unknown method, a name, an expression, a keyword argument) is rejected with a
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data.builders.patient import stored_value
 from healthcare_data.errors import UnknownNameError
 
 ROOT = "PatientBuilder"
@@ -213,18 +215,28 @@ class Specified:
 
     call: str
     parameter: str
-    value: Any
+    value: Any  # in the form the database stores it
     table: str
     column: str
+    comparison: str = "=="  # ">=" / "<=" for a bound such as withAgeRange(65, 70)
+
+    def holds(self, stored: Any) -> bool:
+        """Whether the stored value is what was specified (a list: contained in the stored list)."""
+        if self.comparison == ">=":
+            return stored is not None and stored >= self.value
+        if self.comparison == "<=":
+            return stored is not None and stored <= self.value
+        if isinstance(self.value, list):
+            return isinstance(stored, list) and set(self.value) <= set(stored)
+        return stored == self.value or str(stored) == str(self.value)
 
 
 def specified_values(script: BuilderScript, builder_class: type) -> list[Specified]:
     """Every non-null argument of the script, bound to its parameter name and stored column.
 
-    Where an argument is stored comes from the builder (``builder_class.stored_column``).
+    Where an argument is stored comes from the builder (``builder_class.stored_column``),
+    and in which form (``builder_class.stored_form``: phones normalised).
     """
-    import inspect
-
     out: list[Specified] = []
     for call in script.calls:
         signature = inspect.signature(getattr(builder_class, call.method))
@@ -242,5 +254,55 @@ def specified_values(script: BuilderScript, builder_class: type) -> list[Specifi
                     f"{call.text}: the builder does not say where {call.method}({parameter}=...) is "
                     f"stored ({builder_class.__name__}.STORED_AS): {exc}"
                 ) from None
-            out.append(Specified(call.text, parameter, value, *where))
+            table, column, comparison = where
+            stored = builder_class.stored_form(column, value)
+            out.append(Specified(call.text, parameter, stored, table, column, comparison))
     return out
+
+
+@dataclass(frozen=True)
+class BuiltPatient:
+    """What a builder docstring made: a stored patient's id, or the rows of an unsaved draft."""
+
+    terminal: str
+    patient_id: int
+    rows: tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]
+
+    @property
+    def stored(self) -> bool:
+        return self.terminal == "create"
+
+    @property
+    def where(self) -> str:
+        """How Then steps name what they check."""
+        return "stored patient" if self.stored else "patient built in memory with .build() (nothing stored)"
+
+
+def run_builder_script(script: BuilderScript, builder: Any) -> BuiltPatient:
+    """Replay ``script`` on ``builder`` and call its terminal (``create()`` stores, ``build()`` does not)."""
+    chained = script.apply(builder)
+    if script.terminal == "create":
+        patient = chained.create()
+        return BuiltPatient("create", patient.id, ({}, [], {}))
+    draft = chained.build()
+    return BuiltPatient("build", draft.patient["id"], (draft.patient, draft.conditions, draft.profile))
+
+
+def unmet_specifications(
+    specified: list[Specified], patient: Any, conditions: Any, profile: Any, today: Any
+) -> list[dict[str, Any]]:
+    """Rows for the specified values the patient does not hold (empty when all hold)."""
+    offenders = []
+    for item in specified:
+        actual = stored_value(patient, conditions, profile, item.table, item.column, today)
+        if not item.holds(actual):
+            offenders.append(
+                {
+                    "call": item.call,
+                    "parameter": item.parameter,
+                    "specified": f"{item.comparison} {item.value!r}",
+                    "held in": f"{item.table}.{item.column}",
+                    "held": actual,
+                }
+            )
+    return offenders

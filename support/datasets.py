@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data.bulk import write_dataset
+from healthcare_data.generation import TABLE_ORDER, DatasetSpec, generate_dataset
 from support.perf import PeakMemory, Stopwatch
 
 
@@ -22,8 +24,6 @@ class DatasetRun:
 
 def generate(context: Any, spec: Any) -> DatasetRun:
     """Generate ``spec`` into ``context.db`` with the scenario's seeded rng."""
-    from healthcare_data.bulk import write_dataset
-    from healthcare_data.generation import generate_dataset
 
     with PeakMemory() as memory, Stopwatch() as watch:
         result = write_dataset(
@@ -34,7 +34,6 @@ def generate(context: Any, spec: Any) -> DatasetRun:
 
 def generate_small_dataset(context: Any) -> DatasetRun:
     """A dataset with every relationship (patients .. claims), sized for a quick scenario."""
-    from healthcare_data.generation import DatasetSpec
 
     n = max(10, context.settings.validation_patients // 3)
     spec = DatasetSpec(
@@ -46,7 +45,6 @@ def generate_small_dataset(context: Any) -> DatasetRun:
 
 def generate_validation_dataset(context: Any) -> DatasetRun:
     """Patients of every persona, providers of many specialties and traits, visits, records, claims."""
-    from healthcare_data.generation import DatasetSpec
 
     n = context.settings.validation_patients
     spec = DatasetSpec(
@@ -63,7 +61,6 @@ def generate_validation_dataset(context: Any) -> DatasetRun:
 def seconds_per_entity(result: Any, entities: list[str]) -> dict[str, float]:
     """Seconds per entity type, a type owning the tables streamed after it (patients:
     patients, patient_conditions, patient_profiles) in the engine's TABLE_ORDER."""
-    from healthcare_data.generation import TABLE_ORDER
 
     owner: str | None = None
     out = dict.fromkeys(entities, 0.0)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from healthcare_data.builders import PatientBuilder
 from healthcare_data.errors import (
     BusinessRuleViolation,
     DataValidationError,
@@ -23,7 +24,14 @@ from healthcare_data.errors import (
     SchedulingConflictError,
     UniquenessViolation,
 )
+from healthcare_data.factories import ProviderFactory, schedule_appointment
+from healthcare_data.identifiers import is_valid_npi
+from healthcare_data.reference import PAYERS
 from healthcare_data.registry import Registry
+from healthcare_data.scheduling import recommend_specialties
+from healthcare_data.validation import run_all
+from healthcare_data.validation.integrity import find_double_bookings
+from healthcare_data.validation.patients import personas_for_age
 
 # expected_behavior -> the error types that count as that behaviour
 BEHAVIORS: Registry[tuple[type[BaseException], ...]] = Registry("expected behavior")
@@ -103,13 +111,11 @@ class Outcome:
 
 
 def _patient(lab: Lab, persona: str) -> Any:
-    from healthcare_data.builders import PatientBuilder
 
     return PatientBuilder(lab.db, lab.rng).with_persona(persona).create()
 
 
 def _provider(lab: Lab, specialty: str | None = None, **overrides: Any) -> Any:
-    from healthcare_data.factories import ProviderFactory
 
     if specialty is not None:
         overrides["specialty"] = specialty
@@ -117,7 +123,6 @@ def _provider(lab: Lab, specialty: str | None = None, **overrides: Any) -> Any:
 
 
 def _schedule(lab: Lab, patient: Any, provider: Any, kind: str, at: Any = None) -> Any:
-    from healthcare_data.factories import schedule_appointment
 
     return schedule_appointment(lab.db, patient, provider, kind, appointment_date=at, rng=lab.rng)
 
@@ -129,7 +134,6 @@ def _conflict_setup(lab: Lab) -> dict[str, Any]:
 
 
 def _conflict_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.validation.integrity import find_double_bookings
 
     alternatives = getattr(error, "alternatives", [])
     assert alternatives, "the conflict offered no alternative times"
@@ -148,7 +152,6 @@ def _mismatch_setup(lab: Lab) -> dict[str, Any]:
 
 
 def _mismatch_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.scheduling import recommend_specialties
 
     recommended = recommend_specialties(state["type"], "pediatric_patient")
     assert recommended, f"no specialty may take {state['type']!r}"
@@ -159,14 +162,11 @@ def _mismatch_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> 
 
 
 def _age_provoke(lab: Lab, state: dict[str, Any]) -> Any:
-    from healthcare_data.builders import PatientBuilder
 
     return PatientBuilder(lab.db, lab.rng).with_persona("elderly_patient").with_age(state["age"]).create()
 
 
 def _age_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.builders import PatientBuilder
-    from healthcare_data.validation.patients import personas_for_age
 
     fitting = personas_for_age(state["age"])
     assert fitting, f"no persona accepts age {state['age']}"
@@ -175,15 +175,12 @@ def _age_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
 
 
 def _policy_provoke(lab: Lab, state: dict[str, Any]) -> Any:
-    from healthcare_data.builders import PatientBuilder
 
     builder = PatientBuilder(lab.db, lab.rng).with_persona("elderly_patient")
     return builder.with_insurance("Medicare", state["policy"]).create()
 
 
 def _policy_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.builders import PatientBuilder
-    from healthcare_data.reference import PAYERS
 
     patient = (
         PatientBuilder(lab.db, lab.rng).with_persona("elderly_patient").with_insurance("Medicare").create()
@@ -200,7 +197,6 @@ def _npi_setup(lab: Lab) -> dict[str, Any]:
 
 
 def _npi_recover(lab: Lab, state: dict[str, Any], error: BaseException) -> str:
-    from healthcare_data.identifiers import is_valid_npi
 
     provider = _provider(lab)
     old = state["existing"].npi_number
@@ -290,7 +286,6 @@ def run_scenario(lab: Lab, name: str, strategy: str | None) -> Outcome:
 
 def _stability(lab: Lab) -> tuple[bool, str]:
     """The database still answers, and integrity and business validators find nothing."""
-    from healthcare_data.validation import run_all
 
     try:
         lab.db.check_connection()

@@ -52,3 +52,8 @@ def report_suffix(context: Any) -> str:
     feature = getattr(context, "feature", None)
     filename = getattr(feature, "filename", None)
     return Path(filename).stem if filename else "run"
+
+
+def assert_no_violations(violations: Iterable[Any], what: str) -> None:
+    """Fail with the violations (entity, key, field, rule, message, recovery) as a table."""
+    assert_no_offenders([v.as_row() for v in violations], what)

@@ -31,6 +31,11 @@ class Created:
         self.rows.append(entry)
         return entry
 
+    def add_all(self, table: str, objects: Any, step: int | None = None, **labels: Any) -> None:
+        """Record every created object (anything with an ``id``) with the same labels."""
+        for obj in objects:
+            self.add(table, obj.id, step, **labels)
+
     def of(self, table: str, **labels: Any) -> list[CreatedRow]:
         return [
             r for r in self.rows if r.table == table and all(r.labels.get(k) == v for k, v in labels.items())

@@ -9,15 +9,17 @@ fails the step with a :class:`TableInputError` that names the value, where it is
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from tabulate import tabulate
 
-from healthcare_data.errors import UnknownNameError
+from healthcare_data.errors import FormatValidationError, UnknownNameError
+from healthcare_data.rows.claims import parse_amount as library_amount
 from support import registries
 
 
@@ -53,7 +55,6 @@ def require_columns(table: Any, required: Sequence[str], optional: Sequence[str]
 
 
 def _closest(value: str, options: Iterable[str]) -> str:
-    import difflib
 
     close = difflib.get_close_matches(value, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -81,7 +82,9 @@ def parse_count(value: str) -> int:
     """A non-negative whole number such as ``5`` or ``1_000`` / ``1,000``."""
     text = value.strip().replace("_", "").replace(",", "")
     if not text.isdigit():
-        raise ValueError(f"count {value!r} is not a whole number (write e.g. 5 or 1000)")
+        word = _NUMBER_WORDS.get(value.strip().lower())
+        hint = f"write {word} in digits" if word is not None else "write e.g. 5 or 1000"
+        raise ValueError(f"count {value!r} is not a whole number in digits ({hint})")
     return int(text)
 
 
@@ -110,15 +113,27 @@ def parse_time_limit(value: str) -> float:
 
 
 def parse_amount(value: str) -> Decimal:
-    """``'$350'`` / ``'350.5'`` / ``'$1,250.00'`` -> Decimal with two places."""
-    text = value.strip().lstrip("$").replace(",", "")
+    """``'$350'`` / ``'350.5'`` / ``'$1,250.00'`` / ``'USD 350'`` -> Decimal with two places (the library's
+    ``rows.claims.parse_amount``), refusing negative amounts."""
     try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"amount {value!r} is not a money amount (write e.g. $350)") from None
-    if not amount.is_finite() or amount < 0:
+        amount = library_amount(value)
+    except FormatValidationError:
+        raise ValueError(f"amount {value!r} is not a money amount (write e.g. $350 or $1,250.00)") from None
+    if amount < 0:
         raise ValueError(f"amount {value!r} must be a non-negative amount")
-    return amount.quantize(Decimal("0.01"))
+    return amount
+
+
+# A comma that separates items: items start with a word, so a comma before a digit is
+# inside an amount ("$1,250.00") and the amount parser judges it.
+_ITEM_SEPARATOR = re.compile(r"\s*,(?!\d)\s*")
+# Counts people may write as words, to say what to write instead.
+_NUMBER_WORDS = {
+    w: n for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
 
 
 def split_list(value: str, sep: str = ",") -> list[str]:
@@ -222,6 +237,19 @@ class PersonaRequest:
     count: int
     characteristics: tuple[str, ...]
 
+    @property
+    def labels(self) -> dict[str, Any]:
+        """What the created rows are labelled with (the arguments of ``unmet_characteristics``)."""
+        return {"persona": self.persona, "tokens": self.characteristics}
+
+
+def requested_counts(requests: Sequence[PersonaRequest]) -> dict[str, int]:
+    """Patients asked per persona over every row of the table."""
+    counts: dict[str, int] = {}
+    for request in requests:
+        counts[request.persona] = counts.get(request.persona, 0) + request.count
+    return counts
+
 
 def persona_requests(table: Any) -> list[PersonaRequest]:
     """``| persona | count | expected_characteristics |`` rows."""
@@ -241,6 +269,17 @@ class ProviderRequest:
     count: int
     traits: tuple[str, ...]
     practice_type: str | None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """ProviderFactory keywords: the specialty, and the practice type when the row gives one."""
+        chosen = {"specialty": self.specialty, "practice_type": self.practice_type}
+        return {key: value for key, value in chosen.items() if value}
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """What the created rows are labelled with (the arguments of ``unmet_provider_request``)."""
+        return {"specialty": self.specialty, "traits": self.traits, "practice_type": self.practice_type}
 
 
 def provider_requests(table: Any) -> list[ProviderRequest]:
@@ -318,7 +357,7 @@ def parse_relationships(row: TableRow, column: str, link_names: Sequence[str]) -
     links: list[str] = []
     options: dict[str, Any] = {}
     last_list_key: str | None = None
-    for item in split_list(raw):
+    for item in (part for part in _ITEM_SEPARATOR.split(raw) if part.strip()):
         if "=" in item:
             key, _, value = (part.strip() for part in item.partition("="))
             if key not in keys:

@@ -106,7 +106,9 @@ def step_sentences() -> list[dict[str, str]]:
 
 def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(title, explanation, rows) of every vocabulary table."""
-    from support import checks, error_scenarios, registries, workflow
+    from healthcare_data import vocabulary
+    from healthcare_data.validation import groups
+    from support import error_scenarios, registries, workflow
 
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
     out.append(
@@ -194,9 +196,17 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
             "Workflow validation rules",
             "`validation_rules` column of the workflow table; checked on the stored row after its step.",
             _registry_rows(
-                checks.RULES,
+                groups.GROUPS,
                 lambda n, r: {"table": r.entity, "meaning": r.description, "checked by": r.checked_by},
             ),
+        )
+    )
+    out.append(
+        (
+            "Validation rules",
+            "Every rule of the library's registry (`healthcare_data.rules.RULES`); the rule groups "
+            "above and below name these, and violations report them in their `rule` column.",
+            [{**row, "rule": f"`{row['rule']}`"} for row in vocabulary.rule_rows()],
         )
     )
     out.append(
@@ -214,7 +224,7 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
             "`constraints` column of the bulk table; each names the check that proves it on the "
             "whole dataset.",
             _registry_rows(
-                checks.BULK_CONSTRAINTS,
+                groups.BULK_CONSTRAINTS,
                 lambda n, c: {"table": c.entity, "meaning": c.description, "checked by": c.checked_by},
             ),
         )

@@ -61,15 +61,15 @@ def test_invalid_ssns_are_rejected(bad: object) -> None:
 
 
 @pytest.mark.parametrize("state", ["CA", "NY", "TX", "FL", "IL", "OH", "PA", "WA", "GA"])
-def test_licence_numbers_follow_their_state_format(state: str) -> None:
-    value = ids.licence_number(42, state)
-    assert ids.is_valid_licence_number(value, state)
-    assert ids.is_valid_licence_number(value)
+def test_license_numbers_follow_their_state_format(state: str) -> None:
+    value = ids.license_number(42, state)
+    assert ids.is_valid_license_number(value, state)
+    assert ids.is_valid_license_number(value)
 
 
-def test_licence_number_of_another_state_is_rejected() -> None:
-    assert not ids.is_valid_licence_number(ids.licence_number(1, "IL"), "CA")
-    assert not ids.is_valid_licence_number("XYZ", None)
+def test_license_number_of_another_state_is_rejected() -> None:
+    assert not ids.is_valid_license_number(ids.license_number(1, "IL"), "CA")
+    assert not ids.is_valid_license_number("XYZ", None)
 
 
 def test_formats_of_patient_policy_and_claim_numbers() -> None:

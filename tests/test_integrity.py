@@ -69,7 +69,7 @@ def provider_row(n: int, **overrides: Any) -> dict[str, Any]:
         "first_name": "Grace",
         "last_name": f"Doc{n}",
         "specialty": "Internal Medicine",
-        "license_number": identifiers.licence_number(n, "NY"),
+        "license_number": identifiers.license_number(n, "NY"),
         "phone": f"(212) 555-01{n % 100:02d}",
         "email": f"grace.doc{n}@example.org",
         "practice_name": "Test Clinic",

@@ -415,7 +415,7 @@ def test_every_stored_argument_is_read_back_from_its_column(sqlite_db: Database,
     for method, args in STORED_EXAMPLE.items():
         parameters = list(inspect.signature(getattr(PatientBuilder, method)).parameters)[1:]
         for parameter, value in zip(parameters, args, strict=False):
-            table, column = PatientBuilder.stored_column(method, parameter)
+            table, column, _ = PatientBuilder.stored_column(method, parameter)
             stored = [r[column] for r in rows[table]]
             if table == "patient_conditions":
                 assert set(value) <= set(stored), (method, parameter)
@@ -436,7 +436,7 @@ def test_stored_as_names_real_columns_and_builder_parameters() -> None:
 
 
 def test_with_age_is_stored_as_the_age_on_rng_today(sqlite_db: Database, rng: Randomness) -> None:
-    assert PatientBuilder.stored_column("with_age", "age") == ("patients", "age")
+    assert PatientBuilder.stored_column("with_age", "age") == ("patients", "age", "==")
     patient = PatientBuilder(sqlite_db, rng).with_persona("elderly_patient").with_age(72).create()
     assert age_on(patient.date_of_birth, rng.today) == 72
 
@@ -445,5 +445,27 @@ def test_an_argument_stored_nowhere_as_given_is_refused_with_the_known_ones() ->
     with pytest.raises(UnknownNameError, match=r"did you mean 'with_contact\(zip\)'") as caught:
         PatientBuilder.stored_column("with_contact", "zipcode")
     assert "with_insurance(policy_number)" in str(caught.value)
-    with pytest.raises(UnknownNameError, match="with_age_range"):
-        PatientBuilder.stored_column("with_age_range", "min_age")
+
+
+def test_an_age_range_bounds_the_stored_age(sqlite_db: Database, rng: Randomness) -> None:
+    assert PatientBuilder.stored_column("with_age_range", "min_age") == ("patients", "age", ">=")
+    assert PatientBuilder.stored_column("with_age_range", "max_age") == ("patients", "age", "<=")
+    for _ in range(5):
+        patient = (
+            PatientBuilder(sqlite_db, rng).with_persona("elderly_patient").with_age_range(70, 72).create()
+        )
+        assert 70 <= age_on(patient.date_of_birth, rng.today) <= 72
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["(312) 555-0142", "312-555-0142", "312.555.0142", "312 555 0142", "3125550142", "+1 312 555 0142"],
+)
+def test_phones_as_people_write_them_are_stored_normalised(rng: Randomness, written: str) -> None:
+    draft = PatientBuilder(rng=rng).with_contact(phone=written).with_emergency_contact("Ann", written).build()
+    assert draft.patient["phone"] == draft.patient["emergency_contact_phone"] == "(312) 555-0142"
+
+
+def test_a_normalised_phone_still_has_to_be_fictional(rng: Randomness) -> None:
+    with pytest.raises(BusinessRuleViolation, match=r"'\(312\) 867-5309' is outside the fictional"):
+        PatientBuilder(rng=rng).with_contact(phone="312.867.5309").build()

@@ -85,7 +85,7 @@ MUTATIONS: list[tuple[str, Any, str]] = [
     ("address_zip", "99501", "address_consistent"),
     ("date_of_birth", date(1850, 1, 1), "persona_age_range"),
     ("date_of_birth", date(2030, 1, 1), "date_of_birth_future"),
-    ("status", "gone", "status_enum"),
+    ("status", "gone", "status_valid"),
     ("insurance_provider", "Acme Health", "insurance_provider_known"),
     ("first_name", "", "required"),
 ]

@@ -53,9 +53,9 @@ def test_every_column_is_drafted(rng):
     assert row["status"] == "active"
 
 
-def test_licence_state_matches_practice_address(rng):
+def test_license_state_matches_practice_address(rng):
     row = draft_provider(rng, 11, "Cardiology", state="IL")
-    assert row["license_number"] == identifiers.licence_number(11, "IL")
+    assert row["license_number"] == identifiers.license_number(11, "IL")
     city, state, zip_code = practice_location_of(row)
     assert state == "IL"
     assert address_in_state(city, state, zip_code)

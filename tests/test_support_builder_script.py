@@ -140,7 +140,23 @@ def test_apply_replays_calls_on_a_builder():
     assert calls[-1] == ("with_medical_history", (["Diabetes Type 2", "Hypertension", "Arthritis"],))
 
 
-def test_an_argument_the_builder_does_not_store_as_given_is_refused():
+def test_with_age_range_is_a_bound_on_the_stored_age():
+    script = parse_builder_script("PatientBuilder().withAgeRange(65, 70).build()")
+    bounds = [(s.column, s.comparison, s.value) for s in specified_values(script, PatientBuilder)]
+    assert bounds == [("age", ">=", 65), ("age", "<=", 70)]
+    low, high = specified_values(script, PatientBuilder)
+    assert low.holds(65) and high.holds(70) and not low.holds(64) and not high.holds(71)
+
+
+def test_an_argument_the_builder_stores_nowhere_is_refused():
+    class Builder(PatientBuilder):
+        BOUNDS = {}
+
     script = parse_builder_script("PatientBuilder().withAgeRange(65, 70).create()")
-    with pytest.raises(BuilderScriptError, match=r"\.withAgeRange\(65, 70\).*PatientBuilder\.STORED_AS"):
-        specified_values(script, PatientBuilder)
+    with pytest.raises(BuilderScriptError, match=r"\.withAgeRange\(65, 70\).*STORED_AS"):
+        specified_values(script, Builder)
+
+
+def test_phones_are_expected_in_their_stored_form():
+    script = parse_builder_script("PatientBuilder().withContact('312.555.0142').create()")
+    assert [s.value for s in specified_values(script, PatientBuilder)] == ["(312) 555-0142"]

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from behave.model import Table
 
+from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 from support import registries
-from support.checks import BULK_CONSTRAINTS, RULES
 from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from support.tables import (
     TableInputError,

@@ -73,12 +73,12 @@ def test_npi_check_fails_for_a_wrong_check_digit(context):
         ["specialty", "count", "traits", "practice_type"], ("Cardiology", "2", "specialist", "")
     )
     providers.step_create_providers(context)
-    providers.step_npi_and_licence(context)
+    providers.step_npi_and_license(context)
     victim = context.created.ids("providers")[0]
     execute(context.db, "UPDATE providers SET npi_number = '1234567890' WHERE id = :i", i=victim)
     with pytest.raises(AssertionError) as caught:
-        providers.step_npi_and_licence(context)
-    assert "1234567890" in str(caught.value) and "npi valid" in str(caught.value)
+        providers.step_npi_and_license(context)
+    assert "1234567890" in str(caught.value) and "npi_check_digit" in str(caught.value)
 
 
 def test_practice_check_fails_when_a_telemedicine_provider_is_not_virtual(context):

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.checks import BULK_CONSTRAINTS, RULES
+from healthcare_data.rules import RULES as LIBRARY_RULES
+from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ def test_readme_lists_every_registered_name():
         *ERROR_SCENARIOS.names(),
         *RULES.names(),
         *BULK_CONSTRAINTS.names(),
+        *LIBRARY_RULES.names(),
     ]
     missing = [n for n in names if f"`{n}`" not in readme]
     assert missing == []
@@ -53,12 +55,17 @@ def test_every_step_sentence_of_the_feature_files_is_in_the_readme():
                 assert any(p.match(match.group(2)) for p in patterns), f"{feature.name}: {line.strip()}"
 
 
-def test_rule_tokens_name_rules_the_library_really_emits():
-    source = "\n".join(p.read_text() for p in (ROOT / "healthcare_data" / "validation").glob("*.py"))
+def test_rule_groups_name_registered_rules_of_their_table():
     for registry in (RULES, BULK_CONSTRAINTS):
-        for name, rule in registry.items():
-            for rule_name in rule.rules:
-                assert f'"{rule_name}"' in source, f"{name}: library emits no rule {rule_name!r}"
+        for name, group in registry.items():
+            for rule_name in group.rule_names:
+                rule = LIBRARY_RULES.get(rule_name)
+                tables = (
+                    {group.entity, "patient_conditions", "patient_profiles"}
+                    if group.entity == "patients"
+                    else {group.entity}
+                )
+                assert tables & set(rule.entities), f"{name}: {rule_name} is a rule of {rule.entities}"
 
 
 def test_error_scenarios_declare_registered_behaviours():

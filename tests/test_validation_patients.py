@@ -11,15 +11,15 @@ from healthcare_data.errors import UnknownNameError
 from healthcare_data.personas import PERSONAS
 from healthcare_data.randomness import Randomness
 from healthcare_data.rows.patients import PatientDraft, draft_patient
+from healthcare_data.rules.patients import address_consistent
 from healthcare_data.validation.patients import (
     DRAWN_PATIENT_COLUMNS,
-    address_consistent,
     check_patient,
     check_persona_defaults,
     icd10_is_valid,
     persona_profile_defaults,
 )
-from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, Violation
+from healthcare_data.violations import BUSINESS, FORMAT, HIPAA, Violation
 from tests.examples import EXERCISE_PATIENT
 
 TODAY = date(2026, 11, 22)
@@ -64,7 +64,7 @@ def test_the_feature_example_is_valid(elderly: PatientDraft) -> None:
         ("address_state", "XX", "state_format", FORMAT),
         ("date_of_birth", "yesterday", "date_of_birth_format", FORMAT),
         ("date_of_birth", date(2027, 1, 1), "date_of_birth_future", FORMAT),
-        ("status", "archived", "status_enum", FORMAT),
+        ("status", "archived", "status_valid", FORMAT),
         ("insurance_policy_number", "MEDICARE-12", "policy_number_format", FORMAT),
         ("insurance_policy_number", "AET-123456789", "policy_number_format", FORMAT),
         ("insurance_provider", "Acme Health", "insurance_provider_known", FORMAT),
@@ -133,7 +133,7 @@ def test_condition_rules(elderly: PatientDraft) -> None:
     assert ("icd10_code", "icd10_matches_condition", BUSINESS) in with_history(
         {**base, "condition": "Hypertension", "icd10_code": "E11.9"}
     )
-    assert ("icd10_code", "icd10_valid", BUSINESS) in with_history(
+    assert ("icd10_code", "icd10_valid", FORMAT) in with_history(
         {**base, "condition": "Hypertension", "icd10_code": "I1"}
     )
     assert ("condition", "condition_known", BUSINESS) in with_history(

@@ -26,14 +26,14 @@ def test_valid_provider_and_orm_object(provider):
     [
         ({"npi_number": "123"}, "npi_format", FORMAT),
         ({"npi_number": "3123456789"}, "npi_format", FORMAT),
-        ({"license_number": "A123456"}, "licence_format", FORMAT),  # a CA licence in IL
-        ({"license_number": None}, "licence_present", FORMAT),
+        ({"license_number": "A123456"}, "license_format", FORMAT),  # a CA license in IL
+        ({"license_number": None}, "license_present", FORMAT),
         ({"uuid": "not-a-uuid"}, "uuid_format", FORMAT),
         ({"first_name": ""}, "required", FORMAT),
         ({"email": "dr.smith@@example.org"}, "email_format", FORMAT),
         ({"email": "dr.smith@gmail.com"}, "email_safe_domain", HIPAA),
-        ({"phone": "312-555"}, "phone_format", FORMAT),
-        ({"phone": "(312) 867-5309"}, "phone_fictional_range", HIPAA),
+        ({"phone": "312-555"}, "phone_format", FORMAT),  # also phone_safe_range: not provably fictional
+        ({"phone": "(312) 867-5309"}, "phone_safe_range", HIPAA),
         ({"specialty": "Cardiolgy"}, "specialty_known", BUSINESS),
         ({"practice_name": "Lakeview Cardiology Clinic"}, "practice_type_for_specialty", BUSINESS),
         ({"practice_name": "Lakeview Heart Associates"}, "practice_type_known", BUSINESS),
@@ -42,12 +42,13 @@ def test_valid_provider_and_orm_object(provider):
             "practice_address_consistent",
             BUSINESS,
         ),
-        ({"status": "on_vacation"}, "status_valid", BUSINESS),
+        ({"status": "on_vacation"}, "status_valid", FORMAT),
     ],
 )
 def test_each_rule(provider, change, rule, category):
     violations = check_provider({**provider, **change})
-    assert [v.rule for v in violations] == [rule]
+    assert violations[0].rule == rule
+    assert {v.rule for v in violations} <= {rule, "phone_safe_range"}
     violation = violations[0]
     assert violation.category == category
     assert violation.recovery
@@ -62,11 +63,11 @@ def test_npi_check_digit_message_names_expected_digit(provider):
     assert f"expected {npi[9]}" in violation.message
 
 
-def test_virtual_practice_licence_state_read_from_address():
+def test_virtual_practice_license_state_read_from_address():
     row = draft_provider(Randomness(1), 5, "Telemedicine", "telemedicine", state="CA")
     assert check_provider(row) == []
     wrong = {**row, "practice_address": "Virtual care — telehealth only (licensed in TX)"}
-    assert [v.rule for v in check_provider(wrong)] == ["licence_format"]
+    assert [v.rule for v in check_provider(wrong)] == ["license_format"]
 
 
 def test_missing_optional_contact_is_fine(provider):

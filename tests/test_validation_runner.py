@@ -19,7 +19,6 @@ from sqlalchemy import Connection
 from healthcare_data.db import Database
 from healthcare_data.errors import (
     BusinessRuleViolation,
-    ConfigurationError,
     SchedulingConflictError,
     UnknownNameError,
 )
@@ -183,13 +182,6 @@ def test_an_unknown_validation_type_names_the_known_ones(sqlite_db: Database) ->
 def test_a_source_that_is_not_a_database_is_rejected() -> None:
     with pytest.raises(TypeError, match="expected a Database, Engine or Connection, got str"):
         run_validation("sqlite://", "format_validation", TODAY)
-
-
-def test_a_missing_row_validator_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(runner.ROW_VALIDATORS, "providers", ("healthcare_data.validation.nope", "check"))
-    monkeypatch.setattr(runner, "_loaded", {})
-    with pytest.raises(ConfigurationError, match=r"healthcare_data\.validation\.nope\.check for providers"):
-        runner.row_validator("providers")
 
 
 # --- a clean dataset -------------------------------------------------------------------

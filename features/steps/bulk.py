@@ -7,9 +7,9 @@ from hamcrest import assert_that, greater_than, has_length, less_than_or_equal_t
 
 from healthcare_data.generation import DatasetSpec
 from healthcare_data.validation import CATEGORIES, run_validation
+from healthcare_data.validation.groups import BULK_CONSTRAINTS, token_number
 from healthcare_data.validation.runner import scan_rows
 from support import registries
-from support.checks import BULK_CONSTRAINTS, token_number
 from support.datasets import BulkRun, generate, seconds_per_entity
 from support.reports import assert_no_offenders, report_suffix, table, write_report
 from support.state import need

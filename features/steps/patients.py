@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from behave import register_type, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_length, is_
 
 from healthcare_data.builders import PatientBuilder
-from healthcare_data.characteristics import check_characteristics
-from healthcare_data.reference import CONDITIONS
-from healthcare_data.rows.patients import age_on
+from healthcare_data.characteristics import unmet_characteristics
+from healthcare_data.validation.groups import CHECKS, check_group
 from healthcare_data.validation.patients import check_patient, check_persona_defaults
 from healthcare_data.validation.statistics import persona_distribution_report
-from support.builder_script import BuilderScriptError, parse_builder_script, specified_values
+from support.builder_script import (
+    parse_builder_script,
+    run_builder_script,
+    specified_values,
+    unmet_specifications,
+)
+from support.failures import as_failure
 from support.readback import patients_with_history
-from support.reports import assert_no_offenders, table
+from support.reports import assert_no_offenders, assert_no_violations, table
 from support.state import need
-from support.tables import persona_requests, persona_words
+from support.tables import persona_requests, persona_words, requested_counts
 
 register_type(PersonaWords=persona_words)
 
@@ -31,18 +38,13 @@ def _stored(context, ids):
 
 @when("I create patients using the following personas:")
 def step_create_patients(context):
-    """PatientBuilder().with_persona(p).create() count times per row."""
+    """PatientBuilder().with_persona(p).create_batch(count) per row; each row's requests kept as labels."""
     context.persona_requests = persona_requests(context.table)
     for number, request in enumerate(context.persona_requests, start=1):
-        for _ in range(request.count):
-            patient = PatientBuilder(context.db, context.rng).with_persona(request.persona).create()
-            context.created.add(
-                "patients",
-                patient.id,
-                step=number,
-                persona=request.persona,
-                characteristics=request.characteristics,
-            )
+        with as_failure(f"Personas table row {number} ({request.persona})"):
+            builder = PatientBuilder(context.db, context.rng).with_persona(request.persona)
+            made = builder.create_batch(request.count)
+        context.created.add_all("patients", made, step=number, **request.labels)
 
 
 def _persona_patients(context):
@@ -53,52 +55,21 @@ def _persona_patients(context):
 
 @then("patients should be created with persona-appropriate characteristics")
 def step_persona_characteristics(context):
-    """Stored persona per patient and counts per persona; each expected_characteristics token checked on the
-    stored rows (characteristics registry).
+    """Patients per persona as the table asked; each expected_characteristics token checked on the stored rows
+    (characteristics.unmet_characteristics: persona recorded, tokens of the registry).
     """
-    stored = _persona_patients(context)
-    per_persona = {}
-    offenders = []
-    for entry, patient, conditions, profile in stored:
-        persona = (profile or {}).get("persona")
-        per_persona[persona] = per_persona.get(persona, 0) + 1
-        if persona != entry.labels["persona"]:
-            offenders.append(
-                {
-                    "patient_id": patient["patient_id"],
-                    "token": "persona",
-                    "detail": f"stored persona {persona!r}, asked {entry.labels['persona']!r}",
-                }
-            )
-        results = check_characteristics(
-            entry.labels["characteristics"], patient, conditions, profile, context.today
-        )
-        for token, result in results:
-            if not result.ok:
-                offenders.append(
-                    {
-                        "patient_id": patient["patient_id"],
-                        "persona": persona,
-                        "token": token,
-                        "detail": result.detail,
-                    }
-                )
-    expected = {}
-    for request in context.persona_requests:
-        expected[request.persona] = expected.get(request.persona, 0) + request.count
-    assert_that(per_persona, equal_to(expected), "patients per persona in the database")
+    stored, today = _persona_patients(context), context.today
+    offenders = [o for e, *rows in stored for o in unmet_characteristics(*rows, today=today, **e.labels)]
+    per_persona = Counter(e.labels["persona"] for e, *_ in stored)
+    assert_that(per_persona, equal_to(requested_counts(context.persona_requests)), "patients per persona")
     assert_no_offenders(offenders, "expected_characteristics not met by stored patients")
 
 
 @then("each patient should have realistic, consistent data")
 def step_patients_consistent(context):
     """check_patient (format, business, HIPAA rules) on every stored patient with history and profile."""
-    offenders = [
-        v.as_row()
-        for _, patient, conditions, profile in _persona_patients(context)
-        for v in check_patient(patient, conditions, profile, today=context.today)
-    ]
-    assert_no_offenders(offenders, "patient rules (check_patient) broken by stored patients")
+    found = [v for _, *rows in _persona_patients(context) for v in check_patient(*rows, today=context.today)]
+    assert_no_violations(found, "patient rules (check_patient) broken by stored patients")
 
 
 @then("demographic distributions should match persona expectations")
@@ -126,60 +97,36 @@ def step_persona_distributions(context):
 
 @when("I use the patient builder to create a patient:")
 def step_builder(context):
-    """Docstring parsed by the whitelist parser (ast, no eval), replayed on PatientBuilder, create()."""
-    assert_that(context.text, is_(str), "the step needs the builder call chain as a docstring")
-    script = parse_builder_script(context.text)
-    if script.terminal != "create":
-        raise BuilderScriptError("This step stores the patient: end the chain with .create(), not .build()")
-    context.builder_script = script
-    context.specified = specified_values(script, PatientBuilder)
-    patient = script.apply(PatientBuilder(context.db, context.rng)).create()
-    context.built_patient_id = patient.id
-    context.created.add("patients", patient.id, source="builder")
+    """Docstring parsed by the whitelist parser (ast, no eval), replayed on PatientBuilder; ``.create()``
+    stores the patient, ``.build()`` checks it in memory and stores nothing.
+    """
+    context.builder_script = parse_builder_script(need(context, "text", "a docstring with the builder chain"))
+    context.specified = specified_values(context.builder_script, PatientBuilder)
+    with as_failure("Builder docstring"):
+        context.built = run_builder_script(context.builder_script, PatientBuilder(context.db, context.rng))
+    if context.built.stored:
+        context.created.add("patients", context.built.patient_id, source="builder")
 
 
 def _built(context):
-    patient_id = need(context, "built_patient_id", "When I use the patient builder to create a patient:")
-    return _stored(context, [patient_id])[0]
-
-
-def _stored_value(context, bundle, item):
-    patient, conditions, profile = bundle
-    if item.table == "patient_conditions":
-        return [c[item.column] for c in conditions]
-    if item.table == "patient_profiles":
-        return (profile or {}).get(item.column)
-    if item.column == "age":
-        return age_on(patient["date_of_birth"], context.today)
-    return patient[item.column]
-
-
-def _matches(expected, actual) -> bool:
-    """Exact match; a list (medical history) must be contained in what is stored; dates as ISO text."""
-    if isinstance(expected, list):
-        return isinstance(actual, list) and set(expected) <= set(actual)
-    return actual == expected or str(actual) == str(expected)
+    built = need(context, "built", "When I use the patient builder to create a patient:")
+    return _stored(context, [built.patient_id])[0] if built.stored else built.rows
 
 
 @then("the patient should be created with the specified characteristics")
 def step_specified(context):
-    """Every non-null argument of the script equals the stored column (age from birth date, history rows)."""
-    bundle = _built(context)
-    offenders = []
-    for item in context.specified:
-        actual = _stored_value(context, bundle, item)
-        if not _matches(item.value, actual):
-            offenders.append(
-                {
-                    "call": item.call,
-                    "parameter": item.parameter,
-                    "specified": item.value,
-                    "stored in": f"{item.table}.{item.column}",
-                    "stored": actual,
-                }
-            )
+    """Every non-null argument of the script holds on the patient (age from birth date, history rows, age
+    range as bounds); read back from the database, or from the draft for a ``.build()`` chain.
+    """
+    offenders = unmet_specifications(context.specified, *_built(context), context.today)
     assert_that(len(context.specified), greater_than(0), "values specified by the builder script")
-    assert_no_offenders(offenders, "specified values not stored as given")
+    assert_no_offenders(offenders, f"specified values not held by the {context.built.where}")
+
+
+@then("nothing should be stored in the database")
+def step_nothing_stored(context):
+    """A ``.build()`` chain writes no row: the database holds no patient at all."""
+    assert_that(context.db.counts()["patients"], equal_to(0), f"patients stored ({context.built.where})")
 
 
 @then("the patient should have consistent persona-based defaults for unspecified fields")
@@ -188,39 +135,20 @@ def step_persona_defaults(context):
     fields present, e-mail on the persona's domain.
     """
     patient, conditions, profile = _built(context)
-    given = {(i.table, i.column) for i in context.specified}
     found = check_patient(patient, conditions, profile, today=context.today)
+    given = {(i.table, i.column) for i in context.specified}
     found += check_persona_defaults(patient, profile, explicit=given)
-    persona = (profile or {}).get("persona")
-    assert_no_offenders([v.as_row() for v in found], f"unspecified fields must follow persona {persona}")
+    assert_no_violations(found, f"unspecified fields of the {context.built.where} must follow its persona")
 
 
 @then("all medical history should be age-appropriate")
 def step_history_age(context):
-    """History stored, each condition fits the age and carries its reference ICD-10-CM code; no history rule
-    broken.
-    """
+    """History present; check_patient's history rules (condition fits the age, reference code) clean."""
     patient, conditions, profile = _built(context)
-    assert_that(conditions, has_length(greater_than(0)), "stored medical history")
-    age = age_on(patient["date_of_birth"], context.today)
-    offenders = [
-        v.as_row()
-        for v in check_patient(patient, conditions, profile, today=context.today)
-        if v.entity == "patient_conditions"
-    ]
-    for row in conditions:
-        condition = CONDITIONS.get(row["condition"])
-        if not condition.fits_age(age) or row["icd10_code"] != condition.icd10:
-            offenders.append(
-                {
-                    "condition": row["condition"],
-                    "icd10_code": row["icd10_code"],
-                    "age": age,
-                    "allowed ages": f"{condition.min_age}-{condition.max_age}",
-                    "reference code": condition.icd10,
-                }
-            )
-    assert_no_offenders(offenders, f"medical history of a {age}-year-old")
+    assert_that(conditions, has_length(greater_than(0)), f"medical history of the {context.built.where}")
+    history = CHECKS.get("medical_history_fits_age")
+    found = history.select(check_patient(patient, conditions, profile, today=context.today))
+    assert_no_violations(found, f"medical history of the {context.built.where}")
 
 
 @then("insurance information should match {persona:PersonaWords} patterns")
@@ -228,16 +156,6 @@ def step_insurance_patterns(context, persona):
     """check_patient's insurance rules with the named persona: payer plan type and policy number format (or
     no insurance).
     """
-    patient, conditions, profile = _built(context)
-    as_persona = dict(profile or {}, persona=persona.name)
-    offenders = [
-        v.as_row()
-        for v in check_patient(patient, conditions, as_persona, today=context.today)
-        if v.field in ("insurance_provider", "insurance_policy_number", "insurance_pair")
-        or v.rule.startswith(("persona_insurance", "persona_uninsured", "policy", "insurance"))
-    ]
-    assert_no_offenders(
-        offenders,
-        f"insurance of the stored patient against {persona.name}'s plans "
-        f"({', '.join(persona.insurance.plan_types) or 'uninsured'})",
-    )
+    patient, _, _ = _built(context)
+    found = check_group("insurance_required", patient, today=context.today, persona=persona)
+    assert_no_violations(found, f"insurance against {persona.name}'s plans ({context.built.where})")

@@ -7,12 +7,14 @@ from hamcrest import assert_that, empty, equal_to, is_not
 
 from healthcare_data.builders import PatientBuilder
 from healthcare_data.factories import ProviderFactory, schedule_appointment
-from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
-from healthcare_data.scheduling import BUSINESS_HOURS, CONSTRAINTS, as_datetime
+from healthcare_data.scheduling import unmet_constraints
+from healthcare_data.validation.appointments import check_appointment
+from healthcare_data.validation.groups import CHECKS
 from healthcare_data.validation.integrity import find_double_bookings
 from support import registries
+from support.failures import as_failure
 from support.readback import fetch
-from support.reports import assert_no_offenders
+from support.reports import assert_no_offenders, assert_no_violations
 from support.state import need
 from support.tables import appointment_requests
 
@@ -59,9 +61,10 @@ def step_create_appointments(context):
     for request in context.appointment_requests:
         patient = _one(context, "patients", persona=request.persona)
         provider = _one(context, "providers", specialty=request.specialty)
-        appointment = schedule_appointment(
-            context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
-        )
+        with as_failure(f"Appointments table row {request.row} ({request.appointment_type})"):
+            appointment = schedule_appointment(
+                context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
+            )
         context.created.add(
             "appointments",
             appointment.id,
@@ -84,62 +87,33 @@ def _stored_appointments(context):
     return [(e, rows[e.id], providers[rows[e.id]["provider_id"]]) for e in entries]
 
 
-def _brief(row, **extra):
-    return {
-        "id": row["id"],
-        "type": row["appointment_type"],
-        "start": row["appointment_date"],
-        "minutes": row["duration_minutes"],
-        **extra,
-    }
+def _violations(context, check):
+    """The stored appointments' violations of the library check group ``check``."""
+    stored = _stored_appointments(context)
+    found = [v for _, row, provider in stored for v in check_appointment(row, provider)]
+    return CHECKS.get(check).select(found)
 
 
 @then("appointments should be scheduled within business hours")
 def step_business_hours(context):
-    """BUSINESS_HOURS.contains(start, duration) for every stored appointment."""
-    offenders = [
-        _brief(row, hours=BUSINESS_HOURS.describe())
-        for _, row, _ in _stored_appointments(context)
-        if not BUSINESS_HOURS.contains(as_datetime(row["appointment_date"]), int(row["duration_minutes"]))
-    ]
-    assert_no_offenders(offenders, "appointments outside business hours")
+    """The business_hours rule (BUSINESS_HOURS.contains) on every stored appointment."""
+    assert_no_violations(_violations(context, "within_business_hours"), "appointments outside business hours")
 
 
 @then("appointment types should be appropriate for provider specialties")
 def step_types_for_specialty(context):
-    """Stored type is the requested one and offered by the provider's specialty."""
-    offenders = []
-    for entry, row, provider in _stored_appointments(context):
-        specialty = SPECIALTIES.get(provider["specialty"])
-        if not specialty.allows(row["appointment_type"]) or row["appointment_type"] != entry.labels["type"]:
-            offenders.append(
-                _brief(
-                    row,
-                    specialty=specialty.name,
-                    requested=entry.labels["type"],
-                    allowed=", ".join(specialty.appointment_types),
-                )
-            )
-    assert_no_offenders(offenders, "appointment types the provider's specialty does not offer")
+    """Stored type is the requested one; the specialty rules of check_appointment hold."""
+    stored = _stored_appointments(context)
+    asked = [e.labels["type"] for e, _, _ in stored]
+    assert_that([r["appointment_type"] for _, r, _ in stored], equal_to(asked), "types as requested")
+    assert_no_violations(_violations(context, "types_fit_specialties"), "types the specialty does not offer")
 
 
 @then("scheduling should respect patient persona preferences")
 def step_preferences(context):
     """Each scheduling constraint of the row: CONSTRAINTS[name].check(stored appointment, today)."""
-    offenders = []
-    for entry, row, _ in _stored_appointments(context):
-        for name in entry.labels["constraints"]:
-            constraint = CONSTRAINTS.get(name)
-            if not constraint.check(row, context.today):
-                offenders.append(
-                    _brief(
-                        row,
-                        persona=entry.labels["persona"],
-                        constraint=name,
-                        rule=constraint.description,
-                        visit_mode=row["visit_mode"],
-                    )
-                )
+    stored = [(e.labels["constraints"], row) for e, row, _ in _stored_appointments(context)]
+    offenders = [v for names, row in stored for v in unmet_constraints(row, names, context.today)]
     assert_no_offenders(offenders, "scheduling constraints not satisfied by stored appointments")
 
 
@@ -154,10 +128,5 @@ def step_no_double_booking(context):
 
 @then("appointment durations should match appointment types")
 def step_durations(context):
-    """Stored duration_minutes equals the appointment type's duration."""
-    offenders = []
-    for _, row, _ in _stored_appointments(context):
-        expected = APPOINTMENT_TYPES.get(row["appointment_type"]).duration_minutes
-        if row["duration_minutes"] != expected:
-            offenders.append(_brief(row, expected_minutes=expected))
-    assert_no_offenders(offenders, "durations differing from the appointment type's")
+    """The duration_matches_type rule on every stored appointment."""
+    assert_no_violations(_violations(context, "durations_match_types"), "durations unlike their type's")

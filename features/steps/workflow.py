@@ -9,9 +9,10 @@ from hamcrest import assert_that, equal_to, greater_than, has_length
 
 from healthcare_data.schema import Base
 from healthcare_data.validation import CATEGORIES, run_all
+from healthcare_data.validation.groups import RULES
 from healthcare_data.validation.integrity import find_cross_reference_mismatches, find_orphans, key_column
 from healthcare_data.validation.runner import scan_rows
-from support.checks import RULES
+from support.failures import as_failure
 from support.readback import fetch_one
 from support.reports import assert_no_offenders
 from support.state import need
@@ -52,7 +53,8 @@ def step_create_workflow(context):
     for step in workflow_steps(context.table, ENTITIES, LINK_NAMES, RULES):
         entity = ENTITIES.get(step.entity)
         refs = {link: fetch_one(context.db, *latest[link]) for link in step.relationships.links}
-        created = entity.create(context, step, refs)
+        with as_failure(f"Workflow table step {step.step} ({step.entity})"):
+            created = entity.create(context.db, context.rng, step.relationships.options, refs)
         result = StepResult(step, entity, created.id, {link: row["id"] for link, row in refs.items()})
         context.created.add(entity.table, created.id, step=step.step, entity=entity.name)
         latest[entity.link] = (entity.table, created.id)

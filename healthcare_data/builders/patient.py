@@ -28,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from healthcare_data.dates import age_on, as_date
 from healthcare_data.db import Database
 from healthcare_data.errors import (
     BusinessRuleViolation,
@@ -40,13 +41,19 @@ from healthcare_data.errors import (
     UnknownNameError,
 )
 from healthcare_data.factories.base import uniqueness_error
-from healthcare_data.personas import GENDERS, PERSONAS, PatientPersona, get_persona
+from healthcare_data.fakes import normalize_phone
+from healthcare_data.personas import PERSONAS, PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
-from healthcare_data.reference import CONDITIONS, PAYERS, payer_for_policy
-from healthcare_data.rows.patients import PATIENT_STATUSES, PatientDraft, age_on, draft_patient
+from healthcare_data.reference import CONDITIONS
+from healthcare_data.rows.patients import PatientDraft, draft_patient
+from healthcare_data.rules import Subject, declared, evaluate_given, rules_for
+from healthcare_data.rules.patients import CONDITION_FITS_AGE, EXPLICIT_VALUE_RULES, PERSONA_RULES, payer_of
 from healthcare_data.schema import Patient, PatientCondition, PatientProfile
-from healthcare_data.validation.patients import age_recovery, as_date, check_patient
-from healthcare_data.validation.report import BUSINESS, FORMAT, ValidationReport, Violation
+from healthcare_data.validation.patients import check_patient
+from healthcare_data.violations import BUSINESS, FORMAT, ValidationReport, Violation
+
+_EXPLICIT = rules_for("patients", EXPLICIT_VALUE_RULES)
+_PERSONA = rules_for("patients", PERSONA_RULES)
 
 MAX_AGE = 120
 
@@ -89,7 +96,7 @@ class PatientBuilder:
     #: An argument listed here is stored exactly as given, so a test can read it back and
     #: compare. ``("patients", "age")`` is the one derived value: the age on ``rng.today``
     #: computed from ``date_of_birth``. ``patient_conditions.condition`` holds one history
-    #: entry per row. ``with_age_range`` is absent on purpose: it bounds a drawn age.
+    #: entry per row. Phones are stored in their normal form (:data:`STORED_FORM`).
     STORED_AS: ClassVar[Mapping[tuple[str, str], tuple[str, str]]] = MappingProxyType(
         {
             ("with_persona", "persona"): ("patient_profiles", "persona"),
@@ -114,14 +121,40 @@ class PatientBuilder:
         }
     )
 
+    #: Arguments that bound a stored value instead of being stored: ``(method, parameter) ->
+    #: (table, column, comparison)``; ``with_age_range(65, 70)`` stores an age >= 65 and <= 70.
+    BOUNDS: ClassVar[Mapping[tuple[str, str], tuple[str, str, str]]] = MappingProxyType(
+        {
+            ("with_age_range", "min_age"): ("patients", "age", ">="),
+            ("with_age_range", "max_age"): ("patients", "age", "<="),
+        }
+    )
+
     @classmethod
-    def stored_column(cls, method: str, parameter: str) -> tuple[str, str]:
-        """``(table, column)`` holding ``method``'s ``parameter`` as given; UnknownNameError if none."""
+    def stored_column(cls, method: str, parameter: str) -> tuple[str, str, str]:
+        """``(table, column, comparison)`` for ``method``'s ``parameter``: ``==`` for a value stored
+        as given (in its normal form), ``>=``/``<=`` for a bound; UnknownNameError if neither."""
         where = cls.STORED_AS.get((method, parameter))
-        if where is None:
-            known = [f"{m}({p})" for m, p in cls.STORED_AS]
+        if where is not None:
+            return (*where, "==")
+        bound = cls.BOUNDS.get((method, parameter))
+        if bound is None:
+            known = [f"{m}({p})" for m, p in (*cls.STORED_AS, *cls.BOUNDS)]
             raise UnknownNameError("stored builder argument", f"{method}({parameter})", known)
-        return where
+        return bound
+
+    @staticmethod
+    def stored_form(column: str, value: Any) -> Any:
+        """``value`` as the database stores it: phones written any usual way become ``(AAA) NXX-XXXX``.
+
+        A value that cannot be read is kept as given, so the row's rules report it by name.
+        """
+        if column in ("phone", "emergency_contact_phone") and isinstance(value, str):
+            try:
+                return normalize_phone(value)
+            except ValueError:
+                return value
+        return value
 
     def __init__(self, database: Database | None = None, rng: Randomness | int | None = None) -> None:
         self.database = database
@@ -176,11 +209,13 @@ class PatientBuilder:
         zip: str | None = None,  # noqa: A002 - the exercise's parameter name
     ) -> PatientBuilder:
         """Set contact fields; a lone state gets a real city and ZIP of that state."""
+        phone = self.stored_form("phone", phone)
         self._set(phone=phone, email=email, street=street, city=city, state=state, zip_code=zip)
         return self
 
     def with_emergency_contact(self, name: str | None = None, phone: str | None = None) -> PatientBuilder:
         """Set the emergency contact; the relationship comes from the persona."""
+        phone = self.stored_form("emergency_contact_phone", phone)
         self._set(emergency_contact_name=name, emergency_contact_phone=phone)
         return self
 
@@ -265,6 +300,10 @@ class PatientBuilder:
             _sync_sequences(session, ("patients", "patient_conditions"))
         return patient
 
+    def create_batch(self, count: int) -> list[Patient]:
+        """``create()`` ``count`` times with the same explicit values (each patient its own draws)."""
+        return [self.create() for _ in range(count)]
+
     # --- internals ----------------------------------------------------------------------
     def _build(self, serial: int) -> PatientDraft:
         inputs = self._checked_inputs()
@@ -277,108 +316,24 @@ class PatientBuilder:
         return draft
 
     def _checked_inputs(self) -> dict[str, Any]:
-        """The draft_patient arguments, after checking explicit values on their own."""
+        """The draft_patient arguments, after checking explicit values with the patient rules."""
         values = dict(self._values)
-        out: list[Violation] = []
-
-        def add(field: str, rule: str, message: str, recovery: str, category: str = FORMAT) -> None:
-            out.append(Violation("patients", None, field, rule, message, recovery, category))
-
         today = self.rng.today
-        gender = values.get("gender")
-        if gender is not None and gender not in GENDERS:
-            add(
-                "gender",
-                "gender_enum",
-                f"gender {gender!r} is not one of {', '.join(GENDERS)}",
-                f"use one of {', '.join(GENDERS)}",
-            )
-        if self._status not in PATIENT_STATUSES:
-            add(
-                "status",
-                "status_enum",
-                f"status {self._status!r} is not one of {', '.join(PATIENT_STATUSES)}",
-                f"use one of {', '.join(PATIENT_STATUSES)} (as_inactive(), as_deceased())",
-            )
-
-        age = values.get("age")
-        if age is not None and (type(age) is not int or not 0 <= age <= MAX_AGE):
-            add(
-                "age",
-                "age_value",
-                f"age {age!r} is not a whole number of years in 0-{MAX_AGE}",
-                f"use an integer age in 0-{MAX_AGE}",
-            )
-            age = None
-        age_range = values.get("age_range")
-        if age_range is not None:
-            low, high = age_range
-            if type(low) is not int or type(high) is not int or not 0 <= low <= high <= MAX_AGE:
-                add(
-                    "age_range",
-                    "age_range_value",
-                    f"age range {low!r}-{high!r} is not min <= max within 0-{MAX_AGE}",
-                    f"use integers with 0 <= min_age <= max_age <= {MAX_AGE}",
-                )
-                age_range = None
+        given = {k: v for k, v in values.items() if k not in ("policy_number", "zip_code")}
+        given["status"] = self._status
+        if "policy_number" in values:
+            given["insurance_policy_number"] = values["policy_number"]
+        subject = Subject("patients", given, None, today, {"payer": payer_of(given)})
+        out = evaluate_given(_EXPLICIT, subject, given)
+        wrong = {v.field for v in out}
+        age = values.get("age") if "age" not in wrong else None
+        age_range = values.get("age_range") if "age_range" not in wrong else None
         raw_birth = values.get("date_of_birth")
-        if raw_birth is not None:
-            born = as_date(raw_birth)
-            if born is None:
-                add(
-                    "date_of_birth",
-                    "date_of_birth_format",
-                    f"date_of_birth {raw_birth!r} is not a date or 'YYYY-MM-DD'",
-                    "give a date or a 'YYYY-MM-DD' string",
-                )
-            elif born > today:
-                add(
-                    "date_of_birth",
-                    "date_of_birth_future",
-                    f"date_of_birth {born} is after today ({today})",
-                    "use a date on or before today",
-                )
-            else:
-                values["date_of_birth"] = born
-                born_age = age_on(born, today)
-                if age is not None and age != born_age:
-                    add(
-                        "date_of_birth",
-                        "age_matches_date_of_birth",
-                        f"date_of_birth {born} makes the patient {born_age} on {today}, not {age}",
-                        "give either the age or the date of birth, or make them agree",
-                        BUSINESS,
-                    )
-                age = born_age
-
-        provider = values.get("insurance_provider")
-        policy = values.get("policy_number")
-        payer = None
-        if provider is not None:
-            if provider in PAYERS:
-                payer = PAYERS.get(provider)
-            else:
-                add(
-                    "insurance_provider",
-                    "insurance_provider_known",
-                    f"insurance_provider {provider!r} is not a known payer",
-                    f"use one of {', '.join(PAYERS.names())}",
-                )
-        if policy is not None:
-            owner = payer or payer_for_policy(str(policy))
-            if owner is None or not (isinstance(policy, str) and owner.policy_pattern.match(policy)):
-                expected = (
-                    owner.policy_pattern.pattern if owner else "PREFIX-NNNNNNNNN (a payer prefix + 9 digits)"
-                )
-                add(
-                    "insurance_policy_number",
-                    "policy_number_format",
-                    f"insurance_policy_number {policy!r} does not match the expected pattern {expected}",
-                    "regenerate a valid policy number: omit it (with_insurance(provider)) "
-                    "to derive one from the patient's id",
-                )
-            elif payer is None:
-                payer = owner
+        if raw_birth is not None and "date_of_birth" not in wrong:
+            values["date_of_birth"] = born = as_date(raw_birth)
+            age = age_on(born, today)
+        payer = subject.context["payer"]
+        explicit = {"given": given, "age": age, "age_range": age_range, "payer": payer, "today": today}
 
         conditions = self._conditions
         if conditions is not None:
@@ -388,9 +343,9 @@ class PatientBuilder:
         persona = self._persona
         if persona is None:
             raise_for(out, "patient explicit values")
-            persona = self._choose_persona(age, age_range, payer, conditions)
+            persona = self._choose_persona(explicit, age_range, conditions)
         else:
-            out.extend(_persona_conflicts(persona, age, age_range, payer, provider, policy))
+            out.extend(persona_conflicts(persona, explicit))
             raise_for(out, "patient explicit values")
 
         if age is None and raw_birth is None:
@@ -407,17 +362,14 @@ class PatientBuilder:
         }
 
     def _choose_persona(
-        self,
-        age: int | None,
-        age_range: tuple[int, int] | None,
-        payer: Any,
-        conditions: Sequence[str] | None,
+        self, explicit: dict[str, Any], age_range: tuple[int, int] | None, conditions: Sequence[str] | None
     ) -> PatientPersona:
         """A random persona that agrees with every explicit value (so a build cannot fail by chance)."""
+        age, payer = explicit["age"], explicit["payer"]
         fitting = [
             p
             for _, p in PERSONAS.items()
-            if not _persona_conflicts(p, age, age_range, payer, None, None)
+            if not persona_conflicts(p, explicit)
             and (age is not None or _fit_age_range(p, age_range, conditions, strict=False) is not None)
         ]
         if not fitting:
@@ -431,7 +383,7 @@ class PatientBuilder:
                             "patients",
                             None,
                             "persona",
-                            "persona_none_fits",
+                            declared.PERSONA_NONE_FITS.name,
                             f"no persona accepts the explicit {what} "
                             f"with insurance {getattr(payer, 'name', None)!r}",
                             "relax the explicit values or choose a persona with with_persona()",
@@ -443,71 +395,34 @@ class PatientBuilder:
         return fitting[int(self.rng.random.random() * len(fitting))]
 
 
-def _persona_conflicts(
-    persona: PatientPersona,
-    age: int | None,
-    age_range: tuple[int, int] | None,
-    payer: Any,
-    provider: str | None,
-    policy: str | None,
-) -> list[Violation]:
-    """Explicit values that contradict ``persona`` (age, age range, insurance)."""
-    out: list[Violation] = []
-    low, high = persona.age_range
-    if age is not None and not persona.accepts_age(age):
-        out.append(
-            Violation(
-                "patients",
-                None,
-                "age",
-                "persona_age_range",
-                f"age {age} is outside {persona.name}'s range {low}-{high}",
-                age_recovery(persona, age),
-                BUSINESS,
-            )
-        )
-    if age is None and age_range is not None and (age_range[1] < low or age_range[0] > high):
-        out.append(
-            Violation(
-                "patients",
-                None,
-                "age_range",
-                "persona_age_range",
-                f"age range {age_range[0]}-{age_range[1]} does not overlap "
-                f"{persona.name}'s range {low}-{high}",
-                f"use an age range within {low}-{high} or another persona",
-                BUSINESS,
-            )
-        )
-    if persona.insured:
-        if payer is not None and payer.plan_type not in persona.insurance.plan_types:
-            allowed = [p.name for _, p in PAYERS.items() if p.plan_type in persona.insurance.plan_types]
-            out.append(
-                Violation(
-                    "patients",
-                    None,
-                    "insurance_provider",
-                    "persona_insurance",
-                    f"insurance_provider {payer.name!r} ({payer.plan_type}) does not fit {persona.name} "
-                    f"({'/'.join(persona.insurance.plan_types)} plans)",
-                    f"use one of {', '.join(allowed)} or another persona",
-                    BUSINESS,
-                )
-            )
-    elif payer is not None or provider is not None or policy is not None:
-        out.append(
-            Violation(
-                "patients",
-                None,
-                "insurance_provider",
-                "persona_uninsured",
-                f"{persona.name} has no insurance but insurance "
-                f"{provider or getattr(payer, 'name', policy)!r} was given",
-                "drop with_insurance() or choose an insured persona",
-                BUSINESS,
-            )
-        )
-    return out
+def stored_value(
+    patient: Mapping[str, Any],
+    conditions: Sequence[Mapping[str, Any]],
+    profile: Mapping[str, Any] | None,
+    table: str,
+    column: str,
+    today: date,
+) -> Any:
+    """The value a built or stored patient holds at ``table.column`` (see ``STORED_AS``).
+
+    ``patients.age`` is the age on ``today``; ``patient_conditions.<column>`` the list
+    over every history row.
+    """
+    if table == "patient_conditions":
+        return [c[column] for c in conditions]
+    if table == "patient_profiles":
+        return (profile or {}).get(column)
+    if column == "age":
+        return age_on(patient["date_of_birth"], today)
+    return patient[column]
+
+
+def persona_conflicts(persona: PatientPersona, explicit: Mapping[str, Any]) -> list[Violation]:
+    """Explicit values that contradict ``persona``: the persona rules over the values given."""
+    context = {"persona": persona, "age": explicit["age"], "age_range": explicit["age_range"],
+               "payer": explicit["payer"]}
+    subject = Subject("patients", explicit["given"], None, explicit["today"], context)
+    return evaluate_given(_PERSONA, subject, explicit["given"])
 
 
 def _fit_age_range(
@@ -540,7 +455,7 @@ def _fit_age_range(
                             "patient_conditions",
                             None,
                             "condition",
-                            "condition_fits_age",
+                            CONDITION_FITS_AGE.name,
                             f"{name!r} (plausible at {condition.min_age}-{condition.max_age}) cannot fit "
                             f"{persona.name} aged {low}-{high}",
                             f"drop {name!r} or choose a persona whose ages overlap "

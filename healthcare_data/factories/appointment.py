@@ -20,11 +20,11 @@ from healthcare_data.errors import ConfigurationError
 from healthcare_data.factories.base import Factory, Trait, as_row
 from healthcare_data.randomness import Randomness
 from healthcare_data.registry import Registry
-from healthcare_data.rows.appointments import draft_appointment
+from healthcare_data.rows.appointments import book_appointment, persona_of
 from healthcare_data.scheduling import CONSTRAINTS, Scheduler, SchedulingConstraint, resolve_constraints
 from healthcare_data.schema import Appointment
 from healthcare_data.validation.appointments import check_appointment
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 
 APPOINTMENT_TRAITS: Registry[Trait] = Registry("appointment trait")
 for _name, _constraint in CONSTRAINTS.items():
@@ -56,14 +56,19 @@ class AppointmentFactory(Factory[Appointment]):
                 "AppointmentFactory needs patient= and provider= (dicts or created objects)"
             )
         scheduler = inputs.pop("scheduler", None) or self.scheduler
-        chosen: list[SchedulingConstraint] = list(resolve_constraints(inputs.pop("constraints", ())))
+        explicit = inputs.pop("constraints", None)
+        chosen: list[SchedulingConstraint] = list(resolve_constraints(explicit or ()))
         for trait in traits:
             constraint = CONSTRAINTS.get(trait.params["constraint"])
             if constraint not in chosen:
                 chosen.append(constraint)
+        # Explicit constraints or traits override the persona's preferences (``constraints=()``: none).
+        constraints = tuple(chosen) if chosen or explicit is not None else None
+        persona = inputs.pop("persona", None) or persona_of(patient)
         self._provider = as_row(provider)
-        return draft_appointment(
-            self.rng, serial, as_row(patient), self._provider, scheduler, constraints=tuple(chosen), **inputs
+        return book_appointment(
+            self.rng, serial, as_row(patient), self._provider, scheduler,
+            persona=persona, constraints=constraints, **inputs,
         )
 
     def check(self, row: Mapping[str, Any]) -> list[Violation]:
@@ -87,7 +92,7 @@ class AppointmentFactory(Factory[Appointment]):
         patient: Any,
         provider: Any,
         appointment_type: str | None = None,
-        constraints: Any = (),
+        constraints: Any = None,
         appointment_date: datetime | None = None,
         **overrides: Any,
     ) -> Appointment:
@@ -107,13 +112,14 @@ def schedule_appointment(
     patient: Any,
     provider: Any,
     appointment_type: str | None = None,
-    constraints: Any = (),
+    constraints: Any = None,
     appointment_date: datetime | None = None,
     rng: Randomness | int | None = None,
     **overrides: Any,
 ) -> Appointment:
     """Persist one appointment for a persisted patient and provider, in one transaction.
 
+    Without ``constraints`` the patient's persona preferences apply (with their fallbacks).
     Raises SchedulingConflictError (with alternatives) for a taken slot or one outside
     business hours, BusinessRuleViolation for a type the specialty does not offer; in
     both cases nothing is written.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import text
@@ -37,7 +37,7 @@ from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.registry import Registry
 from healthcare_data.schema import Base
 from healthcare_data.traits import Trait, resolve_traits, trait_names  # noqa: F401 - re-exported
-from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
+from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
 M = TypeVar("M", bound=Base)
 
@@ -160,7 +160,7 @@ class Factory(Generic[M]):
                 row = self.draft(first + offset, resolved, dict(inputs))
                 self._raise_on_violations(row)
                 rows.append(row)
-            objects = [self.model(**row) for row in rows]
+            objects = [cast(M, self.model(**row)) for row in rows]  # model is the class M names
             session.add_all(objects)
             try:
                 session.flush()

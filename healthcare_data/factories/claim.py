@@ -20,7 +20,7 @@ from healthcare_data.registry import Registry
 from healthcare_data.rows.claims import CLAIM_STATUSES, draft_claim
 from healthcare_data.schema import InsuranceClaim
 from healthcare_data.validation.claims import check_claim
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 
 CLAIM_TRAITS: Registry[Trait] = Registry("claim trait")
 for _status in CLAIM_STATUSES:

@@ -18,9 +18,10 @@ from healthcare_data import fakes, identifiers
 from healthcare_data.factories.base import Factory, Trait, as_row
 from healthcare_data.registry import Registry
 from healthcare_data.rows.providers import PROVIDER_COLUMNS, PROVIDER_EMAIL_DOMAIN, TRAITS, draft_provider
+from healthcare_data.rules import declared
 from healthcare_data.schema import Provider
 from healthcare_data.validation.providers import check_provider
-from healthcare_data.validation.report import BUSINESS, Violation
+from healthcare_data.violations import BUSINESS, Violation
 
 PROVIDER_TRAITS = TRAITS
 
@@ -74,7 +75,7 @@ class ProviderFactory(Factory[Provider]):
             if clash is not None:
                 violations.append(
                     Violation(
-                        "providers", npi, "npi_number", "npi_unique",
+                        "providers", npi, "npi_number", declared.NPI_UNIQUE.name,
                         f"NPI {npi!r} is already used by provider id {clash}",
                         "generate a new NPI: omit npi_number so it derives from the next id",
                         BUSINESS,
@@ -92,7 +93,7 @@ class ProviderFactory(Factory[Provider]):
         * email: kept if on a reserved domain, else ``dr.<lastname>.<NN>@example.org``;
         * NPI: kept if its check digit is valid (generated NPIs are synthetic), else
           replaced by ``identifiers.npi(id)`` so no malformed/real-looking value remains.
-        Names, licence and practice data are generated and kept as they are.
+        Names, license and practice data are generated and kept as they are.
         """
         row = {k: v for k, v in as_row(provider).items() if k in PROVIDER_COLUMNS}
         serial = int(row.get("id") or 0)

@@ -21,7 +21,7 @@ from healthcare_data.registry import Registry
 from healthcare_data.rows.records import draft_medical_record
 from healthcare_data.schema import MedicalRecord, Patient, PatientCondition, Provider
 from healthcare_data.validation.records import check_medical_record
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 
 RECORD_TRAITS: Registry[Trait] = Registry("medical record trait")
 RECORD_TRAITS.register(

@@ -1,5 +1,5 @@
 """Curated reference data: conditions (ICD-10-CM), payers, specialties, appointment
-types, licence formats and state weights.
+types, license formats and state weights.
 
 The data lives in TOML files beside this module (each cites its source); this module
 loads them once into typed, read-only objects and registries.
@@ -84,8 +84,8 @@ class Specialty:
 
 
 @dataclass(frozen=True)
-class LicenceFormat:
-    """How one state's medical board writes a licence number."""
+class LicenseFormat:
+    """How one state's medical board writes a license number."""
 
     template: str
     pattern: re.Pattern[str]
@@ -134,9 +134,9 @@ for _name, _row in _load("specialties.toml").items():
         ),
     )
 
-LICENCE_FORMATS: dict[str, LicenceFormat] = {
-    state: LicenceFormat(row["template"], re.compile(row["pattern"]))
-    for state, row in _load("licences.toml").items()
+LICENSE_FORMATS: dict[str, LicenseFormat] = {
+    state: LicenseFormat(row["template"], re.compile(row["pattern"]))
+    for state, row in _load("licenses.toml").items()
 }
 
 STATE_WEIGHTS: dict[str, float] = dict(_load("states.toml")["weights"])
@@ -159,9 +159,9 @@ PRACTICE_TYPES: tuple[str, ...] = (
 )
 
 
-def licence_format(state: str) -> LicenceFormat:
-    """The licence format of ``state``, or the default one for unlisted states."""
-    return LICENCE_FORMATS.get(state, LICENCE_FORMATS["default"])
+def license_format(state: str) -> LicenseFormat:
+    """The license format of ``state``, or the default one for unlisted states."""
+    return LICENSE_FORMATS.get(state, LICENSE_FORMATS["default"])
 
 
 @cache

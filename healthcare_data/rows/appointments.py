@@ -7,21 +7,28 @@ database per create), so two drafts can never double-book a provider.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from healthcare_data.errors import SchedulingConflictError, UnknownNameError
+from healthcare_data.columns import APPOINTMENT_STATUSES  # noqa: F401 - re-exported
+from healthcare_data.dates import age_on
+from healthcare_data.errors import BusinessRuleViolation, SchedulingConflictError, UnknownNameError
+from healthcare_data.personas import PatientPersona
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import VIRTUAL_PRACTICE, business_error, is_virtual
+from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
+from healthcare_data.rules.appointments import TELEMEDICINE_TYPE, TYPE_ALLOWED_FOR_SPECIALTY
 from healthcare_data.scheduling import (
     Scheduler,
     SchedulingConstraint,
     as_datetime,
+    preference_levels,
     recurrence_note,
     resolve_constraints,
     specialties_allowing,
@@ -31,7 +38,6 @@ APPOINTMENT_COLUMNS: tuple[str, ...] = (
     "id", "uuid", "patient_id", "provider_id", "appointment_date", "duration_minutes",
     "appointment_type", "status", "notes", "created_at", "visit_mode", "tenant_id",
 )
-APPOINTMENT_STATUSES: tuple[str, ...] = ("scheduled", "completed", "cancelled", "no_show")
 
 # Short visit reasons per appointment-type category (fixed text: no Faker per row).
 _REASONS: dict[str, tuple[str, ...]] = {
@@ -42,24 +48,6 @@ _REASONS: dict[str, tuple[str, ...]] = {
     "acute": ("new symptoms", "acute complaint", "same-week concern"),
     "procedure": ("planned procedure", "scheduled diagnostic study", "ordered by referring provider"),
 }
-
-
-def _value(row: Any, column: str) -> Any:
-    if type(row) is dict:
-        return row.get(column)
-    if isinstance(row, Mapping):
-        return row.get(column)
-    return getattr(row, column, None)
-
-
-def age_on(date_of_birth: Any, on: date) -> int | None:
-    """Age in whole years on ``on`` (None when the birth date is unknown)."""
-    if date_of_birth is None:
-        return None
-    born = date_of_birth if isinstance(date_of_birth, date) else date.fromisoformat(str(date_of_birth)[:10])
-    if isinstance(born, datetime):
-        born = born.date()
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 _ONE_DAY = timedelta(days=1)
@@ -86,7 +74,7 @@ def check_type_allowed(appointment_type: str, specialty: str, key: object = None
     if not spec.allows(appointment_type):
         fitting = specialties_allowing(appointment_type)
         raise business_error(
-            "appointments", key, "appointment_type", "type_allowed_for_specialty",
+            "appointments", key, "appointment_type", TYPE_ALLOWED_FOR_SPECIALTY.name,
             f"Appointment type {appointment_type!r} is not offered by specialty {specialty!r}",
             f"book it with a provider of: {', '.join(fitting)}; or choose one of "
             f"{', '.join(spec.appointment_types)}",
@@ -178,7 +166,7 @@ def _birth_date(value: Any) -> date | None:
 
 def _before_birth(serial: int, patient_id: Any, born: date, what: str) -> Exception:
     return business_error(
-        "appointments", serial, "appointment_date", "after_birth",
+        "appointments", serial, "appointment_date", declared.AFTER_BIRTH.name,
         f"{what} lies before patient {patient_id}'s date of birth {born}",
         "book the visit on or after the date of birth (move the window start)",
     )
@@ -219,22 +207,25 @@ def draft_appointment(
             raise UnknownNameError("appointment column", unknown[0], APPOINTMENT_COLUMNS)
     resolved = _constraints(constraints)
     cons = resolved.cons
+    patient_id: Any
+    provider_id: Any
+    specialty: Any
     if type(patient) is dict:
         patient_id = patient.get("id")
         born = _birth_date(patient.get("date_of_birth"))
         patient_tenant = patient.get("tenant_id")
     else:
-        patient_id = _value(patient, "id")
-        born = _birth_date(_value(patient, "date_of_birth"))
-        patient_tenant = _value(patient, "tenant_id")
+        patient_id = field_of(patient, "id")
+        born = _birth_date(field_of(patient, "date_of_birth"))
+        patient_tenant = field_of(patient, "tenant_id")
     if type(provider) is dict:
         provider_id = provider.get("id")
         specialty = provider.get("specialty")
         provider_tenant = provider.get("tenant_id")
     else:
-        provider_id = _value(provider, "id")
-        specialty = _value(provider, "specialty")
-        provider_tenant = _value(provider, "tenant_id")
+        provider_id = field_of(provider, "id")
+        specialty = field_of(provider, "specialty")
+        provider_tenant = field_of(provider, "tenant_id")
     telemedicine = resolved.telemedicine or _is_virtual(provider)
     today = rng.today
     rand = rng.random
@@ -243,7 +234,7 @@ def draft_appointment(
         pool = _type_pool(specialty, telemedicine, None if age is None else age < 18)
         if not pool:
             raise business_error(
-                "appointments", serial, "appointment_type", "telemedicine_type",
+                "appointments", serial, "appointment_type", TELEMEDICINE_TYPE.name,
                 f"Specialty {specialty!r} offers no type that can be held by telemedicine",
                 "drop the telemedicine constraint or book a telehealth-capable specialty",
             )
@@ -254,7 +245,7 @@ def draft_appointment(
     if telemedicine and not kind.telemedicine_allowed:
         capable = [n for n, t in APPOINTMENT_TYPES.items() if t.telemedicine_allowed]
         raise business_error(
-            "appointments", serial, "visit_mode", "telemedicine_type",
+            "appointments", serial, "visit_mode", TELEMEDICINE_TYPE.name,
             f"Appointment type {appointment_type!r} cannot be held by telemedicine",
             f"use one of {', '.join(capable)}; or book it in person",
         )
@@ -314,3 +305,64 @@ def draft_appointment(
     if explicit:
         row.update(explicit)
     return row
+
+
+def persona_of(patient: Any) -> str | None:
+    """The persona recorded for a patient: a ``persona`` key, else its profile's (dict or ORM)."""
+    found = field_of(patient, "persona")
+    if found is None:
+        profile = field_of(patient, "profile")
+        found = None if profile is None else field_of(profile, "persona")
+    return found
+
+
+def book_appointment(
+    rng: Randomness,
+    serial: int,
+    patient: Any,
+    provider: Any,
+    scheduler: Scheduler,
+    *,
+    persona: PatientPersona | str | None = None,
+    constraints: str | Iterable[str | SchedulingConstraint] | None = None,
+    patient_calendar: Scheduler | None = None,
+    window_start: date | datetime | None = None,
+    window_days: int = 182,
+    levels: Sequence[tuple[str, ...]] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """Book one appointment: THE booking path of the factories and the bulk engine.
+
+    Which constraints: explicit ``constraints`` win (no fallback); otherwise the
+    persona's scheduling preferences (``persona``, else the patient row's ``persona``),
+    falling back level by level as :func:`scheduling.preference_levels` says when a
+    calendar is full or the specialty has no fitting type; otherwise none. Day rules
+    ('routine', 'urgent') apply when the window lies in the future. ``levels`` lets a
+    caller that books many visits pass the precomputed levels. ``patient_calendar``
+    (a Scheduler keyed by patient id) keeps the patient from being booked twice.
+    The last level's error is raised when every level fails.
+    """
+    if constraints is not None:
+        chosen: Sequence[Any] = (constraints,)
+    elif options.get("appointment_date") is not None:
+        chosen = ((),)  # an exact time asked for: preferences do not move it
+    elif levels is not None:
+        chosen = levels
+    else:
+        persona = persona if persona is not None else persona_of(patient)
+        if persona is None:
+            chosen = ((),)
+        else:
+            start = window_start.date() if isinstance(window_start, datetime) else window_start
+            chosen = preference_levels(persona, start is None or start > rng.today)
+    error: Exception | None = None
+    for level in chosen:
+        try:
+            return draft_appointment(
+                rng, serial, patient, provider, scheduler, constraints=level, window_start=window_start,
+                window_days=window_days, patient_calendar=patient_calendar, **options,
+            )
+        except (SchedulingConflictError, BusinessRuleViolation) as exc:
+            error = exc
+    assert error is not None
+    raise error

@@ -22,20 +22,22 @@ from functools import cache
 from typing import Any
 
 from healthcare_data import identifiers
+from healthcare_data.columns import CLAIM_STATUSES, PROCESSED_STATUSES  # noqa: F401 - re-exported
 from healthcare_data.errors import FormatValidationError, UnknownNameError
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import APPOINTMENT_TYPES, PAYERS, SPECIALTIES
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import business_error
+from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
+from healthcare_data.rules.claims import AMOUNT_POSITIVE
 from healthcare_data.scheduling import as_datetime
-from healthcare_data.validation.report import FORMAT, ValidationReport, Violation
+from healthcare_data.violations import FORMAT, ValidationReport, Violation
 
 CLAIM_COLUMNS: tuple[str, ...] = (
     "id", "uuid", "claim_number", "patient_id", "provider_id", "appointment_id", "claim_amount",
     "submitted_date", "processed_date", "status", "denial_reason", "payment_amount", "created_at",
 )
-CLAIM_STATUSES: tuple[str, ...] = ("submitted", "processed", "paid", "denied")
-PROCESSED_STATUSES = frozenset({"processed", "paid", "denied"})
 # Allowed transitions of the status machine.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "submitted": ("processed",),
@@ -69,7 +71,11 @@ CATEGORY_FACTOR: dict[str, float] = {
     "procedure": 2.5,
 }
 _STATUS_MIX = Weighted({"paid": 0.65, "submitted": 0.12, "processed": 0.1, "denied": 0.13})
-_MONEY = re.compile(r"^\s*\$?\s*(-?[\d,]*\.?\d+)\s*(?:USD)?\s*$", re.IGNORECASE)
+# Money as people write it: '$1,250.00', '1250.5', 'USD 350', '350 USD' (thousands
+# separators only in groups of three).
+_MONEY = re.compile(
+    r"^\s*(?:USD\s*)?\$?\s*(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|-?\.\d+)\s*(?:USD)?\s*$", re.IGNORECASE
+)
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -88,25 +94,17 @@ def parse_amount(value: Any) -> Decimal:
             amount = None
     if amount is None or not amount.is_finite():
         violation = Violation(
-            "insurance_claims", None, "claim_amount", "amount_format",
-            f"claim amount {value!r} is not a money amount", "write it like 350, 350.00 or '$350'",
+            "insurance_claims", None, "claim_amount", declared.AMOUNT_FORMAT.name,
+            f"claim amount {value!r} is not a money amount", "write it like 350, $350.00 or $1,250.00",
             FORMAT,
         )
         raise FormatValidationError(ValidationReport("claim draft", 1, [violation]))
     return amount.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _value(row: Any, column: str) -> Any:
-    if type(row) is dict:
-        return row.get(column)
-    if isinstance(row, Mapping):
-        return row.get(column)
-    return getattr(row, column, None)
-
-
 def is_claimable(patient: Any) -> bool:
     """True when the patient has insurance to bill."""
-    return bool(_value(patient, "insurance_provider"))
+    return bool(field_of(patient, "insurance_provider"))
 
 
 @cache
@@ -127,7 +125,7 @@ def _payment_ratio(payer_name: str) -> tuple[float, float]:
 
 
 def _draw_amount(rng: Randomness, provider: Any, appointment: Any) -> Decimal:
-    base = _base_charge(_value(provider, "specialty"), _value(appointment, "appointment_type"))
+    base = _base_charge(field_of(provider, "specialty"), field_of(appointment, "appointment_type"))
     # Whole cents as an int, then a 2-place Decimal: no string round trip per claim.
     return Decimal(round(base * rng.random.uniform(0.85, 1.2) * 100)).scaleb(-2)
 
@@ -160,12 +158,12 @@ def draft_claim(
     if status is not None and status not in CLAIM_STATUSES:
         raise UnknownNameError("claim status", status, CLAIM_STATUSES)
     payer_name = (
-        patient.get("insurance_provider") if type(patient) is dict else _value(patient, "insurance_provider")
+        field_of(patient, "insurance_provider")
     )
     if not payer_name:
         raise business_error(
-            "insurance_claims", serial, "patient_id", "claim_requires_insurance",
-            f"Patient {_value(patient, 'patient_id') or _value(patient, 'id')!r} is uninsured; "
+            "insurance_claims", serial, "patient_id", declared.CLAIM_REQUIRES_INSURANCE.name,
+            f"Patient {field_of(patient, 'patient_id') or field_of(patient, 'id')!r} is uninsured; "
             "an insurance claim needs a payer",
             "bill the visit to the patient (self-pay, no claim row) or give the patient insurance",
         )
@@ -174,7 +172,7 @@ def draft_claim(
     claim_amount = parse_amount(amount) if amount is not None else _draw_amount(rng, provider, appointment)
     if claim_amount <= 0:
         raise business_error(
-            "insurance_claims", serial, "claim_amount", "amount_positive",
+            "insurance_claims", serial, "claim_amount", AMOUNT_POSITIVE.name,
             f"claim amount {claim_amount} must be greater than 0", "charge a positive amount",
         )
     if type(appointment) is dict:
@@ -183,10 +181,10 @@ def draft_claim(
         provider_id = appointment.get("provider_id")
         appointment_id = appointment.get("id")
     else:
-        visit = _value(appointment, "appointment_date")
-        patient_id = _value(appointment, "patient_id")
-        provider_id = _value(appointment, "provider_id")
-        appointment_id = _value(appointment, "id")
+        visit = field_of(appointment, "appointment_date")
+        patient_id = field_of(appointment, "patient_id")
+        provider_id = field_of(appointment, "provider_id")
+        appointment_id = field_of(appointment, "id")
     visit = (visit if type(visit) is datetime else as_datetime(visit)).date()
     submitted = visit + _DAYS[1 + int(random() * 5)]
     today = rng.today
@@ -216,8 +214,8 @@ def draft_claim(
         "id": serial,
         "uuid": fast_uuid4(rand),
         "claim_number": identifiers.claim_number(serial),
-        "patient_id": patient_id or _value(patient, "id"),
-        "provider_id": provider_id or _value(provider, "id"),
+        "patient_id": patient_id or field_of(patient, "id"),
+        "provider_id": provider_id or field_of(provider, "id"),
         "appointment_id": appointment_id,
         "claim_amount": claim_amount,
         "submitted_date": submitted,
@@ -245,7 +243,7 @@ def advance_claim(rng: Randomness, claim: Mapping[str, Any], status: str) -> dic
     allowed = TRANSITIONS.get(current, ())
     if status not in allowed:
         raise business_error(
-            "insurance_claims", claim.get("claim_number"), "status", "status_transition",
+            "insurance_claims", claim.get("claim_number"), "status", declared.STATUS_TRANSITION.name,
             f"A {current!r} claim cannot become {status!r}",
             f"next allowed: {', '.join(allowed) or 'none (final state)'}",
         )

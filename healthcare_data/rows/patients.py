@@ -20,6 +20,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from healthcare_data import fakes, identifiers
+from healthcare_data.columns import PATIENT_STATUSES, place_for_zip, places_named  # noqa: F401 - re-exported
+from healthcare_data.dates import age_on
 from healthcare_data.personas import PatientPersona, get_persona, random_persona
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import CONDITIONS, PAYERS, Condition, Payer, payer_for_policy, payers_of_type
@@ -27,7 +29,6 @@ from healthcare_data.rows import fast_uuid4
 
 T = TypeVar("T")
 
-PATIENT_STATUSES: tuple[str, ...] = ("active", "inactive", "deceased")
 
 # Allergies recorded in a profile, weighted by how often each is reported in US
 # outpatient allergy lists (penicillin is by far the most common drug allergy label).
@@ -97,12 +98,6 @@ class PatientDraft:
     conditions: list[dict[str, Any]]
     profile: dict[str, Any]
     persona: PatientPersona
-
-
-def age_on(date_of_birth: date, today: date) -> int:
-    """Completed years between ``date_of_birth`` and ``today`` (birthday not yet reached: one less)."""
-    before_birthday = (today.month, today.day) < (date_of_birth.month, date_of_birth.day)
-    return today.year - date_of_birth.year - before_birthday
 
 
 def _years_before(day: date, years: int) -> date:
@@ -228,32 +223,6 @@ def condition_row(serial: int, condition: Condition) -> dict[str, Any]:
         "chronic": condition.chronic,
         "medication": condition.medications[0] if condition.medications else None,
     }
-
-
-_PLACE_BY_ZIP: dict[str, fakes.Place] = {}
-_PLACES_BY_CITY: dict[str, list[fakes.Place]] = {}
-
-
-def _index_places() -> None:
-    """Index every place the generator can draw by ZIP and by city (once, about half a second)."""
-    if _PLACE_BY_ZIP:
-        return
-    for state in fakes.STATES.options:
-        for p in fakes.places_in(state):
-            _PLACE_BY_ZIP[p.zip] = p
-            _PLACES_BY_CITY.setdefault(p.city.lower(), []).append(p)
-
-
-def place_for_zip(zip_code: str) -> fakes.Place | None:
-    """The place of a ZIP code: the generator's own places first, then the full ZIP database."""
-    _index_places()
-    return _PLACE_BY_ZIP.get(zip_code) or fakes.place_for_zip(zip_code)
-
-
-def places_named(city: str) -> list[fakes.Place]:
-    """Every generated place whose city is ``city`` (case-insensitive), in any state."""
-    _index_places()
-    return _PLACES_BY_CITY.get(city.lower(), [])
 
 
 def _resolve_place(

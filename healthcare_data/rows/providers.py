@@ -2,13 +2,13 @@
 
 ``draft_provider`` is shared by :class:`~healthcare_data.factories.ProviderFactory` and the
 bulk engine. It draws nothing from Faker at run time (names and places come from
-``fakes``' precomputed tables), derives NPI and licence number from the serial (the
-row's primary key), and keeps practice name, practice type, address and licence state
+``fakes``' precomputed tables), derives NPI and license number from the serial (the
+row's primary key), and keeps practice name, practice type, address and license state
 consistent with each other, so a validator can read them back from the database:
 
 * practice name: ``"<Prefix> <Specialty> <Practice type>"`` ("Lakeview Cardiology
   Hospital"); :func:`practice_type_of` recovers the type from the suffix.
-* practice address: ``"<street>, <city>, <ST> <ZIP>"`` (a real ZIP of the licence
+* practice address: ``"<street>, <city>, <ST> <ZIP>"`` (a real ZIP of the license
   state), prefixed by the affiliated hospital for hospital-based providers; virtual
   practices write ``"Virtual care — telehealth only (licensed in ST)"``.
 """
@@ -16,18 +16,31 @@ consistent with each other, so a validator can read them back from the database:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from healthcare_data import fakes, identifiers
+from healthcare_data.columns import (  # noqa: F401 - re-exported for callers of rows.providers
+    PROVIDER_STATUSES,
+    TELEHEALTH_TYPE,
+    VIRTUAL_PRACTICE,
+    allowed_practice_types,
+    is_virtual,
+    offers_telemedicine,
+    practice_location_of,
+    practice_state_of,
+    practice_type_of,
+)
 from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
 from healthcare_data.registry import Registry
+from healthcare_data.rulebook import field_of
+from healthcare_data.rules import declared
 from healthcare_data.traits import Trait, resolve_traits
-from healthcare_data.validation.report import BUSINESS, ValidationReport, Violation
+from healthcare_data.violations import BUSINESS, ValidationReport, Violation
 
 PROVIDER_COLUMNS: tuple[str, ...] = (
     "id",
@@ -45,9 +58,6 @@ PROVIDER_COLUMNS: tuple[str, ...] = (
     "created_at",
     "tenant_id",
 )
-PROVIDER_STATUSES: tuple[str, ...] = ("active", "inactive", "retired", "suspended")
-VIRTUAL_PRACTICE = "Virtual Practice"
-TELEHEALTH_TYPE = "Telehealth Visit"
 PROVIDER_EMAIL_DOMAIN = "example.org"
 
 # Neutral place-like prefixes for practice names (half the names use the city instead).
@@ -93,7 +103,7 @@ for _trait in (
     Trait(
         "telemedicine",
         "offers telemedicine: a Virtual Practice whose address marks virtual care "
-        "(licensed in the licence state)",
+        "(licensed in the license state)",
         params={"specialty_offers": TELEHEALTH_TYPE, "practice_type": VIRTUAL_PRACTICE, "virtual": True},
     ),
 ):
@@ -136,21 +146,13 @@ def specialties_for(traits: tuple[Trait, ...]) -> tuple[str, ...]:
     return names
 
 
-def allowed_practice_types(specialty: str | Specialty) -> tuple[str, ...]:
-    """Practice types fitting ``specialty``: its own plus Virtual Practice if it offers telehealth."""
-    spec = SPECIALTIES.get(specialty) if isinstance(specialty, str) else specialty
-    if spec.allows(TELEHEALTH_TYPE) and VIRTUAL_PRACTICE not in spec.practice_types:
-        return (*spec.practice_types, VIRTUAL_PRACTICE)
-    return spec.practice_types
-
-
 def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trait, ...]) -> Specialty:
     if specialty is None:
         pool = specialties_for(traits)
         if not pool:
             names = ", ".join(t.name for t in traits)
             raise business_error(
-                "providers", None, "traits", "traits_compatible",
+                "providers", None, "traits", declared.TRAITS_COMPATIBLE.name,
                 f"No specialty satisfies every trait of [{names}]",
                 "drop one of the contradicting traits (e.g. primary_care with specialist)",
             )
@@ -160,7 +162,7 @@ def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trai
     if clash is not None:
         fitting = ", ".join(specialties_for(tuple(t for t in traits if t.name == clash)))
         raise business_error(
-            "providers", None, "specialty", "trait_specialty_compatible",
+            "providers", None, "specialty", declared.TRAIT_SPECIALTY_COMPATIBLE.name,
             f"Specialty {specialty!r} is incompatible with trait {clash!r}",
             f"use a specialty fitting {clash!r}: {fitting}; or drop the trait",
         )
@@ -174,7 +176,7 @@ def _choose_practice_type(
     if len(imposed) > 1:
         pairs = ", ".join(f"{name} -> {kind!r}" for kind, name in imposed.items())
         raise business_error(
-            "providers", None, "practice_type", "traits_compatible",
+            "providers", None, "practice_type", declared.TRAITS_COMPATIBLE.name,
             f"Traits impose different practice types ({pairs})",
             "combine traits that agree on the practice type",
         )
@@ -184,7 +186,7 @@ def _choose_practice_type(
         if imposed and practice_type not in imposed:
             kind, name = next(iter(imposed.items()))
             raise business_error(
-                "providers", None, "practice_type", "trait_practice_type",
+                "providers", None, "practice_type", declared.TRAIT_PRACTICE_TYPE.name,
                 f"Practice type {practice_type!r} contradicts trait {name!r}, which needs {kind!r}",
                 f"use practice type {kind!r} or drop the trait",
             )
@@ -241,7 +243,7 @@ def draft_provider(
         "first_name": first,
         "last_name": last,
         "specialty": spec.name,
-        "license_number": identifiers.licence_number(serial, state),
+        "license_number": identifiers.license_number(serial, state),
         "phone": fakes.phone(rng, place.area_code),
         "email": f"dr.{local}.{rng.randint(1, 99):02d}@{PROVIDER_EMAIL_DOMAIN}",
         "practice_name": f"{prefix} {spec.name} {kind}",
@@ -252,57 +254,6 @@ def draft_provider(
     }
     row.update(explicit)
     return row
-
-
-# --- reading a row back -----------------------------------------------------------------
-_PRACTICE_TYPES_LONGEST_FIRST = sorted(PRACTICE_TYPES, key=len, reverse=True)
-_ADDRESS_TAIL = re.compile(r",\s*([^,]+),\s*([A-Z]{2})\s+(\d{5})$")
-_VIRTUAL_STATE = re.compile(r"licensed in ([A-Z]{2})\)")
-
-
-def _get(provider: Any, column: str) -> Any:
-    if isinstance(provider, Mapping):
-        return provider.get(column)
-    return getattr(provider, column, None)
-
-
-def practice_type_of(provider: Any) -> str | None:
-    """The practice type a provider row was drafted with (from the practice name suffix)."""
-    name = _get(provider, "practice_name") or ""
-    for kind in _PRACTICE_TYPES_LONGEST_FIRST:
-        if name.endswith(" " + kind) or name == kind:
-            return kind
-    return None
-
-
-def practice_location_of(provider: Any) -> tuple[str | None, str | None, str | None]:
-    """(city, state, zip) of the practice address; (None, state, None) for virtual care."""
-    address = _get(provider, "practice_address") or ""
-    match = _ADDRESS_TAIL.search(address)
-    if match:
-        return match.group(1).strip(), match.group(2), match.group(3)
-    virtual = _VIRTUAL_STATE.search(address)
-    if virtual:
-        return None, virtual.group(1), None
-    return None, None, None
-
-
-def practice_state_of(provider: Any) -> str | None:
-    """The state of the practice (the licence state)."""
-    return practice_location_of(provider)[1]
-
-
-def is_virtual(provider: Any) -> bool:
-    """True for a provider who sees patients by telemedicine only."""
-    return practice_type_of(provider) == VIRTUAL_PRACTICE
-
-
-def offers_telemedicine(provider: Any) -> bool:
-    """True when the provider can hold video visits (virtual practice or telehealth specialty)."""
-    if is_virtual(provider):
-        return True
-    specialty = _get(provider, "specialty")
-    return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)
 
 
 # --- does a stored provider fit its traits? ------------------------------------------------
@@ -319,18 +270,18 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
     if not resolved:
         return []
     names = [t.name for t in resolved]
-    key = _get(provider, "npi_number")
+    key = field_of(provider, "npi_number")
     out: list[Violation] = []
 
     def add(field: str, rule: str, message: str, recovery: str) -> None:
         out.append(Violation("providers", key, field, rule, message, recovery, BUSINESS))
 
-    specialty = _get(provider, "specialty")
+    specialty = field_of(provider, "specialty")
     pool = specialties_for(resolved)
     if specialty not in pool:
         add(
             "specialty",
-            "trait_specialty_compatible",
+            declared.TRAIT_SPECIALTY_COMPATIBLE.name,
             f"specialty {specialty!r} does not fit traits {names}",
             f"use one of {', '.join(pool) or '(none: the traits contradict each other)'}",
         )
@@ -339,18 +290,18 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
     if imposed and kind not in imposed:
         add(
             "practice_name",
-            "trait_practice_type",
+            declared.TRAIT_PRACTICE_TYPE.name,
             f"practice type {kind!r} (from the practice name) is not {' / '.join(imposed)}, "
             f"which traits {names} impose",
             f"draft the provider with practice type {imposed[0]!r}",
         )
-    address = str(_get(provider, "practice_address") or "")
+    address = str(field_of(provider, "practice_address") or "")
     if any(t.params.get("hospital_affiliation") for t in resolved):
         hospital = address.split(",", 1)[0]
         if not hospital.endswith(HOSPITAL_SUFFIXES):
             add(
                 "practice_address",
-                "trait_hospital_affiliation",
+                declared.TRAIT_HOSPITAL_AFFILIATION.name,
                 f"practice address {address!r} does not name the affiliated hospital",
                 f"start the address with the hospital ('... {HOSPITAL_SUFFIXES[0]}, <street>, ...')",
             )
@@ -358,8 +309,8 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
         if not (address.startswith("Virtual care") and practice_location_of(provider)[1]):
             add(
                 "practice_address",
-                "trait_virtual_address",
-                f"practice address {address!r} does not mark virtual care with a licence state",
+                declared.TRAIT_VIRTUAL_ADDRESS.name,
+                f"practice address {address!r} does not mark virtual care with a license state",
                 "write 'Virtual care — telehealth only (licensed in ST)'",
             )
     return out

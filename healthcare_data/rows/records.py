@@ -16,11 +16,13 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from healthcare_data.columns import MEDICATION_SEPARATOR, RECORD_TYPES, record_date_of  # noqa: F401 - re-exported
+from healthcare_data.dates import age_or_none
 from healthcare_data.errors import UnknownNameError
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import CONDITION_BY_CODE, CONDITIONS, Condition, icd10_description
 from healthcare_data.rows import fast_uuid4
-from healthcare_data.rows.appointments import age_on
+from healthcare_data.rulebook import field_of
 from healthcare_data.scheduling import as_datetime
 
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -28,8 +30,6 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "diagnosis_code", "diagnosis_description", "treatment_notes", "medications",
     "follow_up_required", "record_date",
 )
-RECORD_TYPES: tuple[str, ...] = ("physical_exam", "immunization", "progress_note")
-MEDICATION_SEPARATOR = "; "
 
 # Appointment type -> (record type, condition for adults, condition for children).
 _PREVENTIVE: dict[str, tuple[str, str, str]] = {
@@ -76,14 +76,6 @@ def _condition_of(entry: Any) -> Condition | None:
     if name in CONDITIONS:
         return CONDITIONS.get(name)
     return CONDITION_BY_CODE.get(get("icd10_code") or "")
-
-
-def _value(row: Any, column: str) -> Any:
-    if type(row) is dict:
-        return row.get(column)
-    if isinstance(row, Mapping):
-        return row.get(column)
-    return getattr(row, column, None)
 
 
 @dataclass(frozen=True)
@@ -152,19 +144,20 @@ def draft_medical_record(
         provider_id = appointment.get("provider_id")
         appointment_id = appointment.get("id")
     else:
-        visit = _value(appointment, "appointment_date")
-        appointment_type = _value(appointment, "appointment_type") or ""
-        patient_id = _value(appointment, "patient_id")
-        provider_id = _value(appointment, "provider_id")
-        appointment_id = _value(appointment, "id")
+        visit = field_of(appointment, "appointment_date")
+        appointment_type = field_of(appointment, "appointment_type") or ""
+        patient_id = field_of(appointment, "patient_id")
+        provider_id = field_of(appointment, "provider_id")
+        appointment_id = field_of(appointment, "id")
     if type(visit) is not datetime:
         visit = as_datetime(visit)
-    born = patient.get("date_of_birth") if type(patient) is dict else _value(patient, "date_of_birth")
+    born = patient.get("date_of_birth") if type(patient) is dict else field_of(patient, "date_of_birth")
     if type(born) is date:  # the common case, without age_on's type dispatch
         age = visit.year - born.year - ((visit.month, visit.day) < (born.month, born.day))
     else:
-        age = age_on(born, visit.date())
-    age = 40 if age is None else max(age, 0)
+        known = age_or_none(born, visit.date())
+        age = 40 if known is None else known
+    age = max(age, 0)
     rand = rng.random
     preventive = _PREVENTIVE.get(appointment_type)
     medications: str | None
@@ -195,8 +188,8 @@ def draft_medical_record(
     row: dict[str, Any] = {
         "id": serial,
         "uuid": fast_uuid4(rand),
-        "patient_id": patient_id or _value(patient, "id"),
-        "provider_id": provider_id or _value(provider, "id"),
+        "patient_id": patient_id or field_of(patient, "id"),
+        "provider_id": provider_id or field_of(provider, "id"),
         "appointment_id": appointment_id,
         "record_type": record_type,
         "diagnosis_code": condition.icd10,
@@ -209,9 +202,3 @@ def draft_medical_record(
     if explicit:
         row.update(explicit)
     return row
-
-
-def record_date_of(record: Any) -> date:
-    """The record's date (rows read back may hold a datetime or a string)."""
-    value = _value(record, "record_date")
-    return value.date() if isinstance(value, datetime) else as_datetime(value).date()

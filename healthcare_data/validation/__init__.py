@@ -6,16 +6,7 @@ whole-database validation types (``format_validation``, ``business_rules``,
 ``compliance_check``, ``data_quality``, ``referential_integrity``).
 """
 
-from healthcare_data.validation.report import (
-    BUSINESS,
-    CATEGORIES,
-    FORMAT,
-    HIPAA,
-    INTEGRITY,
-    STATISTICS,
-    ValidationReport,
-    Violation,
-)
+from healthcare_data import violations
 from healthcare_data.validation.runner import (
     VALIDATORS,
     DatabaseValidator,
@@ -23,18 +14,12 @@ from healthcare_data.validation.runner import (
     run_validation,
     validate_records,
 )
+from healthcare_data.violations import *  # noqa: F403
 
 __all__ = [
-    "BUSINESS",
-    "CATEGORIES",
-    "FORMAT",
-    "HIPAA",
-    "INTEGRITY",
-    "STATISTICS",
+    *violations.__all__,
     "VALIDATORS",
     "DatabaseValidator",
-    "ValidationReport",
-    "Violation",
     "run_all",
     "run_validation",
     "validate_records",

@@ -19,9 +19,10 @@ from sqlalchemy import Connection, func, select
 from healthcare_data.personas import PERSONAS
 from healthcare_data.reference import STATE_WEIGHTS
 from healthcare_data.rows.providers import specialties_for
+from healthcare_data.rules import declared
 from healthcare_data.schema import Appointment, PatientProfile, Provider
-from healthcare_data.validation.report import STATISTICS, Violation
 from healthcare_data.validation.statistics import state_distribution_test
+from healthcare_data.violations import STATISTICS, Violation
 
 UNKNOWN_STATE = "unknown"
 
@@ -40,13 +41,14 @@ def find_missing_personas(conn: Connection, personas: Iterable[str] | None = Non
     for name in names:
         PERSONAS.get(name)  # UnknownNameError naming the valid personas
     profiles = PatientProfile.__table__
-    seen = dict(conn.execute(select(profiles.c.persona, func.count()).group_by(profiles.c.persona)).all())
+    counts = select(profiles.c.persona, func.count()).group_by(profiles.c.persona)
+    seen: dict[str, int] = {persona: n for persona, n in conn.execute(counts).all()}
     return [
         Violation(
             "patient_profiles",
             f"persona:{name}",
             "persona",
-            "persona_present",
+            declared.PERSONA_PRESENT.name,
             f"no patient of persona {name!r} in the dataset",
             "generate with an even persona mix",
             STATISTICS,
@@ -70,7 +72,7 @@ def find_missing_specialties(conn: Connection, specialties: Iterable[str] | None
             "providers",
             f"specialty:{name}",
             "specialty",
-            "specialty_present",
+            declared.SPECIALTY_PRESENT.name,
             f"no provider of specialty {name!r} in the dataset",
             "generate more providers",
             STATISTICS,
@@ -115,7 +117,7 @@ def find_practice_state_skew(
             "providers",
             "all",
             "practice_address",
-            "provider_state_distribution",
+            declared.PROVIDER_STATE_DISTRIBUTION.name,
             result.detail,
             "draw practice states from the state weights",
             STATISTICS,
@@ -151,7 +153,7 @@ def find_appointments_outside_window(conn: Connection, first: date, last: date) 
                     "appointments",
                     label,
                     "appointment_date",
-                    "appointment_window",
+                    declared.APPOINTMENT_WINDOW.name,
                     f"{label} appointment {day} is outside {first}..{last}",
                     "generate appointments inside the window",
                     STATISTICS,

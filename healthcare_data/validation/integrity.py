@@ -30,8 +30,9 @@ from sqlalchemy import (
 )
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.rules import declared
 from healthcare_data.schema import Base
-from healthcare_data.validation.report import BUSINESS, INTEGRITY, Violation
+from healthcare_data.violations import BUSINESS, INTEGRITY, Violation
 
 # The column a violation names a record by, per table (the primary key elsewhere).
 BUSINESS_KEYS: dict[str, str] = {
@@ -106,7 +107,7 @@ def find_orphans(conn: Connection) -> list[Violation]:
     """
     violations: list[Violation] = []
     for child in Base.metadata.sorted_tables:
-        for fk in sorted(child.foreign_key_constraints, key=lambda c: c.column_keys):
+        for fk in sorted(child.foreign_key_constraints, key=lambda c: tuple(c.column_keys)):
             parent = fk.referred_table
             pairs = [(element.parent, element.column) for element in fk.elements]
             joined = and_(*(local == remote for local, remote in pairs))
@@ -130,7 +131,7 @@ def find_orphans(conn: Connection) -> list[Violation]:
                         entity=child.name,
                         key=row[0],
                         field=field,
-                        rule="orphan_foreign_key",
+                        rule=declared.ORPHAN_FOREIGN_KEY.name,
                         message=f"{child.name} {row[0]!r} has {values}, which matches no {target}",
                         recovery=f"point {field} at an existing {parent.name} row or delete the row",
                         category=INTEGRITY,
@@ -203,7 +204,7 @@ def _overlaps(conn: Connection, owner_column: str, owner: str) -> list[Violation
                 entity="appointments",
                 key=row.id,
                 field="appointment_date",
-                rule=f"{owner}_double_booked",
+                rule=declared.DOUBLE_BOOKED[owner].name,
                 message=(
                     f"appointment {row.id} of {owner} {row.owner} at {row.appointment_date} "
                     f"overlaps appointment {other}"
@@ -246,7 +247,7 @@ def find_cross_reference_mismatches(conn: Connection) -> list[Violation]:
                         entity=name,
                         key=row[0],
                         field=field,
-                        rule=f"appointment_{owner}_mismatch",
+                        rule=declared.MISMATCH[owner].name,
                         message=(
                             f"{name} {row[0]!r} has {field}={row[2]!r} but appointment "
                             f"{row[1]} belongs to {owner} {row[3]!r}"
@@ -275,7 +276,7 @@ def _visits_before_birth(conn: Connection, dialect: str) -> Iterable[Violation]:
             entity="appointments",
             key=row.id,
             field="appointment_date",
-            rule="appointment_before_birth",
+            rule=declared.APPOINTMENT_BEFORE_BIRTH.name,
             message=(
                 f"appointment {row.id} on {row.day} is before patient {row.patient_id} "
                 f"was born ({row.date_of_birth})"
@@ -299,7 +300,7 @@ def _claims_before_visit(conn: Connection, dialect: str) -> Iterable[Violation]:
             entity="insurance_claims",
             key=row.claim_number,
             field="submitted_date",
-            rule="claim_before_appointment",
+            rule=declared.CLAIM_BEFORE_APPOINTMENT.name,
             message=(
                 f"claim {row.claim_number!r} submitted {row.submitted_date} before its "
                 f"appointment {row.id} on {row.day}"
@@ -324,7 +325,7 @@ def _records_off_visit_day(conn: Connection, dialect: str) -> Iterable[Violation
             entity="medical_records",
             key=record_id,
             field="record_date",
-            rule="record_date_not_appointment_day",
+            rule=declared.RECORD_DATE_NOT_APPOINTMENT_DAY.name,
             message=(
                 f"medical record {record_id} is dated {record_day_value} but its appointment "
                 f"{appointment_id} is on {day}"
@@ -388,7 +389,7 @@ def find_duplicate_identifiers(conn: Connection) -> list[Violation]:
                     entity=table.name,
                     key=value,
                     field=column.name,
-                    rule="duplicate_identifier",
+                    rule=declared.DUPLICATE_IDENTIFIER.name,
                     message=f"{table.name}.{column.name} {value!r} is shared by {n} rows{shown}",
                     recovery=f"regenerate {column.name} for all but one of those rows",
                     category=INTEGRITY,

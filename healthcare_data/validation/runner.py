@@ -10,15 +10,10 @@ same :class:`ValidationContext`, so :func:`run_all` reads each table once.
 
 :func:`validate_records` applies the same row rules to in-memory row dicts, so the
 bulk engine can check a batch before writing it.
-
-Row validators live in sibling modules written alongside this one; they are imported
-on first use so this module imports (and its SQL checks run) without them.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,120 +23,39 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, select
 
-from healthcare_data import fakes
-from healthcare_data.errors import ConfigurationError
 from healthcare_data.registry import Registry
+from healthcare_data.rules import Subject, evaluate, key_of, rules_for
+from healthcare_data.rules.common import CONTACT_SAFETY_RULES
 from healthcare_data.schema import Base
 from healthcare_data.validation import integrity, statistics
-from healthcare_data.validation.report import BUSINESS, FORMAT, HIPAA, ValidationReport, Violation
+from healthcare_data.validation.appointments import check_appointment
+from healthcare_data.validation.claims import check_claim
+from healthcare_data.validation.patients import check_patient
+from healthcare_data.validation.providers import check_provider
+from healthcare_data.validation.records import check_medical_record
+from healthcare_data.violations import BUSINESS, FORMAT, HIPAA, ValidationReport, Violation
 
 CHUNK_SIZE = 5_000
 
 Row = Mapping[str, Any]
 RowCheck = Callable[..., list[Violation]]
 
-# entity -> (module, function) of its row validator; imported lazily (see module doc).
-ROW_VALIDATORS: dict[str, tuple[str, str]] = {
-    "patients": ("healthcare_data.validation.patients", "check_patient"),
-    "providers": ("healthcare_data.validation.providers", "check_provider"),
-    "appointments": ("healthcare_data.validation.appointments", "check_appointment"),
-    "medical_records": ("healthcare_data.validation.records", "check_medical_record"),
-    "insurance_claims": ("healthcare_data.validation.claims", "check_claim"),
+# entity -> its row validator.
+ROW_VALIDATORS: dict[str, RowCheck] = {
+    "patients": check_patient,
+    "providers": check_provider,
+    "appointments": check_appointment,
+    "medical_records": check_medical_record,
+    "insurance_claims": check_claim,
 }
 
-# Contact fields that must never reach a real person, per entity (phones, e-mails).
-CONTACT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "patients": (("phone", "emergency_contact_phone"), ("email",)),
-    "providers": (("phone",), ("email",)),
-}
-
-# SSNs the SSA can issue: area not 000, 666 or 9xx; group not 00; serial not 0000.
-# (identifiers.is_valid_ssn adds a few famous misused numbers; this is the range rule,
-# and a regex is ~10x faster than the python-stdnum call on every patient.)
-ISSUABLE_SSN = re.compile(r"^(?!000|666|9)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$")
-
-_loaded: dict[str, RowCheck] = {}
-
-
-def row_validator(entity: str) -> RowCheck:
-    """The row validator of ``entity``; ConfigurationError naming it when it is missing."""
-    found = _loaded.get(entity)
-    if found is not None:
-        return found
-    if entity not in ROW_VALIDATORS:
-        raise ConfigurationError(f"No row validator for {entity!r}; known: {', '.join(ROW_VALIDATORS)}")
-    module_name, function = ROW_VALIDATORS[entity]
-    try:
-        found = getattr(importlib.import_module(module_name), function)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigurationError(
-            f"Row validator {module_name}.{function} for {entity} is not available ({exc})",
-            ["install the complete healthcare_data package"],
-        ) from exc
-    _loaded[entity] = found
-    return found
-
-
-# --- HIPAA: contact data that could reach a real person ---------------------------------
-
-
-def _email_domain_is_reserved(value: str) -> bool:
-    domain = value.rsplit("@", 1)[-1].strip().lower()
-    return domain in fakes.SAFE_EMAIL_DOMAINS or domain.endswith(fakes.SAFE_EMAIL_SUFFIXES)
 
 
 def check_contact_safety(entity: str, row: Row) -> list[Violation]:
-    """HIPAA rules applied to every stored person: fictional phones, reserved e-mail
-    domains, SSNs inside the issuable ranges. Complements the row validators (the
-    whole-database compliance check must not depend on each of them covering it)."""
-    phones, emails = CONTACT_FIELDS.get(entity, ((), ()))
-    key = row.get(integrity.BUSINESS_KEYS.get(entity, "id")) or row.get("id")
-    out: list[Violation] = []
-    for column in phones:
-        value = row.get(column)
-        if value is not None and not fakes.is_safe_phone(value):
-            out.append(
-                Violation(
-                    entity,
-                    key,
-                    column,
-                    "phone_safe_range",
-                    f"{column} {value!r} is outside the fictional 555-0100..0199 range "
-                    "and could reach a real person",
-                    "use a 555-01NN number (fakes.phone)",
-                    HIPAA,
-                )
-            )
-    for column in emails:
-        value = row.get(column)
-        if isinstance(value, str) and "@" in value and not _email_domain_is_reserved(value):
-            out.append(
-                Violation(
-                    entity,
-                    key,
-                    column,
-                    "email_safe_domain",
-                    f"{column} {value!r} is on a deliverable domain and could reach a real person",
-                    f"use one of {', '.join(fakes.SAFE_EMAIL_DOMAINS)} or a .test/.invalid domain",
-                    HIPAA,
-                )
-            )
-    if entity == "patients":
-        ssn = row.get("ssn")
-        if ssn is not None and not (isinstance(ssn, str) and ISSUABLE_SSN.match(ssn)):
-            out.append(
-                Violation(
-                    entity,
-                    key,
-                    "ssn",
-                    "ssn_valid_range",
-                    f"ssn {ssn!r} is outside the issuable ranges (area 000, 666, 900-999, "
-                    "group 00 and serial 0000 are never issued)",
-                    "regenerate it from the row's serial (identifiers.ssn)",
-                    HIPAA,
-                )
-            )
-    return out
+    """The HIPAA contact rules alone (fictional phones, reserved e-mail domains, issuable
+    SSNs) on one stored person; the row validators run the same rules among the others."""
+    chosen = [rule for rule in rules_for(entity, CONTACT_SAFETY_RULES) if rule.applies_to(entity)]
+    return evaluate(chosen, Subject(entity, row, key_of(entity, row)))
 
 
 # --- checking batches of rows ---------------------------------------------------------
@@ -193,49 +107,42 @@ def check_patients(
     profiles_by_patient: Mapping[Any, Row],
     today: date,
 ) -> None:
-    """Run the patient rules (with each patient's history and profile) and contact safety."""
-    check = row_validator("patients")
+    """Run the patient rules with each patient's history and profile."""
     for patient in patients:
         serial = patient.get("id")
         findings.add(
-            check(
+            check_patient(
                 patient, conditions_by_patient.get(serial, ()), profiles_by_patient.get(serial), today=today
             )
         )
-        findings.add(check_contact_safety("patients", patient))
     findings.count("patients", len(patients))
     findings.count("patient_conditions", sum(len(c) for c in conditions_by_patient.values()))
     findings.count("patient_profiles", len(profiles_by_patient))
 
 
 def check_providers(findings: RowFindings, providers: Sequence[Row]) -> None:
-    check = row_validator("providers")
     for provider in providers:
-        findings.add(check(provider))
-        findings.add(check_contact_safety("providers", provider))
+        findings.add(check_provider(provider))
     findings.count("providers", len(providers))
 
 
 def check_appointments(
     findings: RowFindings, appointments: Sequence[Row], providers_by_id: Mapping[Any, Row]
 ) -> None:
-    check = row_validator("appointments")
     for appointment in appointments:
-        findings.add(check(appointment, providers_by_id.get(appointment.get("provider_id"))))
+        findings.add(check_appointment(appointment, providers_by_id.get(appointment.get("provider_id"))))
     findings.count("appointments", len(appointments))
 
 
 def check_records(findings: RowFindings, records: Sequence[Row], patients_by_id: Mapping[Any, Row]) -> None:
-    check = row_validator("medical_records")
     for record in records:
-        findings.add(check(record, patients_by_id.get(record.get("patient_id"))))
+        findings.add(check_medical_record(record, patients_by_id.get(record.get("patient_id"))))
     findings.count("medical_records", len(records))
 
 
 def check_claims(findings: RowFindings, claims: Sequence[Row]) -> None:
-    check = row_validator("insurance_claims")
     for claim in claims:
-        findings.add(check(claim))
+        findings.add(check_claim(claim))
     findings.count("insurance_claims", len(claims))
 
 
@@ -302,7 +209,7 @@ def stream(
     """
     size = chunk_size or CHUNK_SIZE
     pk = next(iter(table.primary_key.columns))
-    base = query if query is not None else select(table)
+    base: Any = query if query is not None else select(table)
     last = None
     while True:
         page = base.order_by(pk).limit(size)

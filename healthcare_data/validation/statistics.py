@@ -32,8 +32,10 @@ from sqlalchemy import Connection, func, select
 
 from healthcare_data.personas import PERSONAS, PatientPersona
 from healthcare_data.reference import STATE_WEIGHTS
+from healthcare_data.rules import declared
+from healthcare_data.rules.patients import PERSONA_AGE_RANGE
 from healthcare_data.schema import Base
-from healthcare_data.validation.report import STATISTICS, ValidationReport, Violation
+from healthcare_data.violations import STATISTICS, ValidationReport, Violation
 
 MIN_EXPECTED = 5.0  # the usual validity rule of the chi-square approximation
 MAX_LISTED = 1000  # per-patient violations listed per persona before summarising
@@ -329,7 +331,7 @@ def _unknown_persona(name: str, count: int) -> Violation:
         entity="patient_profiles",
         key=f"persona:{name}",
         field="persona",
-        rule="unknown_persona",
+        rule=declared.UNKNOWN_PERSONA.name,
         message=f"{count} patients have persona {name!r}; known: {', '.join(PERSONAS.names())}",
         recovery="use one of the registered personas",
         category=STATISTICS,
@@ -358,7 +360,7 @@ def _out_of_range_patients(
             entity="patients",
             key=key,
             field="date_of_birth",
-            rule="persona_age_range",
+            rule=PERSONA_AGE_RANGE.name,
             message=(
                 f"patient {key} born {born} is {completed_years(born, today)} on {today}, "
                 f"outside {persona.name}'s ages {low}-{high}"
@@ -374,7 +376,7 @@ def _out_of_range_patients(
                 entity="patients",
                 key=f"persona:{persona.name}",
                 field="date_of_birth",
-                rule="persona_age_range",
+                rule=PERSONA_AGE_RANGE.name,
                 message=f"{outside} {persona.name} patients are outside ages {low}-{high} "
                 f"({len(violations)} listed)",
                 recovery="regenerate these patients from the persona",

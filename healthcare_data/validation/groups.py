@@ -1,12 +1,15 @@
-"""Feature-file rule tokens, each backed by named rules of the library.
+"""Named rule groups: the words feature files and the CLI use for sets of rules.
 
-The workflow table's ``validation_rules`` (``valid_demographics``, ``business_hours``,
-...) and the bulk table's ``constraints`` (``no_conflicts``, ``valid_amounts``, ...) are
-words of the feature file. Each token here names *which* library rules prove it: rule
-names of the row validators (``check_patient``, ``check_appointment``, ...; run over
-the stored rows by ``validation.runner.scan_rows``) and/or whole-database checks
-(``integrity.find_double_bookings``, ``statistics``). This module decides nothing
-about healthcare itself; it only selects the library's verdicts.
+The workflow table's ``validation_rules`` (``valid_demographics``, ``insurance_required``,
+``business_hours``, ...) and the bulk table's ``constraints`` (``no_conflicts``,
+``valid_amounts``, ...) each name a group: row rules of :data:`healthcare_data.rules.RULES`
+(membership in :mod:`healthcare_data.rules.groups`) and/or whole-database checks
+(``integrity.find_double_bookings``, ``statistics``).
+
+A pytest user runs a group on one row with one call::
+
+    from healthcare_data.validation.groups import check_group
+    check_group("insurance_required", patient_row)
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from healthcare_data.registry import Registry
+from healthcare_data.rules import check, rules_for
+from healthcare_data.rules.groups import BULK_GROUP_RULES, CHECK_GROUP_RULES, WORKFLOW_GROUP_RULES
 from healthcare_data.validation import dataset, integrity, statistics
-from healthcare_data.validation.report import Violation
+from healthcare_data.violations import Violation
 
 DatabaseCheck = Callable[[Connection, date, dict[str, Any]], list[Violation]]
 
 
 @dataclass(frozen=True)
-class RuleSet:
+class RuleGroup:
     """A token: library rule names over one table, and/or whole-database checks."""
 
     name: str
@@ -59,16 +64,27 @@ class RuleSet:
             and (keys is None or v.key in keys)
         ]
 
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        """Names of the row rules in the group (every rule of its table for ``all_rules``)."""
+        if self.all_rules:
+            return tuple(r.name for r in rules_for(self.entity))
+        return self.rules
+
+    def check_row(self, row: Any, **context: Any) -> list[Violation]:
+        """Run the group's row rules on one row of its table (context as the rules need it)."""
+        return check(self.entity, row, self.rule_names, **context)
+
     def run_database_checks(self, conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
         out: list[Violation] = []
-        for check in self.database_checks:
-            out.extend(check(conn, today, options))
+        for database_check in self.database_checks:
+            out.extend(database_check(conn, today, options))
         return out
 
 
 def _check_name(check: DatabaseCheck) -> str:
     """The name shown for a database check: the library function's for a LibraryCheck."""
-    return getattr(check, "name", None) or getattr(check, "__qualname__", str(check))
+    return str(getattr(check, "name", None) or getattr(check, "__qualname__", check))
 
 
 def _token_key(name: str) -> str:
@@ -76,10 +92,10 @@ def _token_key(name: str) -> str:
     return re.sub(r"^\d+(?=_)", "N", name)
 
 
-class TokenRegistry(Registry[RuleSet]):
+class TokenRegistry(Registry[RuleGroup]):
     """A registry whose ``get`` also resolves numbered tokens (``6_month_range``)."""
 
-    def get(self, name: str) -> RuleSet:
+    def get(self, name: object) -> RuleGroup:
         if isinstance(name, str) and name not in self and _token_key(name) in self:
             return super().get(_token_key(name))
         return super().get(name)
@@ -137,180 +153,182 @@ def persona_distributions(conn: Connection, today: date, options: dict[str, Any]
 
 # --- the workflow table's validation_rules ----------------------------------------------
 
-RULES: Registry[RuleSet] = Registry("workflow validation rule")
-for _rule in (
-    RuleSet(
+GROUPS: Registry[RuleGroup] = Registry("workflow validation rule")
+for _group in (
+    RuleGroup(
         "valid_demographics",
         "patients",
         "identifiers, names, birth date, gender, address and contact rules",
-        (
-            "patient_id_format",
-            "uuid_format",
-            "required",
-            "gender_enum",
-            "ssn_format",
-            "phone_format",
-            "phone_safe_range",
-            "email_format",
-            "email_safe_domain",
-            "zip_format",
-            "state_format",
-            "date_of_birth_format",
-            "date_of_birth_future",
-            "status_enum",
-            "address_consistent",
-            "persona_age_range",
-            "persona_known",
-        ),
+        WORKFLOW_GROUP_RULES["valid_demographics"],
     ),
-    RuleSet(
+    RuleGroup(
         "insurance_required",
         "patients",
         "an insurance payer and a policy number in the payer's format",
-        (
-            "insurance_provider_known",
-            "policy_number_format",
-            "insurance_pair",
-            "persona_insurance",
-            "persona_uninsured",
-        ),
+        WORKFLOW_GROUP_RULES["insurance_required"],
     ),
-    RuleSet(
+    RuleGroup(
         "valid_credentials",
         "providers",
-        "NPI format and check digit, licence present and in the state's format",
-        ("npi_format", "npi_check_digit", "licence_present", "licence_format", "uuid_format", "required"),
+        "NPI format and check digit, license present and in the state's format",
+        WORKFLOW_GROUP_RULES["valid_credentials"],
     ),
-    RuleSet(
+    RuleGroup(
         "practice_info",
         "providers",
         "practice type known, fitting the specialty, real practice address",
-        (
-            "specialty_known",
-            "practice_type_known",
-            "practice_type_for_specialty",
-            "practice_address_consistent",
-        ),
+        WORKFLOW_GROUP_RULES["practice_info"],
     ),
-    RuleSet(
+    RuleGroup(
         "business_hours",
         "appointments",
         "inside business hours, duration of the type, type allowed",
-        (
-            "business_hours",
-            "duration_matches_type",
-            "type_known",
-            "type_allowed_for_specialty",
-            "date_format",
-        ),
+        WORKFLOW_GROUP_RULES["business_hours"],
     ),
-    RuleSet(
+    RuleGroup(
         "no_conflicts",
         "appointments",
         "no provider double booking (window query over the database)",
         database_checks=(double_bookings,),
     ),
-    RuleSet(
+    RuleGroup(
         "diagnosis_codes",
         "medical_records",
         "billable ICD-10-CM code, official description, fits the age",
-        ("icd10_valid", "icd10_description", "diagnosis_fits_age", "record_type_valid"),
+        WORKFLOW_GROUP_RULES["diagnosis_codes"],
     ),
-    RuleSet(
+    RuleGroup(
         "treatment_notes",
         "medical_records",
         "medications match the diagnosed condition, patient matches",
-        ("medications_match_condition", "patient_matches"),
+        WORKFLOW_GROUP_RULES["treatment_notes"],
     ),
-    RuleSet(
+    RuleGroup(
         "valid_claim_data",
         "insurance_claims",
         "claim number format, positive amount, submitted date",
-        ("claim_number_format", "amount_positive", "submitted_date_present", "status_valid"),
+        WORKFLOW_GROUP_RULES["valid_claim_data"],
     ),
-    RuleSet(
+    RuleGroup(
         "processing_rules",
         "insurance_claims",
         "status transitions: processed dates, payments, denial reasons",
-        (
-            "processed_date_when_processed",
-            "dates_in_order",
-            "payment_when_paid",
-            "payment_not_above_amount",
-            "denial_reason_iff_denied",
-            "submitted_after_visit",
-        ),
+        WORKFLOW_GROUP_RULES["processing_rules"],
     ),
 ):
-    RULES.register(_rule.name, _rule)
+    GROUPS.register(_group.name, _group)
+RULES = GROUPS  # the name support/ and the steps used before the move
 
 
 # --- the bulk table's constraints -------------------------------------------------------------
 
 BULK_CONSTRAINTS: TokenRegistry = TokenRegistry("bulk constraint")
-for _rule in (
-    RuleSet(
+for _group in (
+    RuleGroup(
         "diverse_personas",
         "patients",
         "every registered persona has patients",
         database_checks=(every_persona_present,),
     ),
-    RuleSet(
+    RuleGroup(
         "realistic_demographics",
         "patients",
         "every patient row rule, and ages/genders/states fit the personas",
         all_rules=True,
         database_checks=(persona_distributions,),
     ),
-    RuleSet(
+    RuleGroup(
         "all_specialties",
         "providers",
         "every specialty drawable without traits has providers",
         database_checks=(every_specialty_present,),
     ),
-    RuleSet(
+    RuleGroup(
         "geographic_distribution",
         "providers",
         "every provider row rule; practice states follow US weights",
         all_rules=True,
         database_checks=(provider_state_distribution,),
     ),
-    RuleSet(
+    RuleGroup(
         "business_hours",
         "appointments",
         "every appointment row rule (hours, duration, type for specialty)",
         all_rules=True,
     ),
-    RuleSet("no_conflicts", "appointments", "no provider double booking", database_checks=(double_bookings,)),
-    RuleSet(
+    RuleGroup(
+        "no_conflicts", "appointments", "no provider double booking", database_checks=(double_bookings,)
+    ),
+    RuleGroup(
         "N_month_range",
         "appointments",
         "appointments inside the next N months (e.g. 6_month_range)",
         database_checks=(appointments_in_window,),
     ),
-    RuleSet(
+    RuleGroup(
         "diagnosis_codes",
         "medical_records",
         "billable ICD-10-CM codes with their official description",
-        ("icd10_valid", "icd10_description", "diagnosis_fits_age"),
+        BULK_GROUP_RULES["diagnosis_codes"],
     ),
-    RuleSet(
+    RuleGroup(
         "appropriate_treatments",
         "medical_records",
         "every medical record row rule (medications fit diagnosis)",
         all_rules=True,
     ),
-    RuleSet(
+    RuleGroup(
         "valid_amounts",
         "insurance_claims",
         "positive amounts, payments not above the amount",
-        ("amount_positive", "payment_not_above_amount", "payment_when_paid"),
+        BULK_GROUP_RULES["valid_amounts"],
     ),
-    RuleSet(
+    RuleGroup(
         "processing_statuses",
         "insurance_claims",
         "every claim row rule (statuses, dates, denial reasons)",
         all_rules=True,
     ),
 ):
-    BULK_CONSTRAINTS.register(_rule.name, _rule)
+    BULK_CONSTRAINTS.register(_group.name, _group)
+
+
+# --- the checks of the acceptance suite's Then sentences ----------------------------------
+
+CHECKS: Registry[RuleGroup] = Registry("row check")
+for _group in (
+    RuleGroup(
+        "within_business_hours",
+        "appointments",
+        "visits start and end inside business hours",
+        CHECK_GROUP_RULES["within_business_hours"],
+    ),
+    RuleGroup(
+        "types_fit_specialties",
+        "appointments",
+        "known types the provider's specialty offers",
+        CHECK_GROUP_RULES["types_fit_specialties"],
+    ),
+    RuleGroup(
+        "durations_match_types",
+        "appointments",
+        "each visit lasts its type's duration",
+        CHECK_GROUP_RULES["durations_match_types"],
+    ),
+    RuleGroup(
+        "medical_history_fits_age",
+        "patients",
+        "known conditions with their code, plausible at the age",
+        CHECK_GROUP_RULES["medical_history_fits_age"],
+    ),
+):
+    CHECKS.register(_group.name, _group)
+
+
+def check_group(name: str, row: Any, **context: Any) -> list[Violation]:
+    """Run the workflow rule group ``name`` (e.g. ``insurance_required``) on one row.
+
+    ``context`` as the rules need it: ``today`` for ages, ``persona``, ``provider``, ...
+    UnknownNameError lists the known groups.
+    """
+    return GROUPS.get(name).check_row(row, **context)
