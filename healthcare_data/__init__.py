@@ -3,6 +3,7 @@
 The public API is re-exported here; nothing else is promised.
 """
 
+import logging
 from importlib.metadata import version
 
 from healthcare_data import personas
@@ -35,6 +36,9 @@ from healthcare_data.validation import VALIDATORS, run_all, run_validation
 from healthcare_data.violations import ValidationReport, Violation
 
 __version__ = version("healthcare-data")
+
+# A library logs, the application decides where to: silent unless logging is configured.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "CHARACTERISTICS",

@@ -458,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     from healthcare_data.cli_journeys import add_parser as add_workflows
 
     add_workflows(commands)
+
+    from healthcare_data.cli_report import add_report_command
+
+    add_report_command(commands)
     return parser
 
 

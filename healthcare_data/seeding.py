@@ -290,6 +290,8 @@ class SeedResult:
                 }
                 for name, report in self.validation.items()
             },
+            "statistics": statistics_rows(self.validation),
+            "validation_notes": validation_notes(self.validation),
         }
 
 
@@ -312,6 +314,16 @@ def validation_row(report: ValidationReport, strict: bool = False) -> dict[str, 
         "status": status,
         "seconds": round(report.seconds, 3),
     }
+
+
+def statistics_rows(reports: Mapping[str, ValidationReport]) -> list[dict[str, Any]]:
+    """Every statistical test the validators ran: test, statistic, p-value, observed vs expected."""
+    return [test.as_dict() for report in reports.values() for test in getattr(report, "tests", ())]
+
+
+def validation_notes(reports: Mapping[str, ValidationReport]) -> list[str]:
+    """What the validators could not do (e.g. statistics skipped without SciPy)."""
+    return [note for report in reports.values() if (note := getattr(report, "skipped", None))]
 
 
 def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str, ValidationReport], float]:

@@ -21,6 +21,7 @@ the plain significance test.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -37,6 +38,8 @@ from healthcare_data.rules.patients import PERSONA_AGE_RANGE
 from healthcare_data.schema import Base
 from healthcare_data.violations import STATISTICS, ValidationReport, Violation
 
+log = logging.getLogger(__name__)
+
 MIN_EXPECTED = 5.0  # the usual validity rule of the chi-square approximation
 MAX_LISTED = 1000  # per-patient violations listed per persona before summarising
 
@@ -52,6 +55,23 @@ class StatResult:
     detail: str
     method: str = ""
     n: int = 0
+    observed: Mapping[str, float] = field(default_factory=dict)  # share per category or age band
+    expected: Mapping[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: the test, statistic, p-value and observed vs expected shares."""
+        finite = math.isfinite(self.statistic)
+        return {
+            "test": self.name,
+            "method": self.method,
+            "statistic": round(self.statistic, 6) if finite else None,
+            "p_value": self.p_value,
+            "n": self.n,
+            "ok": self.ok,
+            "observed": {k: round(v, 4) for k, v in self.observed.items()},
+            "expected": {k: round(v, 4) for k, v in self.expected.items()},
+            "detail": self.detail,
+        }
 
 
 @dataclass
@@ -59,6 +79,23 @@ class DistributionReport(ValidationReport):
     """A validation report that also keeps every test run, passed or failed."""
 
     tests: list[StatResult] = field(default_factory=list)
+    skipped: str | None = None  # why the statistical tests did not run (SciPy missing)
+
+
+SCIPY_MISSING = (
+    "statistical tests skipped: SciPy is not installed (pip install 'healthcare-data[stats]'); "
+    "age ranges were still checked"
+)
+
+
+def scipy_available() -> bool:
+    """True when SciPy and NumPy import (they are the optional ``stats`` extra)."""
+    try:
+        import numpy  # noqa: F401
+        import scipy.stats  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 # --- categorical shares --------------------------------------------------------------
@@ -135,7 +172,8 @@ def categorical_test(
         f"largest gap {worst} {gaps[worst]:+.1%} (tolerance {_percent(tolerance)}); "
         f"observed vs expected: {shares_text}{more}"
     )
-    return StatResult(name, statistic, p_value, ok, detail, method, n)
+    observed_shares = {k: counts.get(k, 0) / n for k in shares}
+    return StatResult(name, statistic, p_value, ok, detail, method, n, observed_shares, shares)
 
 
 def gender_distribution_test(
@@ -224,7 +262,24 @@ def age_distribution_test(
         f"Kolmogorov-Smirnov vs uniform ages {low}-{high}: D={statistic:.4f}, p={p_value:.3g} "
         f"(alpha {alpha:.3g}, tolerance {_percent(tolerance)}), n={n}, {outside} outside the range"
     )
-    return StatResult(name, statistic, p_value, ok, detail, "kolmogorov-smirnov", n)
+    observed, expected = _age_band_shares(counts, n, low, high)
+    return StatResult(name, statistic, p_value, ok, detail, "kolmogorov-smirnov", n, observed, expected)
+
+
+def _age_band_shares(
+    counts: Mapping[float, int], n: int, low: int, high: int, bands: int = 5
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Observed vs uniform-expected shares of ages in up to ``bands`` equal bands of the range."""
+    years = high - low + 1
+    width = max(1, math.ceil(years / bands))
+    observed: dict[str, float] = {}
+    expected: dict[str, float] = {}
+    for start in range(low, high + 1, width):
+        stop = min(start + width - 1, high)
+        label = f"{start}-{stop}"
+        observed[label] = sum(c for age, c in counts.items() if start <= age < stop + 1) / n
+        expected[label] = (stop - start + 1) / years
+    return observed, expected
 
 
 # --- the whole database --------------------------------------------------------------
@@ -276,6 +331,10 @@ def persona_distribution_report(
                 age = age_of[born] = completed_years(born, today)
             ages.setdefault(persona, Counter())[age] += count
     report = DistributionReport(name="data_quality", checked=sum(sum(c.values()) for c in genders.values()))
+    testing = scipy_available()
+    if not testing:
+        report.skipped = SCIPY_MISSING
+        log.warning(SCIPY_MISSING)
     known = [name for name in sorted(genders) if name in PERSONAS]
     national = [name for name in known if PERSONAS.get(name).contact.address_region is None]
     alpha = alpha / max(1, 2 * len(known) + bool(national))
@@ -289,6 +348,8 @@ def persona_distribution_report(
         outside = sum(c for age, c in age_counts.items() if not low <= age <= high)
         if outside:
             report.add(_out_of_range_patients(conn, persona, today, outside))
+        if not testing:
+            continue
         gender_result = gender_distribution_test(
             genders[name], persona.demographics.gender_weights, alpha, tolerance
         )
@@ -298,7 +359,7 @@ def persona_distribution_report(
             report.tests.append(result)
             if not result.ok:
                 report.add([_failed_test(name, column, result)])
-    if national:
+    if national and testing:
         states = (
             select(patients.c.address_state, func.count())
             .select_from(joined)
