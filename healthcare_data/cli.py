@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,30 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+DEPRECATED_P = "-p is deprecated and will be removed: use --profile (in Synthea -p is the population size)"
+
+
+class _DeprecatedShortProfile(argparse.Action):
+    """``--profile``; the short ``-p`` still works but warns: Synthea's ``-p`` is population size."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if option_string == "-p":  # logged by main() once logging is set up
+            namespace.deprecations = [DEPRECATED_P]
+        setattr(namespace, self.dest, values)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes: how much it says."""
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--verbose", "-v", action="count", default=0, help="say more (-v: info, -vv: debug log on stderr)"
+    )
+    loudness.add_argument(
+        "--quiet", "-q", action="store_true", help="errors only: no progress bars, no warnings"
+    )
 
 
 # --- output helpers ------------------------------------------------------------------------
@@ -128,6 +153,20 @@ def _print_violations(reports: dict[str, Any], limit: int, strict: bool, out: IO
         _table(report.rows(limit), out)
 
 
+def _coloured(rows: list[dict[str, Any]], out: IO[str]) -> list[dict[str, Any]]:
+    """Validation rows with PASS/WARN/FAIL in colour on a terminal (never with NO_COLOR)."""
+    from healthcare_data.cli_output import paint
+
+    return [{**row, "status": paint(str(row["status"]), out)} for row in rows]
+
+
+def _print_notes(reports: dict[str, Any], out: IO[str]) -> None:
+    from healthcare_data.seeding import validation_notes
+
+    for note in validation_notes(reports):
+        print(f"Note: {note}", file=out)
+
+
 def _today(value: str | None) -> date | None:
     if value is None:
         return None
@@ -198,7 +237,8 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     )
     if result.validation_enabled:
         print(f"\nValidation ({result.validation_seconds:.2f} s):", file=out)
-        _table(result.validation_rows(), out)
+        _table(_coloured(result.validation_rows(), out), out)
+        _print_notes(result.validation, out)
         _print_violations(
             result.validation,
             qa.validation_sample_size if args.show is None else args.show,
@@ -207,7 +247,9 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         )
     else:
         print("\nValidation: skipped", file=out)
-    verdict = "MET" if result.target_met else "MISSED"
+    from healthcare_data.cli_output import paint
+
+    verdict = paint("MET" if result.target_met else "MISSED", out)
     print(
         f"\nTarget time: {result.target_seconds:.0f} s; took {result.total_seconds:.2f} s: {verdict} "
         f"({result.performance_ratio:.1%} of target)",
@@ -241,7 +283,8 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         reports, seconds = seeding.run_validators(db, today=_today(args.today))
     finally:
         db.dispose()
-    _table([validation_row(r, strict) for r in reports.values()], out)
+    _table(_coloured([validation_row(r, strict) for r in reports.values()], out), out)
+    _print_notes(reports, out)
     _print_violations(reports, qa.validation_sample_size if args.show is None else args.show, strict, out)
     failed = [r for r in reports.values() if not report_passes(r, strict=strict)]
     print(f"\n{len(reports)} validators in {seconds:.2f} s: {'FAILED' if failed else 'passed'}", file=out)
@@ -253,6 +296,8 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 "success": not failed,
                 "errors": [r.summary() for r in failed],
                 "validation": {r.name: validation_row(r, strict) for r in reports.values()},
+                "statistics": seeding.statistics_rows(reports),
+                "validation_notes": seeding.validation_notes(reports),
             },
         )
     if failed:
@@ -286,6 +331,8 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                     f"{flag} needs --profile (it shapes a generation run, not a database export)"
                 )
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
+    if args.output == "-":
+        return _export_to_stdout(args, tables, out, err)
     result = seeding.export(
         args.output,
         args.format,
@@ -305,6 +352,36 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         f"to {result.path} ({files}) in {result.seconds:.2f} s",
         file=out,
     )
+    return EXIT_OK
+
+
+def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: IO[str], err: IO[str]) -> int:
+    """``-o -``: the document on stdout, the summary on stderr (a pipe gets only data)."""
+    import tempfile
+
+    from healthcare_data import seeding
+
+    if args.format == "csv" or args.per_table:
+        raise UsageError("-o - writes one document: use --format json, yaml or ndjson without --per-table")
+    with tempfile.TemporaryDirectory(prefix="hd-export-") as folder:
+        target = Path(folder) / f"export.{args.format}"
+        result = seeding.export(
+            target,
+            args.format,
+            url=args.database_url,
+            profile=args.profile,
+            seed=args.seed,
+            tenants=args.tenants,
+            tables=tables,
+            fields=_parse_fields(args.fields),
+            today=_today(args.today),
+        )
+        with target.open(encoding="utf-8") as handle:
+            for chunk in iter(lambda: handle.read(1 << 16), ""):
+                out.write(chunk)
+    out.flush()
+    print(f"Exported {result.total_rows} rows of {len(result.rows)} tables as {result.format} to stdout",
+          file=err)
     return EXIT_OK
 
 
@@ -361,12 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--profile",
         "-p",
+        action=_DeprecatedShortProfile,
         metavar="NAME|FILE",
         help="minimal, standard, load_test, integration, or a .toml/.yaml file "
         "(default: $QA_ENVIRONMENT, else standard)",
     )
     _add_database(seed)
-    seed.add_argument("--seed", type=int, help="random seed; the same seed gives the same rows (default 0)")
+    seed.add_argument(
+        "--seed", "-s", type=int, help="random seed; the same seed gives the same rows (default 0)"
+    )
     seed.add_argument("--tenants", type=int, metavar="N", help="N isolated tenants (0: single-tenant)")
     mode = seed.add_mutually_exclusive_group()
     mode.add_argument("--reset", action="store_true", help="empty a non-empty database first")
@@ -405,7 +485,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and appointments count from")
     seed.add_argument("--metrics-json", metavar="PATH", help="write the metrics dictionary to PATH")
-    seed.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     seed.set_defaults(handler=cmd_seed)
 
     validate = commands.add_parser("validate", help="run the validators on a seeded database")
@@ -419,16 +498,18 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="export a database or a generation run to files")
     export.add_argument("--format", "-f", required=True, choices=("json", "yaml", "csv", "ndjson"))
     export.add_argument(
-        "--output", "-o", required=True, metavar="PATH", help="file, or directory for csv/--per-table"
+        "--output", "-o", required=True, metavar="PATH",
+        help="file, or directory for csv/--per-table; '-' writes json/yaml/ndjson to stdout"
     )
     source = export.add_mutually_exclusive_group()
     source.add_argument(
         "--database-url", metavar="URL", help="export this database (default: $DATABASE_URL / SQLite file)"
     )
     source.add_argument(
-        "--profile", "-p", metavar="NAME|FILE", help="export a fresh generation run of this profile"
+        "--profile", "-p", action=_DeprecatedShortProfile, metavar="NAME|FILE",
+        help="export a fresh generation run of this profile"
     )
-    export.add_argument("--seed", type=int, help="seed of the generation run (with --profile)")
+    export.add_argument("--seed", "-s", type=int, help="seed of the generation run (with --profile)")
     export.add_argument(
         "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
     )
@@ -462,6 +543,11 @@ def build_parser() -> argparse.ArgumentParser:
     from healthcare_data.cli_report import add_report_command
 
     add_report_command(commands)
+    for command in commands.choices.values():
+        _add_common(command)
+    import shtab
+
+    shtab.add_argument_to(parser, ["--print-completion"], help="print a bash/zsh/tcsh completion script")
     return parser
 
 
@@ -483,7 +569,15 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         if handler is None:
             parser.print_help(out)
             return EXIT_USAGE
-        return handler(args, out, err)
+        from healthcare_data.cli_output import configure_logging
+
+        log_handler = configure_logging(-1 if args.quiet else args.verbose, err)
+        for message in getattr(args, "deprecations", ()):
+            logging.getLogger("healthcare_data.cli").warning(message)
+        try:
+            return handler(args, out, err)
+        finally:
+            logging.getLogger("healthcare_data").removeHandler(log_handler)
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=err)
         return EXIT_USAGE

@@ -20,7 +20,15 @@ from typing import IO
 
 STDOUT = "-"
 LEVELS = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO, 2: logging.DEBUG}
-_COLOURS = {"PASS": "32", "MET": "32", "WARN": "33", "FAIL": "31", "FAILED": "31", "MISSED": "31", "error": "31"}
+_COLOURS = {
+    "PASS": "32",
+    "MET": "32",
+    "WARN": "33",
+    "FAIL": "31",
+    "FAILED": "31",
+    "MISSED": "31",
+    "error": "31",
+}
 
 
 @contextmanager

@@ -13,12 +13,18 @@ def add_report_command(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser(
         "report", help="a self-contained HTML data-quality report with pictures (needs [report])"
     )
-    report.add_argument("--output", "-o", required=True, metavar="PATH", help="HTML file to write ('-': stdout)")
+    report.add_argument(
+        "--output", "-o", required=True, metavar="PATH", help="HTML file to write ('-': stdout)"
+    )
     source = report.add_mutually_exclusive_group()
     _add_database(source)
-    source.add_argument("--profile", metavar="NAME|FILE", help="report on a fresh generation run of this profile")
+    source.add_argument(
+        "--profile", metavar="NAME|FILE", help="report on a fresh generation run of this profile"
+    )
     report.add_argument("--seed", "-s", type=int, help="seed of the generation run (with --profile)")
-    report.add_argument("--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)")
+    report.add_argument(
+        "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
+    )
     report.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and visits count from")
     report.set_defaults(handler=cmd_report)
 

@@ -82,11 +82,14 @@ def profile_report_html(
     today: date | None = None,
 ) -> str:
     """Seed ``profile`` into a throw-away SQLite file and report on it (nothing is left behind)."""
-    from healthcare_data.seeding import dataset_spec, seed as seed_profile
+    from healthcare_data.seeding import dataset_spec
+    from healthcare_data.seeding import seed as seed_profile
 
     with tempfile.TemporaryDirectory(prefix="hd-report-") as folder:
         url = f"sqlite:///{Path(folder) / 'report.db'}"
-        result = seed_profile(profile, url, seed=seed, tenants=tenants, counts=counts, validate=False, today=today)
+        result = seed_profile(
+            profile, url, seed=seed, tenants=tenants, counts=counts, validate=False, today=today
+        )
         try:
             spec = dataset_spec(result.profile)
             meta = {

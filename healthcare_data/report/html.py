@@ -37,7 +37,9 @@ def table(rows: Sequence[Mapping[str, Any]], css: Iterable[str] | None = None) -
     classes = list(css) if css is not None else [""] * len(rows)
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = "".join(
-        f'<tr class="{escape(c)}">' + "".join(f"<td>{escape(_cell(row.get(h)))}</td>" for h in headers) + "</tr>"
+        f'<tr class="{escape(c)}">'
+        + "".join(f"<td>{escape(_cell(row.get(h)))}</td>" for h in headers)
+        + "</tr>"
         for row, c in zip(rows, classes, strict=True)
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -78,7 +80,9 @@ def render(data: ReportData, pictures: Mapping[str, tuple[str, bytes]]) -> str:
     tables = {
         "personas": table(_mix_rows(data.persona_observed, data.persona_expected, "persona")),
         "specialties": table(_mix_rows(data.specialty_observed, data.specialty_expected, "specialty")),
-        "heatmap": table([{"US federal holiday": k, "appointments": v} for k, v in data.holiday_visits.items()]),
+        "heatmap": table(
+            [{"US federal holiday": k, "appointments": v} for k, v in data.holiday_visits.items()]
+        ),
         "icd10": table([{"chapter": k, "codes": v} for k, v in data.icd10_chapters.most_common()]),
     }
     sections = []
@@ -111,6 +115,6 @@ def render(data: ReportData, pictures: Mapping[str, tuple[str, bytes]]) -> str:
         + "".join(sections)
         + f'<section id="validation"><h2>Validation</h2>{notes}'
         f"{table(data.validation, statuses)}"
-        f'<h3>Statistical tests</h3>{table(stats_rows, ["" if s["ok"] else "warn" for s in data.statistics])}'
+        f"<h3>Statistical tests</h3>{table(stats_rows, ['' if s['ok'] else 'warn' for s in data.statistics])}"
         "</section></body></html>\n"
     )

@@ -47,8 +47,9 @@ def age_pyramid(data: ReportData) -> Figure:
         observed = [sign * data.age_observed.get(sex, {}).get(b, 0) for b in bands]
         expected = [sign * data.age_expected.get(sex, {}).get(b, 0.0) for b in bands]
         ax.barh(y, observed, color=OBSERVED if sign < 0 else "#b0517d", label=f"{sex} observed")
-        ax.barh(y, expected, fill=False, edgecolor=EXPECTED, linewidth=1.5,
-                label="expected" if sign < 0 else None)
+        ax.barh(
+            y, expected, fill=False, edgecolor=EXPECTED, linewidth=1.5, label="expected" if sign < 0 else None
+        )
     ax.set_yticks(list(y), bands)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("patients (male left, female right)")
@@ -64,7 +65,9 @@ def observed_vs_expected(title: str, observed: Mapping[str, int], expected: Mapp
     ax = fig.add_subplot()
     y = range(len(names))
     ax.barh([v - 0.2 for v in y], [observed.get(n, 0) for n in names], 0.4, color=OBSERVED, label="observed")
-    ax.barh([v + 0.2 for v in y], [expected.get(n, 0.0) for n in names], 0.4, color=EXPECTED, label="expected")
+    ax.barh(
+        [v + 0.2 for v in y], [expected.get(n, 0.0) for n in names], 0.4, color=EXPECTED, label="expected"
+    )
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
     ax.set_title(title)
@@ -87,7 +90,9 @@ def heatmap(data: ReportData) -> Figure:
         if value:
             ax.text(k, holiday, str(value), ha="center", va="center", color="red", fontweight="bold")
     ax.set_xlabel("start hour")
-    ax.set_title(f"Appointments by weekday x hour ({sum(data.holiday_visits.values())} on US federal holidays)")
+    ax.set_title(
+        f"Appointments by weekday x hour ({sum(data.holiday_visits.values())} on US federal holidays)"
+    )
     fig.colorbar(image, ax=ax, label="appointments")
     return fig
 
@@ -100,9 +105,7 @@ def stacked(title: str, table: Mapping[str, Mapping[str, int]]) -> Figure:
     ax = fig.add_subplot()
     left = [0.0] * len(personas)
     for category in categories:
-        shares = [
-            table[p].get(category, 0) / (sum(table[p].values()) or 1) for p in personas
-        ]
+        shares = [table[p].get(category, 0) / (sum(table[p].values()) or 1) for p in personas]
         ax.barh(personas, shares, left=left, label=category)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     ax.set_xlim(0, 1)
@@ -150,9 +153,13 @@ def figures(data: ReportData) -> dict[str, tuple[str, Any]]:
         "heatmap": ("Provider hours x weekday (US federal holidays marked)", heatmap(data)),
         "status": ("Visit status by persona", stacked("Visit status by persona", data.status_by_persona)),
         "mode": ("Visit mode by persona", stacked("Visit mode by persona", data.mode_by_persona)),
-        "claims-type": ("Claim amounts by appointment type", boxes("Claims by appointment type",
-                                                                   data.claims_by_type)),
+        "claims-type": (
+            "Claim amounts by appointment type",
+            boxes("Claims by appointment type", data.claims_by_type),
+        ),
         "claims-status": ("Claim amounts by claim status", boxes("Claims by status", data.claims_by_status)),
-        "icd10": ("ICD-10 chapter counts", bars("Diagnoses and conditions per ICD-10 chapter",
-                                               data.icd10_chapters)),
+        "icd10": (
+            "ICD-10 chapter counts",
+            bars("Diagnoses and conditions per ICD-10 chapter", data.icd10_chapters),
+        ),
     }
