@@ -130,9 +130,9 @@ def boxes(title: str, groups: Mapping[str, list[float]]) -> Figure:
 def bars(title: str, counts: Mapping[str, int]) -> Figure:
     """Counts per category, largest first."""
     items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    fig = _figure(8, max(3.0, 0.35 * len(items) + 1.2))
+    fig = _figure(10, max(3.0, 0.35 * len(items) + 1.2))
     ax = fig.add_subplot()
-    ax.barh([k[:60] for k, _ in items], [v for _, v in items], color=OBSERVED)
+    ax.barh([k if len(k) <= 48 else k[:45] + "..." for k, _ in items], [v for _, v in items], color=OBSERVED)
     ax.invert_yaxis()
     ax.set_title(title)
     return fig
