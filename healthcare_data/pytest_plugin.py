@@ -5,7 +5,9 @@ Installed with the package (entry point ``pytest11``), so any suite gets:
 =========================== ==================================================================
 ``hd_database``             a fresh, empty database with the schema: an SQLite file in
                             ``tmp_path``, or ``--hd-database-url`` / ini ``hd_database_url``
-                            (emptied before and after the test)
+                            (emptied before and after the test). Under pytest-xdist each
+                            worker gets its own database ``<name>_<worker>`` on that
+                            server (created with the schema, dropped at the end)
 ``hd_rng``                  the seeded :class:`~healthcare_data.randomness.Randomness`
                             (``--hd-seed`` / ini ``hd_seed``, default 0)
 ``hd_patient``              one persisted ``Patient`` built by ``PatientBuilder``;
@@ -16,6 +18,15 @@ Installed with the package (entry point ``pytest11``), so any suite gets:
                             into ``hd_database`` (``minimal`` unless
                             ``@pytest.mark.hd_profile("standard", tenants=2)``); the database
                             is ``hd_seeded_profile.database``
+``hd_patient_factory``      ``hd_patient_factory(persona=None, age=None)`` -> a persisted patient
+``hd_provider_factory``     ``hd_provider_factory(*traits, **fields)`` -> a persisted provider
+``hd_appointment_factory``  ``hd_appointment_factory(patient=None, provider=None,
+                            appointment_type=None, **fields)`` -> a booked appointment (a
+                            patient and a primary-care provider are created when omitted)
+``hd_readonly_database``    session-scoped, per worker: a database seeded once with
+                            ``hd_profile`` (ini, default ``minimal``) and opened
+                            read-only (SQLite ``mode=ro``; PostgreSQL read-only
+                            transactions), for the many tests that only read
 ``hd_dataset_from_file``    ``load_dataset(path)`` of ``@pytest.mark.hd_dataset("data.json")``
                             (relative to the test file); without the marker, a ``minimal``
                             run exported to a temporary JSON file and loaded back
@@ -46,7 +57,8 @@ Without the entry point (running from a checkout), enable it with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +67,7 @@ import pytest
 if TYPE_CHECKING:
     from healthcare_data.db import Database
     from healthcare_data.randomness import Randomness
-    from healthcare_data.schema import Patient
+    from healthcare_data.schema import Appointment, Patient, Provider
     from healthcare_data.seeding import SeedResult
 
 DEFAULT_BATCH_SIZE = 5
@@ -104,12 +116,69 @@ def hd_rng(hd_seed: int) -> Randomness:
     return Randomness(hd_seed)
 
 
+def _configured_url(config: pytest.Config) -> str:
+    return config.getoption("--hd-database-url") or config.getini("hd_database_url") or ""
+
+
+def _worker() -> str | None:
+    """The pytest-xdist worker id ("gw0", "gw1", ...), None outside xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _server_database(url: str, suffix: str, create: bool) -> str:
+    """Create (or drop) the database ``<name>_<suffix>`` next to ``url``'s; returns its URL.
+
+    One database per xdist worker: workers sharing one database race in
+    ``CREATE TABLE`` (the PostgreSQL catalog) and collide on primary keys.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = Path(parsed.database or "healthcare_data.db")
+        target = path.with_name(f"{path.stem}_{suffix}{path.suffix}")
+        if not create:
+            target.unlink(missing_ok=True)
+        return parsed.set(database=str(target)).render_as_string(hide_password=False)
+    name = f"{parsed.database}_{suffix}"
+    engine = create_engine(parsed, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            quoted = conn.dialect.identifier_preparer.quote(name)
+            force = " WITH (FORCE)" if backend == "postgresql" else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
+            if create:
+                conn.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def hd_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The server database of this session ("" for SQLite files): per xdist worker its own."""
+    from healthcare_data.seeding import connect
+
+    url, worker = _configured_url(request.config), _worker()
+    if not url or worker is None:
+        yield url
+        return
+    own = _server_database(url, worker, create=True)
+    connect(own, create_schema=True).dispose()  # the schema once, before any test of the worker
+    try:
+        yield own
+    finally:
+        _server_database(url, worker, create=False)
+
+
 @pytest.fixture
-def hd_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+def hd_database(hd_database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A fresh, empty database with every table."""
     from healthcare_data.seeding import connect
 
-    url = request.config.getoption("--hd-database-url") or request.config.getini("hd_database_url")
+    url = hd_database_url
     if url:
         db = connect(url, create_schema=True)
         db.reset()
@@ -185,6 +254,103 @@ def hd_seeded_profile(request: pytest.FixtureRequest, hd_database: Database, hd_
         counts=overrides,
         validate=validate,
     )
+
+
+@pytest.fixture
+def hd_patient_factory(hd_database: Database, hd_rng: Randomness) -> Callable[..., Patient]:
+    """Make persisted patients: ``hd_patient_factory(persona="elderly_patient", age=72)``."""
+    from healthcare_data.builders import PatientBuilder
+
+    def make(persona: str | None = None, age: int | None = None) -> Patient:
+        builder = PatientBuilder(hd_database, rng=hd_rng)
+        if persona:
+            builder = builder.with_persona(persona)
+        if age is not None:
+            builder = builder.with_age(int(age))
+        return builder.create()
+
+    return make
+
+
+@pytest.fixture
+def hd_provider_factory(hd_database: Database, hd_rng: Randomness) -> Callable[..., Provider]:
+    """Make persisted providers: ``hd_provider_factory("primary_care", specialty=...)``."""
+    from healthcare_data.factories import ProviderFactory
+
+    factory = ProviderFactory(hd_database, hd_rng)
+
+    def make(*traits: str, **fields: Any) -> Provider:
+        return factory.create(*traits, **fields)
+
+    return make
+
+
+@pytest.fixture
+def hd_appointment_factory(
+    hd_database: Database,
+    hd_rng: Randomness,
+    hd_patient_factory: Callable[..., Patient],
+    hd_provider_factory: Callable[..., Provider],
+) -> Callable[..., Appointment]:
+    """Book appointments; a missing patient or provider is created (primary care)."""
+    from healthcare_data.factories import AppointmentFactory
+
+    factory = AppointmentFactory(hd_database, hd_rng)
+
+    def make(
+        patient: Patient | None = None,
+        provider: Provider | None = None,
+        appointment_type: str | None = None,
+        **fields: Any,
+    ) -> Appointment:
+        patient = patient if patient is not None else hd_patient_factory()
+        provider = provider if provider is not None else hd_provider_factory("primary_care")
+        return factory.schedule(patient, provider, appointment_type, **fields)
+
+    return make
+
+
+def _read_only(url: str) -> Database:
+    """``url`` opened so that writes fail: SQLite ``mode=ro``, PostgreSQL read-only transactions."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from healthcare_data.db import Database
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        uri = f"file:{Path(parsed.database or '').resolve()}?mode=ro"
+        return Database(engine=create_engine("sqlite:///" + uri + "&uri=true"))
+    if backend == "postgresql":
+        options = {"options": "-c default_transaction_read_only=on"}
+        return Database(engine=create_engine(parsed, connect_args=options))
+    return Database(url)
+
+
+@pytest.fixture(scope="session")
+def hd_readonly_database(
+    request: pytest.FixtureRequest, hd_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A database seeded once per session (and worker) with ``hd_profile``, opened read-only."""
+    from healthcare_data.seeding import seed
+
+    name = request.config.getini("hd_profile") or DEFAULT_PROFILE
+    option = request.config.getoption("--hd-seed")
+    seed_value = int(option if option is not None else request.config.getini("hd_seed") or 0)
+    suffix = f"ro_{_worker() or 'main'}"
+    if hd_database_url:
+        url = _server_database(hd_database_url, suffix, create=True)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('hd_readonly') / 'readonly.db'}"
+    seed(name, url, seed=seed_value, validate=False).database.dispose()
+    db = _read_only(url)
+    try:
+        yield db
+    finally:
+        db.dispose()
+        if hd_database_url:
+            _server_database(hd_database_url, suffix, create=False)
 
 
 @pytest.fixture
