@@ -167,6 +167,31 @@ def _print_notes(reports: dict[str, Any], out: IO[str]) -> None:
         print(f"Note: {note}", file=out)
 
 
+def _add_population(parser: argparse.ArgumentParser) -> None:
+    """Synthea-like filters on the generated patients (see healthcare_data.population)."""
+    group = parser.add_argument_group("population (generated patients only)")
+    group.add_argument("--gender", "-g", metavar="M|F", help="only patients of this gender (M, F, other)")
+    group.add_argument("--age", "-a", metavar="LOW-HIGH", help="only patients aged LOW-HIGH, e.g. 60-65")
+    group.add_argument("--state", metavar="XX", help="only patients living in this state, e.g. MA")
+    group.add_argument("--city", metavar="NAME", help="only patients of this city (with --state: in it)")
+
+
+def _profile_with_population(args: argparse.Namespace) -> Any:
+    """``--profile`` as given, or the resolved profile carrying the population filters."""
+    from dataclasses import replace
+
+    from healthcare_data.population import Population
+
+    population = Population.parse(args.gender, args.age, args.state, args.city)
+    if population is None:
+        return args.profile
+    from healthcare_data import settings
+    from healthcare_data.profiles import resolve_profile
+
+    chosen = resolve_profile(args.profile or settings.qa_settings().environment)
+    return replace(chosen, population=population)
+
+
 def _today(value: str | None) -> date | None:
     if value is None:
         return None
@@ -209,7 +234,7 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     try:
         result = seeding.seed(
-            args.profile,
+            _profile_with_population(args),
             args.database_url,
             seed=args.seed,
             tenants=args.tenants,
@@ -325,7 +350,9 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from healthcare_data import seeding
 
     if args.profile is None:
-        for flag, value in (("--seed", args.seed), ("--tenants", args.tenants), ("--today", args.today)):
+        flags = ("--seed", "--tenants", "--today", "--gender", "--age", "--state", "--city")
+        for flag in flags:
+            value = getattr(args, flag.lstrip("-"))
             if value is not None:
                 raise UsageError(
                     f"{flag} needs --profile (it shapes a generation run, not a database export)"
@@ -337,7 +364,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         args.output,
         args.format,
         url=args.database_url,
-        profile=args.profile,
+        profile=_profile_with_population(args) if args.profile else None,
         seed=args.seed,
         tenants=args.tenants,
         per_table=args.per_table,
@@ -369,7 +396,7 @@ def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: I
             target,
             args.format,
             url=args.database_url,
-            profile=args.profile,
+            profile=_profile_with_population(args) if args.profile else None,
             seed=args.seed,
             tenants=args.tenants,
             tables=tables,
@@ -484,6 +511,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="violations shown per validator (default $QA_VALIDATION_SAMPLE_SIZE or 100)",
     )
     seed.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and appointments count from")
+    _add_population(seed)
     seed.add_argument("--metrics-json", metavar="PATH", help="write the metrics dictionary to PATH")
     seed.set_defaults(handler=cmd_seed)
 
@@ -522,6 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these columns of TABLE (PHI guard applies); repeatable",
     )
     export.add_argument("--today", metavar="YYYY-MM-DD", help="the date a generation run counts from")
+    _add_population(export)
     export.set_defaults(handler=cmd_export)
 
     vocabulary = commands.add_parser(

@@ -50,6 +50,7 @@ from typing import Any
 from healthcare_data import identifiers
 from healthcare_data.errors import ConfigurationError, SchedulingConflictError, UnknownNameError
 from healthcare_data.personas import PERSONAS, PatientPersona
+from healthcare_data.population import Population
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import (
     APPOINTMENT_TYPES,
@@ -128,6 +129,7 @@ class DatasetSpec:
     tenants: int = 0
     locations: int = 0
     first_ids: Mapping[str, int] = field(default_factory=dict)
+    population: Population | None = None  # only patients of this gender/ages/place
 
     @classmethod
     def bulk_scenario(cls, scale: float = 1.0, **overrides: Any) -> DatasetSpec:
@@ -338,6 +340,8 @@ class _Plan:
         personas = (
             {name: 1.0 for name in PERSONAS.names()} if spec.persona_mix is None else dict(spec.persona_mix)
         )
+        if spec.population is not None:
+            personas = spec.population.persona_mix(personas)
         self.personas: tuple[PatientPersona, ...] = tuple(PERSONAS.get(n) for n in personas)
         self.persona_weights = Weighted({i: w for i, w in enumerate(personas.values())})
         self.specialty_weights = None if spec.specialty_mix is None else Weighted(dict(spec.specialty_mix))
@@ -495,6 +499,8 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
     condition_id = plan.first["patient_conditions"]
     personas = plan.personas
     weights = plan.persona_weights
+    population = plan.spec.population
+    imposed = [population.draft_options(p) if population else {} for p in personas]
     for t, (q0, q1) in enumerate(plan.patient_blocks):
         tenant_id = plan.tenant_id(t)
         for start in range(q0, q1, size):
@@ -503,7 +509,9 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
             profiles: list[dict[str, Any]] = []
             for i in range(start, min(start + size, q1)):
                 persona_index = rng.weighted(weights)
-                draft = draft_patient(rng, first + i, personas[persona_index], tenant_id=tenant_id)
+                draft = draft_patient(
+                    rng, first + i, personas[persona_index], tenant_id=tenant_id, **imposed[persona_index]
+                )
                 row = draft.patient
                 patients.append(row)
                 for condition in draft.conditions:

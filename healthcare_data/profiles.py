@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.population import Population
 from healthcare_data.registry import Registry
 
 # Entities a profile counts, in dependency order; each is a table of the schema.
@@ -101,6 +102,7 @@ class Profile:
     persona_mix: Mapping[str, float] | None = None
     fields: Mapping[str, tuple[str, ...]] | None = None
     source: str | None = None  # the file a custom profile came from
+    population: Population | None = None  # --gender/--age/--state/--city filters
 
     def count(self, entity: str) -> int:
         return int(self.counts.get(entity, 0))

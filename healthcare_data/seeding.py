@@ -121,6 +121,7 @@ def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None
         tenants=profile.tenants,
         locations=profile.count("locations"),
         first_ids=dict(first_ids or {}),
+        population=profile.population,
     )
     return spec.validate()
 
