@@ -55,9 +55,9 @@ def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 def _require_matplotlib() -> None:
     """Fail before any work when the plotting extra is missing (exit 2, one line)."""
-    from importlib.util import find_spec
-
     from healthcare_data.errors import ConfigurationError
 
-    if find_spec("matplotlib") is None:
-        raise ConfigurationError("the report needs matplotlib: pip install 'healthcare-data[report]'")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConfigurationError("the report needs matplotlib: pip install 'healthcare-data[report]'") from None

@@ -12,6 +12,7 @@ failed run leaves the database as it was.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ from healthcare_data.errors import (
 )
 from healthcare_data.profiles import Profile, resolve_profile
 from healthcare_data.randomness import Randomness
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from healthcare_data.bulk import WriteResult
@@ -334,7 +337,11 @@ def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str
     require_schema(db)
     started = time.perf_counter()
     reports = run_all(db, today=today)
-    return reports, time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    log.info("%d validators on %s in %.2f s", len(reports), db.url, seconds)
+    for report in reports.values():
+        log.debug("%s", report.summary())
+    return reports, seconds
 
 
 # Writers tied to one backend (the bulk engine's own fast paths).
@@ -447,6 +454,7 @@ def seed(
         spec = dataset_spec(chosen, first_ids=first_ids)
         if on_ready is not None:
             on_ready(chosen, db)
+        log.info("seeding %s (seed %s, %s mode) into %s", chosen.name, rng.seed_value, mode, db.url)
         write = _write(db, spec, rng, size, write_method, progress)
     except BaseException:
         if db is not url:  # an engine this call opened
