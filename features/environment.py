@@ -41,6 +41,7 @@ Set by steps, read by later steps of the same scenario
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -80,6 +81,7 @@ def run_database(context):
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     context.run_database_url = admin_url.set(database=name).render_as_string(hide_password=False)
+    _log_run_database(context, name)
     db = Database(context.run_database_url).create_schema()
     context.shared_db = db
     try:
@@ -107,6 +109,14 @@ def scenario_database(context):
     finally:
         db.dispose()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _log_run_database(context, name: str) -> None:
+    """Append "<pid> <database>" to userdata ``run_database_log`` (parallel runs prove isolation)."""
+    log = context.config.userdata.get("run_database_log")
+    if log:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {name}\n")
 
 
 def before_all(context):

@@ -36,15 +36,34 @@ def assert_no_offenders(offenders: Sequence[Mapping[str, Any]], what: str) -> No
 
 
 def write_report(
-    name: str, title: str, rows: Sequence[Mapping[str, Any]], directory: Path | None = None
+    name: str,
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    directory: Path | None = None,
+    context: Any = None,
 ) -> str:
-    """Print and write ``reports/<name>.txt``; returns the text."""
+    """Print, write ``reports/<name>.txt`` and attach to the HTML/JSON reports; returns the text."""
     text = f"{title}\n{table(rows, limit=len(rows) or 1)}\n"
     target = directory or REPORT_DIR
     target.mkdir(parents=True, exist_ok=True)
     (target / f"{name}.txt").write_text(text, encoding="utf-8")
     print(text)
+    if context is not None:
+        attach_text(context, title, text)
     return text
+
+
+def attach_text(context: Any, caption: str, text: str) -> None:
+    """Put ``text`` into every report formatter that takes attachments.
+
+    ``context.attach`` reaches formatters with behave's ``embedding`` hook (json,
+    Allure); behave-html-pretty-formatter has ``embed`` instead, found the way its
+    README shows (through the runner's formatters).
+    """
+    context.attach("text/plain", text.encode("utf-8"))
+    for formatter in getattr(getattr(context, "_runner", None), "formatters", ()):
+        if not hasattr(formatter, "embedding") and callable(getattr(formatter, "embed", None)):
+            formatter.embed("text/plain", text, caption=caption)
 
 
 def report_suffix(context: Any) -> str:

@@ -59,6 +59,7 @@ def step_generate(context):
         f"Bulk generation on {context.db.backend} (limits: peak {settings.memory_limit_mb:.0f} MB, "
         f"growth {settings.memory_growth_limit_mb:.0f} MB; baseline {run.memory.baseline_mb:.1f} MB)",
         rows,
+        context=context,
     )
 
 

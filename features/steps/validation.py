@@ -71,7 +71,8 @@ def step_run_validation(context):
         }
         for name, (request, report) in context.validation_runs.items()
     ]
-    write_report(f"validation-{report_suffix(context)}", f"Data validation on {context.db.backend}", rows)
+    title = f"Data validation on {context.db.backend}"
+    write_report(f"validation-{report_suffix(context)}", title, rows, context=context)
 
 
 def _within_tolerance(context, name, what):
