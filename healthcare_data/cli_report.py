@@ -60,4 +60,6 @@ def _require_matplotlib() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise ConfigurationError("the report needs matplotlib: pip install 'healthcare-data[report]'") from None
+        raise ConfigurationError(
+            "the report needs matplotlib: pip install 'healthcare-data[report]'"
+        ) from None

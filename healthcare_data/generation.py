@@ -595,6 +595,10 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
     status_index = {s: k for k, s in enumerate(APPOINTMENT_STATUSES)}
     type_index = {t: k for k, t in enumerate(_APPOINTMENT_TYPES)}
     levels = {future: [preference_levels(p, future) for p in plan.personas] for future in (False, True)}
+    # Personas preferring video hold only telemedicine_share of their visits by video.
+    in_person = {f: [preference_levels(p, f, video=False) for p in plan.personas] for f in (False, True)}
+    video_share = [p.behavioral.telemedicine_share for p in plan.personas]
+    by_video_draw = rng.child("visit_mode").random.random  # its own stream: other draws do not shift
     # The window split at today: history (completed visits) and future bookings, each
     # visit drawn into one part in proportion to its days, so dates stay uniform.
     past_days = max(0, min(plan.window_days, (plan.today - plan.window_start).days))
@@ -639,6 +643,9 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                     start_day, days = (
                         (future_start, future_days) if future else (plan.window_start, past_days)
                     )
+                    persona_index = store.persona[i]
+                    share = video_share[persona_index]
+                    by_video = share >= 1.0 or by_video_draw() < share
                     try:
                         row = book_appointment(
                             rng,
@@ -646,7 +653,7 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                             patient,
                             provider,
                             scheduler,
-                            levels=levels[future][store.persona[i]],
+                            levels=(levels if by_video else in_person)[future][persona_index],
                             window_start=start_day,
                             window_days=days,
                             patient_calendar=patients,

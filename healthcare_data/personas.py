@@ -58,6 +58,9 @@ class Behavioral:
     tech_savviness: Literal["high", "medium", "low"] = "medium"
     scheduling_preferences: tuple[str, ...] = ()  # names in scheduling.CONSTRAINTS
     visits_per_year: tuple[int, int] = (1, 3)
+    # Of a persona preferring telemedicine, the share of generated visits held by video;
+    # the rest are in person (nobody does every visit by video).
+    telemedicine_share: float = 1.0
     emergency_contact_relationships: tuple[str, ...] = ("spouse", "sibling", "friend")
 
 
@@ -177,6 +180,7 @@ YOUNG_PROFESSIONAL = PERSONAS.register(
             communication_style="brief",
             tech_savviness="high",
             scheduling_preferences=("evening_available", "telemedicine"),
+            telemedicine_share=0.55,
             visits_per_year=(1, 3),
             emergency_contact_relationships=("spouse", "partner", "parent", "sibling"),
         ),
@@ -252,6 +256,7 @@ CHRONIC_CONDITION_PATIENT = PERSONAS.register(
             communication_style="anxious",
             tech_savviness="medium",
             scheduling_preferences=("regular_interval", "telemedicine"),
+            telemedicine_share=0.35,
             visits_per_year=(6, 12),
             emergency_contact_relationships=("spouse", "daughter", "son", "sibling"),
         ),

@@ -35,19 +35,47 @@ SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 VISIT_MODES: tuple[str, ...] = ("in_person", "telemedicine")
 
 
+@cache
+def _us_holidays(year: int) -> dict[date, str]:
+    import holidays
+
+    return dict(holidays.country_holidays("US", years=year))
+
+
+def us_federal_holiday(day: date) -> str | None:
+    """The US federal holiday on ``day`` (the ``holidays`` package), or None."""
+    return _us_holidays(day.year).get(day)
+
+
+@cache
+def _open_on(weekdays: frozenset[int], skip_holidays: bool, ordinal: int) -> bool:
+    day = date.fromordinal(ordinal)
+    return day.weekday() in weekdays and not (skip_holidays and us_federal_holiday(day))
+
+
 @dataclass(frozen=True)
 class BusinessHours:
-    """Opening hours: an appointment must start at or after ``open`` and END by ``close``."""
+    """Opening hours: an appointment must start at or after ``open`` and END by ``close``.
+
+    Business days are the ``weekdays`` minus US federal holidays (``skip_holidays``):
+    a clinic is closed on Thanksgiving even though it is a Thursday.
+    """
 
     open_minute: int = 8 * 60
     close_minute: int = 17 * 60
     weekdays: frozenset[int] = frozenset(range(5))  # Monday=0 .. Friday=4
+    skip_holidays: bool = True
+
+    def is_business_day(self, day: date | int) -> bool:
+        """True on an opening weekday that is not a US federal holiday (``day``: date or ordinal)."""
+        ordinal = day if isinstance(day, int) else day.toordinal()
+        return _open_on(self.weekdays, self.skip_holidays, ordinal)
 
     def contains(self, start: datetime, duration: int) -> bool:
         """True when ``[start, start+duration)`` lies inside one business day."""
         minute = start.hour * 60 + start.minute
         return (
-            start.weekday() in self.weekdays
+            self.is_business_day(start.toordinal())
             and start.second == 0
             and minute >= self.open_minute
             and minute + duration <= self.close_minute
@@ -55,6 +83,8 @@ class BusinessHours:
 
     def describe(self) -> str:
         days = "Mon-Fri" if self.weekdays == frozenset(range(5)) else str(sorted(self.weekdays))
+        if self.skip_holidays:
+            days += " except US federal holidays"
         return (
             f"{days} {self.open_minute // 60:02d}:{self.open_minute % 60:02d}-"
             f"{self.close_minute // 60:02d}:{self.close_minute % 60:02d}, ending by closing time"
@@ -98,7 +128,7 @@ def add_business_days(day: date, count: int, hours: BusinessHours = BUSINESS_HOU
     current = day
     while count > 0:
         current += timedelta(days=1)
-        if current.weekday() in hours.weekdays:
+        if hours.is_business_day(current):
             count -= 1
     return current
 
@@ -322,7 +352,9 @@ def unmet_constraints(appointment: Any, names: Iterable[str], today: date) -> li
     ]
 
 
-def preference_levels(persona: PatientPersona | str, future: bool = True) -> tuple[tuple[str, ...], ...]:
+def preference_levels(
+    persona: PatientPersona | str, future: bool = True, video: bool = True
+) -> tuple[tuple[str, ...], ...]:
     """The persona's scheduling preferences, then the fallbacks tried when they cannot be met.
 
     Day rules ('routine' = booked 7+ days ahead, 'urgent' = within 2 business days) are
@@ -331,9 +363,14 @@ def preference_levels(persona: PatientPersona | str, future: bool = True) -> tup
     rules (morning, evening, school hours) and telemedicine apply to every visit.
     Fallbacks, when a calendar is full or the specialty has no video visit type: the
     time-of-day rules alone, then none. The appointment's notes list what was applied.
+    ``video=False`` leaves the telemedicine rule out: one of the persona's in-person visits.
     """
     chosen = get_persona(persona)
-    full = tuple(p for p in chosen.behavioral.scheduling_preferences if p in CONSTRAINTS)
+    full = tuple(
+        p
+        for p in chosen.behavioral.scheduling_preferences
+        if p in CONSTRAINTS and (video or CONSTRAINTS.get(p).visit_mode is None)
+    )
 
     def is_day_rule(name: str) -> bool:
         constraint = CONSTRAINTS.get(name)
@@ -520,12 +557,12 @@ class Scheduler:
         slots = _slots(duration)
         calendar = self._calendars.get(provider_id, _EMPTY)
         others = [owner._calendars.get(k, _EMPTY) for owner, k in blockers] if blockers else ()
-        weekdays = hours.weekdays
+        is_open = hours.is_business_day
         random = rand.random
         # Random probes first (O(1) on a sparse calendar), then a full scan (exact when full).
         for _ in range(min(days, 12)):
             day = first + int(random() * days)
-            if (day - 1) % 7 in weekdays:
+            if is_open(day):
                 busy = calendar.get(day, 0)
                 for other in others:
                     busy |= other.get(day, 0)
@@ -538,7 +575,7 @@ class Scheduler:
         offset = int(random() * days)
         for step in range(days):
             day = first + (offset + step) % days
-            if (day - 1) % 7 in weekdays:
+            if is_open(day):
                 fits = _fitting_starts(busy_of(day), start_mask, slots)
                 if fits:
                     return self._pick(day, fits, rand)
@@ -640,7 +677,7 @@ class Scheduler:
         not_before = -(-_minute_of_day(desired_start) // SLOT_MINUTES)
         found: list[datetime] = []
         for _ in range(max_days):
-            if (day - 1) % 7 in self.hours.weekdays:
+            if self.hours.is_business_day(day):
                 fits = _fitting_starts(busy(day), start_mask, slots)
                 fits &= ~((1 << not_before) - 1)
                 base = datetime.fromordinal(day)

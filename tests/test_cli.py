@@ -188,7 +188,7 @@ def test_the_profiles_locations_are_seeded_shown_and_counted(
     code, out, err = cli(
         capsys,
         "seed",
-        "-p",
+        "--profile",
         profile,
         "--database-url",
         url_of(sqlite_db),
@@ -209,7 +209,7 @@ def test_the_profiles_locations_are_seeded_shown_and_counted(
 def test_the_locations_flag_overrides_the_profile(sqlite_db, capsys):
     url = url_of(sqlite_db)
     code, out, err = cli(
-        capsys, "seed", "-p", "minimal", "--locations", "3", "--database-url", url, "--no-validate"
+        capsys, "seed", "--profile", "minimal", "--locations", "3", "--database-url", url, "--no-validate"
     )
     assert code == 0, out + err
     assert locations_per_tenant(sqlite_db) == {None: 3}
@@ -217,7 +217,7 @@ def test_the_locations_flag_overrides_the_profile(sqlite_db, capsys):
     code, out, err = cli(
         capsys,
         "seed",
-        "-p",
+        "--profile",
         "standard",
         "--locations",
         "3",
@@ -276,21 +276,21 @@ def test_a_bad_qa_setting_is_a_one_line_error(tmp_path):
 
 def test_reseeding_a_non_empty_database_asks_for_reset_or_append(sqlite_db, capsys):
     url = url_of(sqlite_db)
-    assert cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--no-validate")[0] == 0
-    code, _, err = cli(capsys, "seed", "-p", "minimal", "--database-url", url)
+    assert cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--no-validate")[0] == 0
+    code, _, err = cli(capsys, "seed", "--profile", "minimal", "--database-url", url)
     assert code == 2
     assert "--reset" in one_line_error(err) and "--append" in err
     assert entity_counts(sqlite_db) == MINIMAL  # nothing written
 
-    code, _, err = cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--reset", "--seed", "3")
+    code, _, err = cli(capsys, "seed", "--profile=minimal", "--database-url", url, "--reset", "--seed", "3")
     assert code == 0, err
     assert entity_counts(sqlite_db) == MINIMAL
 
 
 def test_append_continues_the_ids(db, capsys):
     url = url_of(db)
-    assert cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--no-validate")[0] == 0
-    code, out, err = cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--append")
+    assert cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--no-validate")[0] == 0
+    code, out, err = cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--append")
     assert code == 0, out + err
     assert entity_counts(db) == {name: 2 * n for name, n in MINIMAL.items()}
     with db.engine.connect() as conn:
@@ -323,7 +323,7 @@ CROSS_TENANT = {
 
 
 def test_tenants_get_isolated_patients_providers_and_appointments(db, capsys):
-    code, out, err = cli(capsys, "seed", "-p", "minimal", "--tenants", "3", "--database-url", url_of(db))
+    code, out, err = cli(capsys, "seed", "--profile=minimal", "--tenants", "3", "--database-url", url_of(db))
     assert code == 0, out + err
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM tenants")).scalar_one() == 3
@@ -345,7 +345,7 @@ def test_seed_is_reproducible(tmp_path, capsys):
         code = main(
             [
                 "seed",
-                "-p",
+                "--profile",
                 "minimal",
                 "--seed",
                 "9",
@@ -420,8 +420,8 @@ def test_custom_profile_asking_for_phi_is_refused(tmp_path):
         (["seed", "--reset", "--append"], "argument --append: not allowed with argument --reset"),
         (["seed", "--batch-size", "0"], "batch size must be a whole number >= 1, got 0"),
         (["seed", "--method", "cpy"], "Unknown write method 'cpy'; did you mean 'copy'?"),
-        (["seed", "-p", "minimal", "--method", "copy"], "Write method 'copy' needs postgresql, not sqlite"),
-        (["seed", "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
+        (["seed", "--method", "copy"], "Write method 'copy' needs postgresql, not sqlite"),
+        (["seed", "--seed", "abc"], "argument --seed/-s: invalid int value: 'abc'"),
         (["seed", "--seed", "-2"], "seed must be a whole number >= 0, got -2"),
         (["seed", "--today", "someday"], "--today 'someday' is not a date"),
         (["seed", "--profile", "missing.toml"], "Profile file 'missing.toml' does not exist"),
@@ -429,15 +429,15 @@ def test_custom_profile_asking_for_phi_is_refused(tmp_path):
         (["export", "--format", "json", "-o", "x.json", "--seed", "3"], "--seed needs --profile"),
         (["export", "--format", "json", "-o", "x.json", "--tenants", "3"], "--tenants needs --profile"),
         (
-            ["export", "-f", "json", "-o", "x.json", "-p", "minimal", "--database-url", "sqlite:///y.db"],
+            ["export", "-f", "json", "-o", "x.json", "--profile", "minimal", "--database-url", "sqlite:///y.db"],
             "not allowed with argument",
         ),
         (
-            ["export", "-f", "json", "-o", "x.json", "-p", "minimal", "--fields", "patients=passport"],
+            ["export", "-f", "json", "-o", "x.json", "--profile", "minimal", "--fields", "patients=passport"],
             "PHI field detected",
         ),
         (
-            ["export", "-f", "json", "-o", "x.json", "-p", "minimal", "--fields", "patients"],
+            ["export", "-f", "json", "-o", "x.json", "--profile", "minimal", "--fields", "patients"],
             "must look like table=col1,col2",
         ),
         (["validate", "--database-url", "postgresql://nobody@127.0.0.1:9/x"], "Cannot reach database"),
@@ -457,7 +457,7 @@ def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, ca
     # Only completed visits of insured patients carry a claim: 50 claims for 50 visits
     # fails after patients and appointments were generated; the atomic write keeps nothing.
     code, _, err = cli(
-        capsys, "seed", "-p", "minimal", "--insurance-claims", "50", "--database-url", url_of(db)
+        capsys, "seed", "--profile", "minimal", "--insurance-claims", "50", "--database-url", url_of(db)
     )
     assert code == 2
     assert "insurance_claims=50" in one_line_error(err) and "0 rows kept" in err
@@ -465,7 +465,7 @@ def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, ca
 
 
 def test_unreachable_postgres_writes_nothing_even_with_a_valid_profile(tmp_path):
-    result = run("seed", "-p", "minimal", "--database-url", "postgresql+psycopg://postgres@127.0.0.1:9/x")
+    result = run("seed", "--profile", "minimal", "--database-url", "postgresql+psycopg://postgres@127.0.0.1:9/x")
     assert result.returncode == 2
     assert "postgresql+psycopg://postgres@127.0.0.1:9/x" in one_line_error(result.stderr)
 
@@ -493,7 +493,7 @@ def test_seed_exits_1_when_validation_fails(tmp_path, capsys, monkeypatch):
     code, out, err = cli(
         capsys,
         "seed",
-        "-p",
+        "--profile",
         "minimal",
         "--database-url",
         f"sqlite:///{tmp_path / 'v.db'}",
@@ -512,9 +512,9 @@ def test_statistics_findings_warn_unless_strict(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(validation, "run_all", _failing("statistics"))
     url = f"sqlite:///{tmp_path / 's.db'}"
-    code, out, _ = cli(capsys, "seed", "-p", "minimal", "--database-url", url)
+    code, out, _ = cli(capsys, "seed", "--profile", "minimal", "--database-url", url)
     assert code == 0 and "WARN" in out
-    code, out, _ = cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--reset", "--strict")
+    code, out, _ = cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--reset", "--strict")
     assert code == 1 and "FAIL" in out
 
 
@@ -522,7 +522,7 @@ def test_validate_reports_and_exits_1_on_a_corrupted_database(db, capsys):
     from healthcare_data.identifiers import is_valid_npi
 
     url = url_of(db)
-    assert cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--no-validate")[0] == 0
+    assert cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--no-validate")[0] == 0
     code, out, err = cli(capsys, "validate", "--database-url", url)
     assert code == 0, out + err
     assert "format_validation" in out and "passed" in out
@@ -551,7 +551,7 @@ def test_validate_a_database_the_tool_never_seeded(tmp_path):
 
 def test_export_from_a_database_and_from_a_profile(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'e.db'}"
-    assert cli(capsys, "seed", "-p", "minimal", "--database-url", url, "--no-validate")[0] == 0
+    assert cli(capsys, "seed", "--profile", "minimal", "--database-url", url, "--no-validate")[0] == 0
     code, out, _ = cli(
         capsys, "export", "--format", "json", "--output", str(tmp_path / "db.json"), "--database-url", url
     )
@@ -572,7 +572,7 @@ def test_export_from_a_database_and_from_a_profile(tmp_path, capsys):
         "yaml",
         "-o",
         str(tmp_path / "yaml"),
-        "-p",
+        "--profile",
         "minimal",
         "--per-table",
         "--tables",
@@ -646,7 +646,7 @@ class _Terminal(io.StringIO):
 def test_progress_bars_on_a_terminal_and_quiet_flag(tmp_path):
     out, err = io.StringIO(), _Terminal()
     code = main(
-        ["seed", "-p", "minimal", "--database-url", f"sqlite:///{tmp_path / 'p.db'}", "--no-validate"],
+        ["seed", "--profile", "minimal", "--database-url", f"sqlite:///{tmp_path / 'p.db'}", "--no-validate"],
         out=out,
         err=err,
     )
@@ -656,7 +656,7 @@ def test_progress_bars_on_a_terminal_and_quiet_flag(tmp_path):
     code = main(
         [
             "seed",
-            "-p",
+            "--profile",
             "minimal",
             "--database-url",
             f"sqlite:///{tmp_path / 'q.db'}",
@@ -698,7 +698,7 @@ def mysql_url():
 
 
 def test_seed_minimal_on_mariadb(mysql_url, capsys):
-    code, out, err = cli(capsys, "seed", "-p", "minimal", "--tenants", "2", "--database-url", mysql_url)
+    code, out, err = cli(capsys, "seed", "--profile=minimal", "--tenants", "2", "--database-url", mysql_url)
     assert code == 0, out + err
     database = Database(mysql_url)
     try:

@@ -109,16 +109,11 @@ def expected_specialties(n: int, specialty_mix: Mapping[str, float] | None) -> d
     return {name: n * w / total for name, w in mix.items()}
 
 
-@cache
-def _holidays(year: int) -> Mapping[date, str]:
-    import holidays
-
-    return dict(holidays.country_holidays("US", years=year))
-
-
 def us_holiday(day: date) -> str | None:
-    """The US federal holiday on ``day`` (the ``holidays`` package), or None."""
-    return _holidays(day.year).get(day)
+    """The US federal holiday on ``day``: the scheduling rule's own calendar."""
+    from healthcare_data.scheduling import us_federal_holiday
+
+    return us_federal_holiday(day)
 
 
 @cache
