@@ -16,7 +16,7 @@ from tests.conftest import TEST_TODAY
 
 def test_us_federal_holidays_are_not_business_days():
     thanksgiving = date(2026, 11, 26)  # a Thursday
-    assert us_federal_holiday(thanksgiving) == "Thanksgiving Day"
+    assert "Thanksgiving" in us_federal_holiday(thanksgiving)  # the name varies by version
     assert not BUSINESS_HOURS.is_business_day(thanksgiving)
     assert not BUSINESS_HOURS.contains(datetime(2026, 11, 26, 9, 0), 30)
     assert BUSINESS_HOURS.contains(datetime(2026, 11, 27, 9, 0), 30)

@@ -188,7 +188,7 @@ def test_expected_pyramid_follows_persona_ages_and_gender_weights():
 
 
 def test_holidays_and_icd10_chapters_come_from_the_libraries():
-    assert us_holiday(date(2026, 11, 26)) == "Thanksgiving Day"
+    assert "Thanksgiving" in us_holiday(date(2026, 11, 26))  # the name varies by version
     assert us_holiday(date(2026, 11, 25)) is None
     assert icd10_chapter("E11.9").startswith("Endocrine, nutritional and metabolic")
     assert icd10_chapter("not-a-code") == "unknown code"
