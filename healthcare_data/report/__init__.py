@@ -48,7 +48,13 @@ def report_data(
 
     require_schema(db)
     today = today or date.today()
-    info = {"source": db.url, "healthcare-data version": __version__, **(meta or {})}
+    info = {
+        "source": db.url,
+        "seed": "not recorded in the database",
+        "profile": "not recorded in the database",
+        "healthcare-data version": __version__,
+        **(meta or {}),
+    }
     with db.engine.connect() as conn:
         data = gather(conn, today, persona_mix=persona_mix, specialty_mix=specialty_mix, meta=info)
     reports, seconds = run_validators(db, today=today)
