@@ -334,7 +334,7 @@ def persona_distribution_report(
     testing = scipy_available()
     if not testing:
         report.skipped = SCIPY_MISSING
-        log.warning(SCIPY_MISSING)
+        log.info(SCIPY_MISSING)  # the CLI prints it as a note; -v logs it too
     known = [name for name in sorted(genders) if name in PERSONAS]
     national = [name for name in known if PERSONAS.get(name).contact.address_region is None]
     alpha = alpha / max(1, 2 * len(known) + bool(national))
