@@ -23,7 +23,7 @@ def add_parser(commands: Any) -> None:
     source.add_argument(
         "--profile", "-p", metavar="NAME|FILE", help="generate as many patients as this profile"
     )
-    parser.add_argument("--seed", type=int, help="seed of the generation run (default $QA_SEED / 42)")
+    parser.add_argument("--seed", "-s", type=int, help="seed of the generation run (default $QA_SEED / 42)")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="the date journeys are generated up to")
     parser.add_argument(
         "--journeys", metavar="FILE", help="journey definitions (.toml/.yaml; default: built-in)"

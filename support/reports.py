@@ -53,6 +53,20 @@ def write_report(
     return text
 
 
+def outcome_tables(outcomes: Sequence[Any]) -> str:
+    """The error scenarios' outcomes, then their messages and recoveries, as two tables."""
+    messages = [
+        {"scenario": o.scenario, "message": o.message, "recovery": o.recovery_detail} for o in outcomes
+    ]
+    return f"{table([o.row() for o in outcomes])}\n\n{table(messages)}"
+
+
+def show(context: Any, caption: str, text: str) -> None:
+    """Print ``text`` (behave's console output) and attach it to the HTML/JSON reports."""
+    print(text)
+    attach_text(context, caption, text)
+
+
 def attach_text(context: Any, caption: str, text: str) -> None:
     """Put ``text`` into every report formatter that takes attachments.
 

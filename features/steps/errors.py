@@ -6,7 +6,7 @@ from behave import then, when
 from hamcrest import assert_that, greater_than, has_length
 
 from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS, Lab, run_scenario
-from support.reports import assert_no_offenders, attach_text, table
+from support.reports import assert_no_offenders, outcome_tables, show
 from support.state import need
 from support.tables import error_scenario_requests
 
@@ -17,15 +17,7 @@ def step_attempt(context):
     requests = error_scenario_requests(context.table, ERROR_SCENARIOS, BEHAVIORS)
     lab = Lab(context.db, context.rng)
     context.error_outcomes = [run_scenario(lab, r.scenario, r.recovery_strategy) for r in requests]
-    outcomes = table([o.row() for o in context.error_outcomes])
-    messages = table(
-        [
-            {"scenario": o.scenario, "message": o.message, "recovery": o.recovery_detail}
-            for o in context.error_outcomes
-        ]
-    )
-    print(outcomes, messages, sep="\n")
-    attach_text(context, "Error scenarios", f"{outcomes}\n\n{messages}")
+    show(context, "Error scenarios", outcome_tables(context.error_outcomes))
 
 
 def _outcomes(context):

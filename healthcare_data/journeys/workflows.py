@@ -425,7 +425,7 @@ def write_workflows(
                 "entities": journey.entities() if journey else sorted(rows),
             }
             _dump(
-                staging / "workflows" / entry["file"],
+                staging / "workflows" / str(entry["file"]),
                 {
                     "workflow": entry["name"],
                     "journey": name,

@@ -7,6 +7,7 @@ pictures can be checked without a database and the data without a picture.
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,8 @@ def age_pyramid(data: ReportData) -> Figure:
     bands = list(AGE_BANDS)
     y = range(len(bands))
     for sex, sign in (("male", -1), ("female", 1)):
-        observed = [sign * data.age_observed.get(sex, {}).get(b, 0) for b in bands]
+        counts = data.age_observed.get(sex, Counter[str]())
+        observed = [sign * counts.get(b, 0) for b in bands]
         expected = [sign * data.age_expected.get(sex, {}).get(b, 0.0) for b in bands]
         ax.barh(y, observed, color=OBSERVED if sign < 0 else "#b0517d", label=f"{sex} observed")
         ax.barh(
