@@ -1,6 +1,6 @@
 """Median (and longest) length of the behave step functions, in lines of body.
 
-    python scripts/step_lengths.py [features/steps]
+    python scripts/step_lengths.py [healthcare_data/behave/steps]
 
 A step's length is its body without the docstring: the lines from the first statement
 to the last, as ``ast`` sees them.
@@ -35,7 +35,7 @@ def step_lengths(folder: Path) -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    folder = Path(argv[1]) if len(argv) > 1 else Path("features/steps")
+    folder = Path(argv[1]) if len(argv) > 1 else Path("healthcare_data/behave/steps")
     lengths = step_lengths(folder)
     longest = sorted(lengths.items(), key=lambda item: -item[1])[:5]
     print(f"{len(lengths)} steps, median {statistics.median(lengths.values())} lines, "

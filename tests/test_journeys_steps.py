@@ -17,15 +17,11 @@ import pytest
 from behave.model import Table
 from sqlalchemy import text
 
-STEPS = Path(__file__).resolve().parent.parent / "features" / "steps" / "journeys.py"
-
 
 @cache
 def steps():
-    spec = importlib.util.spec_from_file_location("_journey_steps_under_test", STEPS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The journeys step module of the step library (imported once: behave's registry is global)."""
+    return importlib.import_module("healthcare_data.behave.steps.journeys")
 
 
 def table(headings, *rows):

@@ -51,7 +51,6 @@ def test_rule_names_are_written_only_in_the_rules_package():
     names = set(RULES.names()) - set(GROUPS.names())
     places = [
         *(ROOT / "healthcare_data").rglob("*.py"),
-        *(ROOT / "support").rglob("*.py"),
         *(ROOT / "features").rglob("*.py"),
     ]
     found = [
@@ -146,7 +145,7 @@ def test_steps_stay_thin():
     sys.path.insert(0, str(ROOT / "scripts"))
     from step_lengths import step_lengths
 
-    lengths = step_lengths(ROOT / "features" / "steps")
+    lengths = step_lengths(ROOT / "healthcare_data" / "behave" / "steps")
     assert statistics.median(lengths.values()) <= 5, sorted(lengths.items(), key=lambda x: -x[1])[:5]
 
 

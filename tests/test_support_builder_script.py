@@ -6,8 +6,7 @@ import builtins
 
 import pytest
 
-from healthcare_data.builders import PatientBuilder
-from support.builder_script import (
+from healthcare_data.behave.support.builder_script import (
     BuilderScriptError,
     builder_methods,
     camel_to_snake,
@@ -15,6 +14,7 @@ from support.builder_script import (
     snake_to_camel,
     specified_values,
 )
+from healthcare_data.builders import PatientBuilder
 
 EXERCISE = """
 PatientBuilder()

@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from behave.model import Table
 
-from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
-from support import registries
-from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
-from support.tables import (
+from healthcare_data.behave.support import registries
+from healthcare_data.behave.support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
+from healthcare_data.behave.support.tables import (
     TableInputError,
     appointment_requests,
     bulk_requests,
@@ -25,7 +24,8 @@ from support.tables import (
     validation_requests,
     workflow_steps,
 )
-from support.workflow import ENTITIES, LINK_NAMES
+from healthcare_data.behave.support.workflow import ENTITIES, LINK_NAMES
+from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 
 
 def table(headings, *rows, line=10):

@@ -10,26 +10,20 @@ from __future__ import annotations
 import importlib.util
 from datetime import timedelta
 from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from behave.model import Table
 from sqlalchemy import text
 
-from support.config import SuiteSettings
-from support.state import Created
-
-STEPS = Path(__file__).resolve().parent.parent / "features" / "steps"
+from healthcare_data.behave.support.config import SuiteSettings
+from healthcare_data.behave.support.state import Created
 
 
 @cache
 def steps(name: str):
-    """A step module of features/steps, loaded once (behave's step registry is global)."""
-    spec = importlib.util.spec_from_file_location(f"_steps_under_test_{name}", STEPS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """A step module of the step library, imported once (behave's step registry is global)."""
+    return importlib.import_module(f"healthcare_data.behave.steps.{name}")
 
 
 @pytest.fixture
@@ -127,7 +121,7 @@ def test_preference_check_fails_when_a_morning_visit_is_moved_to_the_afternoon(c
     )
     scheduling.step_create_appointments(context)
     scheduling.step_preferences(context)
-    from support.readback import fetch
+    from healthcare_data.behave.support.readback import fetch
 
     start = fetch(context.db, "appointments")[0]["appointment_date"]
     execute(context.db, "UPDATE appointments SET appointment_date = :d", d=start.replace(hour=14, minute=0))

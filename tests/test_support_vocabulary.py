@@ -7,22 +7,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from healthcare_data.behave.support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from healthcare_data.rules import RULES as LIBRARY_RULES
 from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
-from support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_features_readme_is_up_to_date():
     result = subprocess.run(
-        [sys.executable, "-m", "support.vocabulary", "--check"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "healthcare_data.behave.support.vocabulary", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_readme_lists_every_registered_name():
-    from support import registries
+    from healthcare_data.behave.support import registries
 
     readme = (ROOT / "features" / "README.md").read_text(encoding="utf-8")
     names = [

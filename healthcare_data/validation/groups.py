@@ -217,7 +217,7 @@ for _group in (
     ),
 ):
     GROUPS.register(_group.name, _group)
-RULES = GROUPS  # the name support/ and the steps used before the move
+RULES = GROUPS  # the name the behave glue and the steps used before the move
 
 
 # --- the bulk table's constraints -------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 from hamcrest import assert_that, equal_to
 from tabulate import tabulate
 
-REPORT_DIR = Path(__file__).resolve().parent.parent / "reports"
+REPORT_DIR = Path("reports")  # of the suite being run (the working directory)
 
 
 def table(

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from healthcare_data.behave.support.tables import WorkflowStep
 from healthcare_data.entities import ENTITIES, LINK_NAMES, WorkflowEntity
 from healthcare_data.violations import Violation
-from support.tables import WorkflowStep
 
 __all__ = ["ENTITIES", "LINK_NAMES", "StepResult", "WorkflowEntity", "WorkflowRun"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data.behave.support.perf import PeakMemory, Stopwatch
 from healthcare_data.bulk import write_dataset
 from healthcare_data.generation import TABLE_ORDER, DatasetSpec, generate_dataset
-from support.perf import PeakMemory, Stopwatch
 
 
 @dataclass

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from tabulate import tabulate
 
+from healthcare_data.behave.support import registries
 from healthcare_data.errors import FormatValidationError, UnknownNameError
 from healthcare_data.rows.claims import parse_amount as library_amount
-from support import registries
 
 
 class TableInputError(AssertionError):

@@ -1,0 +1,1 @@
+"""Step definitions of the acceptance suite; importing a module registers its sentences."""

@@ -1,0 +1,123 @@
+"""Validation: the library's VALIDATORS run over the database, rates against tolerances."""
+
+from __future__ import annotations
+
+from behave import given, then, when
+from hamcrest import assert_that, equal_to, greater_than, has_item, has_length, less_than_or_equal_to
+
+from healthcare_data.behave.support import registries
+from healthcare_data.behave.support.datasets import generate_validation_dataset
+from healthcare_data.behave.support.readback import fetch
+from healthcare_data.behave.support.reports import assert_no_offenders, report_suffix, table, write_report
+from healthcare_data.behave.support.state import need
+from healthcare_data.behave.support.tables import validation_requests
+from healthcare_data.factories import PROVIDER_TRAITS, ProviderFactory
+from healthcare_data.validation import run_all, run_validation
+from healthcare_data.validation.statistics import DistributionReport
+
+
+@then("all generated data should pass validation rules")
+def step_all_validators_pass(context):
+    """Every registered rule validator (run_all) reports no violation; statistical reports (data_quality)
+    are judged by the distribution sentence instead.
+    """
+    reports = run_all(context.db, context.today)
+    assert_that(list(reports), equal_to(registries.validators().names()), "validators run")
+    offenders = [
+        dict(v.as_row(), validator=name)
+        for name, report in reports.items()
+        if not isinstance(report, DistributionReport)
+        for v in report.violations
+    ]
+    assert_no_offenders(offenders, "violations found by the library's validators")
+
+
+@given("I have generated healthcare data using various personas and traits")
+def step_generated_data(context):
+    """A generated dataset of every persona plus one provider per trait, read back."""
+    generate_validation_dataset(context)
+    factory = ProviderFactory(context.db, context.rng)
+    for name in PROVIDER_TRAITS.names():
+        context.created.add("providers", factory.create(name).id, trait=name)
+    personas = {p["persona"] for p in fetch(context.db, "patient_profiles")}
+    assert_that(sorted(personas), equal_to(sorted(registries.personas().names())), "personas in the data")
+    assert_that(
+        context.created.of("providers"), has_length(len(PROVIDER_TRAITS)), "providers with each trait"
+    )
+
+
+@when("I run comprehensive data validation:")
+def step_run_validation(context):
+    """run_validation(name, tolerance) per row (scope/standard must be the validator's); writes
+    reports/validation.txt.
+    """
+    requests = validation_requests(context.table)
+    context.validation_runs = {}
+    for request in requests:
+        report = run_validation(
+            context.db, request.validation_type, context.today, tolerance=request.tolerance
+        )
+        context.validation_runs[request.validation_type] = (request, report)
+    rows = [
+        {
+            "validator": name,
+            "scope": request.scope,
+            "checked": report.checked,
+            "violations": len(report.violations),
+            "rate": f"{report.rate:.2%}",
+            "tolerance": request.tolerance_text,
+            "seconds": round(report.seconds, 3),
+            "ok": report.rate <= request.tolerance,
+        }
+        for name, (request, report) in context.validation_runs.items()
+    ]
+    title = f"Data validation on {context.db.backend}"
+    write_report(f"validation-{report_suffix(context)}", title, rows, context=context)
+
+
+def _within_tolerance(context, name, what):
+    runs = need(context, "validation_runs", "When I run comprehensive data validation:")
+    assert_that(list(runs), has_item(name), f"'{what}' needs the validation_type {name!r} in the table")
+    request, report = runs[name]
+    assert_that(report.checked, greater_than(0), f"{name}: records checked")
+    reason = (
+        f"{what} ({name}, {request.scope}/{request.standard}): violation rate {report.rate:.2%} of "
+        f"{report.checked} checked exceeds tolerance {request.tolerance_text}\n{table(report.rows())}\n"
+    )
+    assert_that(report.rate, less_than_or_equal_to(request.tolerance), reason)
+    return report
+
+
+@then("all format validations should pass without errors")
+def step_format(context):
+    """format_validation within its error_tolerance and, as the sentence says, no errors at all."""
+    report = _within_tolerance(context, "format_validation", "format validations")
+    assert_that(report.violations, has_length(0), f"format violations:\n{table(report.rows())}")
+
+
+@then("business rule violations should be within tolerance")
+def step_business(context):
+    """business_rules violation rate <= its error_tolerance."""
+    _within_tolerance(context, "business_rules", "business rules")
+
+
+@then("HIPAA compliance should be maintained for all patient data")
+def step_hipaa(context):
+    """compliance_check violation rate <= its error_tolerance."""
+    _within_tolerance(context, "compliance_check", "HIPAA compliance")
+
+
+@then("demographic distributions should reflect realistic population patterns")
+def step_population(context):
+    """data_quality rate <= tolerance and its chi-square/KS tests ran and passed."""
+    report = _within_tolerance(context, "data_quality", "demographic distributions")
+    tests = getattr(report, "tests", [])
+    assert_that(tests, has_length(greater_than(0)), "statistical tests (chi-square / KS) run")
+    failed = [{"test": t.name, "p": t.p_value, "detail": t.detail} for t in tests if not t.ok]
+    assert_no_offenders(failed, "statistical tests outside the tolerance")
+
+
+@then("all cross-references should maintain referential integrity")
+def step_integrity(context):
+    """referential_integrity violation rate <= its error_tolerance."""
+    _within_tolerance(context, "referential_integrity", "referential integrity")
