@@ -1,0 +1,656 @@
+"""Turn a plan into rows and stream them into a database or to JSONL, CSV or SQL files.
+
+Every value is a function of the seed, the table, the column and the row's index, so
+the same seed gives the same rows whatever the batch size, and a parent's key can be
+*recomputed* from its index instead of being read back or kept in memory:
+
+* keys and referenced columns use :meth:`Gen.at` (index only);
+* a foreign key picks its parent's index by hashing the child's index (a skewed
+  draw: some parents have many children, most have few), or by a permutation when it
+  is one-to-one, or by counting through the product of the parents when it is part
+  of a composite key (junction tables, time series per sensor);
+* a self-reference is filled in tiers: roots with NULL parents, then each tier's rows
+  point at the tier before (``depth`` tiers, ``branching`` children per parent);
+* a foreign key that breaks a cycle is written NULL and set by an UPDATE pass after
+  every table is in (``update``), or written at once inside a single transaction with
+  the constraints deferred (``deferred``).
+
+Only one batch of rows exists at a time, so memory is bounded by the batch size.
+Each batch is its own transaction (a failure rolls back the batch in flight and
+reports the rows committed before it); a plan with deferred constraints runs as one
+transaction, because the database checks them only at commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from healthcare_data.anyschema import columns as gens
+from healthcare_data.anyschema.patterns import Permutation
+from healthcare_data.anyschema.plan import ColumnPlan, ForeignKeyPlan, Plan, TablePlan
+from healthcare_data.errors import ConfigurationError, PersistenceError
+from healthcare_data.randomness import Randomness
+
+FORMATS = ("jsonl", "csv", "sql")
+METHODS = ("auto", "executemany", "copy")
+MASK = 2**64 - 1
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _mix(x: int) -> int:
+    """splitmix64: a fast, well-spread hash of an integer (the parent draws' randomness)."""
+    x = (x + 0x9E3779B97F4A7C15) & MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def _salt(*parts: object) -> int:
+    return zlib.crc32(":".join(map(str, parts)).encode())
+
+
+@dataclass
+class _Dims:
+    """A composite key counted through the product of its parts (all combinations distinct)."""
+
+    fks: list[ForeignKeyPlan]
+    free: str | None
+    sizes: list[int | None]
+    capacity: int | None
+    permutation: Any
+
+
+class TableRows:
+    """Generates one table's rows by index; also answers 'what is column c of row j'."""
+
+    def __init__(self, plan: Plan, table: TablePlan, runners: dict[str, TableRows], seed: int, today: date) -> None:
+        self.plan, self.table, self.runners, self.seed = plan, table, runners, seed
+        self.rows = table.rows
+        self.rng = Randomness(seed, today).child(f"anyschema:{table.name}")
+        self.writable = [c for c in table.columns.values() if c.generator != "computed"]
+        self.names = [c.name for c in self.writable]
+        self.gens: dict[str, gens.Gen] = {}
+        for column in self.writable:
+            if column.generator == "foreign_key" or table.fk_of(column.name):
+                continue
+            self.gens[column.name] = gens.build(column, table, _salt(seed, table.name, column.name), today)
+            if column.after:
+                self.gens[column.name] = self._after(column)
+        referenced = {
+            c for t in plan.tables.values() for fk in t.foreign_keys if fk.ref_table == table.name for c in fk.ref_columns
+        }
+        self.keyed = set(table.primary_key) | referenced
+        self.notes: list[str] = []
+        self.dims: dict[int, tuple[_Dims, int]] = {}  # id(fk) -> (dims, position)
+        self.free_dim: tuple[_Dims, str] | None = None
+        self.one_to_one: dict[int, Any] = {}
+        self._scatters: dict[tuple[int, int], Permutation] = {}
+
+    def _after(self, column: ColumnPlan) -> gens.Gen:
+        earlier = self.table.columns.get(column.after or "")
+        if earlier is None:
+            raise ConfigurationError(
+                f"column {self.table.name}.{column.name}: after {column.after!r} is not a column of the table"
+            )
+        span = 30.0 if column.type in ("date", "datetime") else 100.0
+        return gens.After(earlier.name, column.type, strict=False, span=span)
+
+    # --- keys ---------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Decide how keys stay unique, and cut the row count to what the parents allow."""
+        table = self.table
+        keys = [k for k in [table.primary_key, *table.unique] if k]
+        for key in keys:
+            single = [c for c in key if not table.fk_of(c) and (len(key) == 1 or table.columns[c].unique)]
+            if single:
+                continue  # a column unique on its own (its generator counts)
+            fks = [fk for fk in table.foreign_keys if set(fk.columns) <= set(key) and fk.ref_table != table.name]
+            if any(id(fk) in self.dims for fk in fks):
+                continue
+            free = next((c for c in key if not table.fk_of(c)), None)
+            sizes: list[int | None] = [self.runners[fk.ref_table].rows for fk in fks]
+            if free is not None:
+                sizes.append(self.gens[free].capacity)
+            finite = all(s is not None for s in sizes)
+            capacity = 1
+            for s in sizes:
+                capacity = capacity * s if s is not None and capacity is not None else None
+            dims = _Dims(fks, free, sizes, capacity, Permutation(capacity, _salt(self.seed, table.name, *key))
+                         if finite and capacity else None)  # fmt: skip
+            for position, fk in enumerate(fks):
+                self.dims[id(fk)] = (dims, position)
+            if free is not None:
+                self.free_dim = (dims, free)
+            if capacity is not None and self.rows > capacity:
+                self.notes.append(
+                    f"{table.name}: {self.rows} rows asked, {capacity} distinct ({', '.join(key)}) exist; "
+                    f"writing {capacity}"
+                )
+                self.rows = capacity
+        for fk in table.foreign_keys:
+            if fk.ref_table == table.name and fk.strategy == "tiers":
+                self._tiers(fk)
+        for name, gen in self.gens.items():
+            column = table.columns[name]
+            if (column.unique or name in self.keyed and len(table.primary_key) == 1) and gen.capacity is not None:
+                if self.rows > gen.capacity:
+                    raise ConfigurationError(
+                        f"{table.name}.{name} must be unique but generator {column.generator!r} has only "
+                        f"{gen.capacity} distinct values for {self.rows} rows; lower the rows or set a "
+                        f"pattern/generator with more values in the plan"
+                    )
+        for fk in table.foreign_keys:
+            parent_rows = self.runners[fk.ref_table].rows if fk.ref_table != table.name else self.rows
+            if parent_rows == 0 and not fk.nullable and self.rows:
+                raise ConfigurationError(
+                    f"{fk.label(table.name)}: {table.name} needs rows in {fk.ref_table}, which gets 0"
+                )
+
+    def _tiers(self, fk: ForeignKeyPlan) -> None:
+        depth, branching = fk.depth or 1, fk.branching or 1
+        if self.table.is_unique(fk.columns):
+            branching = 1  # a unique self-reference: every row has at most one child
+        width = sum(branching**k for k in range(depth))
+        roots = max(1, -(-self.rows // width))
+        starts, start, size = [], 0, roots
+        for _ in range(depth):
+            starts.append(start)
+            start += size
+            size *= branching
+        fk_tiers = (starts, branching)
+        self.one_to_one[id(fk)] = ("tiers", fk_tiers)
+
+    def parent_index(self, fk: ForeignKeyPlan, i: int) -> int | None:
+        """Which parent row (by index) row ``i`` points at through ``fk``, or None."""
+        mode = self.one_to_one.get(id(fk))
+        if mode is not None:  # tiers
+            starts, branching = mode[1]
+            tier = 0
+            while tier + 1 < len(starts) and i >= starts[tier + 1]:
+                tier += 1
+            if tier == 0:
+                return None if fk.nullable else i
+            return starts[tier - 1] + (i - starts[tier]) // branching
+        parent_rows = self.runners[fk.ref_table].rows
+        if parent_rows == 0:
+            return None
+        column = self.table.columns[fk.columns[0]]
+        h = _mix(_salt(self.seed, self.table.name, *fk.columns) ^ i)
+        if fk.nullable and column.null_share and (h & 0xFFFF) / 65536 < column.null_share:
+            return None
+        placed = self.dims.get(id(fk))
+        if placed is not None:
+            return self._digits(placed[0], i)[placed[1]]
+        u = (h >> 16) / 2**48
+        skewed = min(int(parent_rows * u * u), parent_rows - 1)  # a few busy parents, many quiet ones
+        return self._scatter(fk, parent_rows)(skewed)
+
+    def _scatter(self, fk: ForeignKeyPlan, parent_rows: int) -> Permutation:
+        """The permutation that spreads the busy parents over the table (not the first rows)."""
+        key = (id(fk), parent_rows)
+        permutation = self._scatters.get(key)
+        if permutation is None:
+            permutation = self._scatters[key] = Permutation(parent_rows, _salt(self.seed, self.table.name, fk.columns))
+        return permutation
+
+    def _digits(self, dims: _Dims, i: int) -> list[int]:
+        number = dims.permutation(i) if dims.permutation is not None else i
+        digits = []
+        for size in dims.sizes:
+            if size is None:
+                digits.append(number)
+                number = 0
+            else:
+                number, digit = divmod(number, size)
+                digits.append(digit)
+        return digits
+
+    def fk_values(self, fk: ForeignKeyPlan, i: int) -> tuple[Any, ...] | None:
+        parent = self.parent_index(fk, i)
+        if parent is None:
+            return None
+        runner = self if fk.ref_table == self.table.name else self.runners[fk.ref_table]
+        return tuple(runner.key_at(c, parent) for c in fk.ref_columns)
+
+    def key_at(self, column: str, j: int) -> Any:
+        """Column ``column`` of row ``j``, from the index alone (keys and referenced columns)."""
+        fk = self.table.fk_of(column)
+        if fk is not None:
+            values = self.fk_values(fk, j)
+            return None if values is None else values[fk.columns.index(column)]
+        if self.free_dim is not None and self.free_dim[1] == column:
+            dims = self.free_dim[0]
+            return self.gens[column].at(self._digits(dims, j)[-1])
+        return self.gens[column].at(j)
+
+    # --- rows ----------------------------------------------------------------------------------
+
+    def batches(self, batch_size: int, *, nulls: tuple[ForeignKeyPlan, ...] = ()) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows in batches; foreign keys in ``nulls`` are written NULL (set later by UPDATE)."""
+        setters = self._setters(nulls)
+        get = itemgetter(*self.names) if len(self.names) > 1 else (lambda row: (row[self.names[0]],))
+        for start in range(0, self.rows, batch_size):
+            batch = []
+            for i in range(start, min(start + batch_size, self.rows)):
+                row: dict[str, Any] = {}
+                for setter in setters:
+                    setter(i, row)
+                batch.append(get(row))
+            yield batch
+
+    def _setters(self, nulls: tuple[ForeignKeyPlan, ...]) -> list[Callable[[int, dict[str, Any]], None]]:
+        setters: list[Callable[[int, dict[str, Any]], None]] = []
+        done: set[str] = set()
+        for fk in self.table.foreign_keys:
+            if any(c in done for c in fk.columns):
+                continue
+            done.update(fk.columns)
+            setters.append(self._fk_setter(fk, fk in nulls))
+        ordered = sorted(
+            (c for c in self.writable if c.name not in done),
+            key=lambda c: (c.after is not None, c.name in ("city", "state", "zip")),
+        )
+        rng = self.rng
+        for column in ordered:
+            setters.append(self._column_setter(column, rng))
+        return setters
+
+    def _fk_setter(self, fk: ForeignKeyPlan, null: bool) -> Callable[[int, dict[str, Any]], None]:
+        columns = fk.columns
+        if null:
+            return lambda i, row: row.update(dict.fromkeys(columns))
+        fk_values = self.fk_values
+
+        def setter(i: int, row: dict[str, Any]) -> None:
+            values = fk_values(fk, i)
+            row.update(zip(columns, values) if values is not None else dict.fromkeys(columns))
+
+        return setter
+
+    def _column_setter(self, column: ColumnPlan, rng: Randomness) -> Callable[[int, dict[str, Any]], None]:
+        name = column.name
+        gen = self.gens[name]
+        if name in self.keyed or (self.free_dim is not None and self.free_dim[1] == name):
+            key_at = self.key_at
+            return lambda i, row: row.__setitem__(name, key_at(name, i))
+        method = gen.unique if column.unique else gen.draw
+        share = column.null_share if column.nullable else 0.0
+        random = rng.random.random
+        if share:
+            def setter(i: int, row: dict[str, Any]) -> None:
+                row[name] = None if random() < share else method(i, rng, row)
+
+            return setter
+        return lambda i, row: row.__setitem__(name, method(i, rng, row))
+
+    def update_batches(self, fk: ForeignKeyPlan, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """(fk values..., key values...) per row, for the UPDATE pass of a cycle-breaking key."""
+        key = self.table.primary_key or next((u for u in self.table.unique), None)
+        if not key:
+            raise ConfigurationError(f"{self.table.name} has no key to update {fk.label(self.table.name)} by")
+        for start in range(0, self.rows, batch_size):
+            batch = []
+            for i in range(start, min(start + batch_size, self.rows)):
+                values = self.fk_values(fk, i)
+                if values is not None:
+                    batch.append((*values, *(self.key_at(c, i) for c in key)))
+            yield batch
+
+
+@dataclass
+class FillResult:
+    """What a fill did: rows per table, time, throughput, memory, notes and the target."""
+
+    target: str
+    rows: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    transaction: str = "batch"
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+
+def prepare(plan: Plan, *, seed: int, today: date, rows: int | None = None) -> dict[str, TableRows]:
+    """Runners for every table in insert order, validated before anything is written."""
+    if rows is not None:
+        if rows < 0:
+            raise ConfigurationError(f"--rows {rows} must be >= 0")
+        for table in plan.tables.values():
+            table.rows = rows
+    runners: dict[str, TableRows] = {}
+    for name in plan.order:
+        runners[name] = TableRows(plan, plan.tables[name], runners, seed, today)
+    for name in plan.order:
+        runners[name].prepare()
+    return runners
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+# --- database ----------------------------------------------------------------------------------------
+
+
+def _adapt_sqlite(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def write_database(
+    plan: Plan,
+    db: Any,
+    *,
+    seed: int,
+    today: date,
+    rows: int | None = None,
+    batch_size: int = 1000,
+    method: str = "auto",
+    progress: ProgressCallback | None = None,
+) -> FillResult:
+    """Fill ``db``'s tables in place; refuses tables that already hold rows (nothing written)."""
+    if method not in METHODS:
+        raise ConfigurationError(f"Unknown write method {method!r}; known: {', '.join(METHODS)}")
+    backend = db.backend
+    if method == "copy" and backend != "postgresql":
+        raise ConfigurationError(f"method 'copy' needs PostgreSQL, not {backend!r}; use 'auto' or 'executemany'")
+    use_copy = backend == "postgresql" and method in ("auto", "copy")
+    if batch_size < 1:
+        raise ConfigurationError(f"--batch-size {batch_size} must be >= 1")
+    runners = prepare(plan, seed=seed, today=today, rows=rows)
+    _check_target(plan, db)
+    preparer = db.engine.dialect.identifier_preparer
+    quote = preparer.quote
+    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    adapt = _adapt_sqlite if backend == "sqlite" else None
+    result = FillResult(target=db.url, transaction="run" if plan.deferred else "batch")
+    for runner in runners.values():
+        result.notes.extend(runner.notes)
+    started = time.perf_counter()
+    updates = [(name, fk) for name in plan.order for fk in plan.tables[name].foreign_keys if fk.strategy == "update"]
+    committed = 0
+    with db.engine.connect() as conn, ExitStack() as stack:
+        outer = conn.begin() if plan.deferred else None
+        if outer is not None:
+            stack.callback(lambda: outer.rollback() if outer.is_active else None)
+            if backend == "postgresql":
+                conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
+
+        def run(what: str, table: str, count: int, action: Callable[[], None]) -> None:
+            try:
+                if outer is not None:
+                    action()
+                else:
+                    with conn.begin():
+                        action()
+            except Exception as exc:
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                kept = (
+                    "the whole run was one transaction (deferred constraints): 0 rows kept"
+                    if outer is not None
+                    else f"{committed} rows committed before it are kept "
+                    f"({', '.join(f'{t}={n}' for t, n in result.rows.items() if n) or 'none'})"
+                )
+                raise PersistenceError(
+                    f"{what} of {table!r} ({count} rows) failed and was rolled back: {reason}; {kept}",
+                    rows_written=0 if outer is not None else committed,
+                    recovery=["fix the cause, empty the tables, rerun"],
+                ) from exc
+
+        for name in plan.order:
+            runner = runners[name]
+            nulls = tuple(fk for fk in plan.tables[name].foreign_keys if fk.strategy == "update")
+            cols = ", ".join(quote(c) for c in runner.names)
+            sql = f"INSERT INTO {quote(name)} ({cols}) VALUES ({', '.join([mark] * len(runner.names))})"
+            result.rows[name] = 0
+            for number, batch in enumerate(runner.batches(batch_size, nulls=nulls), 1):
+                if adapt is not None:
+                    batch = [tuple(map(adapt, row)) for row in batch]
+
+                def action(batch: list[tuple[Any, ...]] = batch) -> None:
+                    if use_copy:
+                        _copy(conn, f"COPY {quote(name)} ({cols}) FROM STDIN", batch)
+                    else:
+                        conn.exec_driver_sql(sql, batch)
+
+                run(f"Writing batch {number}", name, len(batch), action)
+                committed += len(batch)
+                result.rows[name] += len(batch)
+                result.peak_rss_mb = max(result.peak_rss_mb, _rss_mb())
+                if progress is not None:
+                    progress(name, len(batch), result.rows[name])
+        for name, fk in updates:
+            runner = runners[name]
+            key = plan.tables[name].primary_key or plan.tables[name].unique[0]
+            sets = ", ".join(f"{quote(c)} = {mark}" for c in fk.columns)
+            where = " AND ".join(f"{quote(c)} = {mark}" for c in key)
+            sql = f"UPDATE {quote(name)} SET {sets} WHERE {where}"
+            result.updated[name] = result.updated.get(name, 0)
+            for number, batch in enumerate(runner.update_batches(fk, batch_size), 1):
+                if adapt is not None:
+                    batch = [tuple(map(adapt, row)) for row in batch]
+                if batch:
+                    run(f"Update batch {number}", name, len(batch), lambda b=batch: conn.exec_driver_sql(sql, b))
+                result.updated[name] += len(batch)
+        if outer is not None:
+            outer.commit()
+    _sync_sequences(plan, db)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _copy(conn: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+def _check_target(plan: Plan, db: Any) -> None:
+    """Every plan table exists in the database and is empty; else one error, nothing written."""
+    from sqlalchemy import inspect, text
+
+    present = set(inspect(db.engine).get_table_names())
+    missing = [t for t in plan.order if t not in present]
+    if missing:
+        raise ConfigurationError(
+            f"Table {missing[0]!r} of the plan is not in {db.url!r}; create the schema first "
+            f"(tables there: {', '.join(sorted(present)) or 'none'})"
+        )
+    quote = db.engine.dialect.identifier_preparer.quote
+    with db.engine.connect() as conn:
+        full = {t: conn.execute(text(f"SELECT COUNT(*) FROM {quote(t)}")).scalar_one() for t in plan.order}
+    full = {t: n for t, n in full.items() if n}
+    if full:
+        listed = ", ".join(f"{t} ({n} rows)" for t, n in full.items())
+        raise ConfigurationError(f"Tables already hold rows: {listed}; generate fills empty tables, empty them first")
+
+
+def _sync_sequences(plan: Plan, db: Any) -> None:
+    """PostgreSQL serial/identity sequences continue after the explicit keys written."""
+    if db.backend != "postgresql":
+        return
+    from sqlalchemy import text
+
+    quote = db.engine.dialect.identifier_preparer.quote
+    with db.engine.begin() as conn:
+        for name, table in plan.tables.items():
+            if len(table.primary_key) != 1 or table.columns[table.primary_key[0]].type not in (
+                "smallint", "integer", "bigint"
+            ):  # fmt: skip
+                continue
+            column = table.primary_key[0]
+            sequence = conn.execute(
+                text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": quote(name), "c": column}
+            ).scalar()
+            if sequence:
+                conn.execute(
+                    text(f"SELECT setval(:s, COALESCE((SELECT MAX({quote(column)}) FROM {quote(name)}), 0) + 1, false)"),
+                    {"s": sequence},
+                )
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _sql_literal(value: Any, backend: str) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, bytes):
+        return f"'\\x{value.hex()}'" if backend == "postgresql" else f"X'{value.hex()}'"
+    if isinstance(value, datetime):
+        text = value.isoformat(" ")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    text = text.replace("'", "''")
+    if backend == "mysql":
+        text = text.replace("\\", "\\\\")
+    return f"'{text}'"
+
+
+def write_files(
+    plan: Plan,
+    output: str | Path,
+    fmt: str,
+    *,
+    seed: int,
+    today: date,
+    rows: int | None = None,
+    batch_size: int = 1000,
+    progress: ProgressCallback | None = None,
+) -> FillResult:
+    """JSONL or CSV (a file per table in a directory) or one SQL file of INSERTs (+ UPDATEs)."""
+    if fmt not in FORMATS:
+        raise ConfigurationError(f"Unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if batch_size < 1:
+        raise ConfigurationError(f"--batch-size {batch_size} must be >= 1")
+    runners = prepare(plan, seed=seed, today=today, rows=rows)
+    target = Path(output)
+    if fmt == "sql" and (target.is_dir() or not target.suffix):
+        target = target / "data.sql"
+    result = FillResult(target=str(target), transaction="file")
+    for runner in runners.values():
+        result.notes.extend(runner.notes)
+    started = time.perf_counter()
+    if fmt == "sql":
+        _write_sql(plan, runners, target, batch_size, result, progress)
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in plan.order:
+            runner = runners[name]
+            path = target / f"{name}.{fmt}"
+            result.rows[name] = 0
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle) if fmt == "csv" else None
+                if writer is not None:
+                    writer.writerow(runner.names)
+                for batch in runner.batches(batch_size):
+                    if writer is not None:
+                        writer.writerows(batch)
+                    else:
+                        handle.writelines(
+                            json.dumps(dict(zip(runner.names, row)), default=_json_value) + "\n" for row in batch
+                        )
+                    result.rows[name] += len(batch)
+                    result.peak_rss_mb = max(result.peak_rss_mb, _rss_mb())
+                    if progress is not None:
+                        progress(name, len(batch), result.rows[name])
+            result.files.append(path)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _write_sql(
+    plan: Plan,
+    runners: dict[str, TableRows],
+    target: Path,
+    batch_size: int,
+    result: FillResult,
+    progress: ProgressCallback | None,
+) -> None:
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+    dialect = {"postgresql": postgresql.dialect, "mysql": mysql.dialect}.get(plan.backend, sqlite.dialect)()
+    quote = dialect.identifier_preparer.quote
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as out:
+        out.write("-- generated by healthcare-data generate (any-schema)\nBEGIN;\n")
+        if plan.deferred and plan.backend == "postgresql":
+            out.write("SET CONSTRAINTS ALL DEFERRED;\n")
+        for name in plan.order:
+            runner = runners[name]
+            nulls = tuple(fk for fk in plan.tables[name].foreign_keys if fk.strategy == "update")
+            head = f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in runner.names)}) VALUES\n"
+            result.rows[name] = 0
+            for batch in runner.batches(batch_size, nulls=nulls):
+                values = ",\n".join(
+                    "(" + ", ".join(_sql_literal(v, plan.backend) for v in row) + ")" for row in batch
+                )
+                out.write(head + values + ";\n")
+                result.rows[name] += len(batch)
+                if progress is not None:
+                    progress(name, len(batch), result.rows[name])
+        for name in plan.order:
+            table = plan.tables[name]
+            for fk in (f for f in table.foreign_keys if f.strategy == "update"):
+                key = table.primary_key or table.unique[0]
+                for batch in runners[name].update_batches(fk, batch_size):
+                    for row in batch:
+                        sets = ", ".join(
+                            f"{quote(c)} = {_sql_literal(v, plan.backend)}" for c, v in zip(fk.columns, row)
+                        )
+                        where = " AND ".join(
+                            f"{quote(c)} = {_sql_literal(v, plan.backend)}"
+                            for c, v in zip(key, row[len(fk.columns) :])
+                        )
+                        out.write(f"UPDATE {quote(name)} SET {sets} WHERE {where};\n")
+        out.write("COMMIT;\n")
+    result.files.append(target)
+
