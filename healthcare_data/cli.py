@@ -574,6 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_command(commands)
     for command in commands.choices.values():
         _add_common(command)
+    from healthcare_data.cli_anyschema import register as register_anyschema  # introspect, generate, i
+
+    register_anyschema(commands)  # after the loop: it adds the common options itself (alias-safe)
     import shtab
 
     shtab.add_argument_to(parser, ["--print-completion"], help="print a bash/zsh/tcsh completion script")

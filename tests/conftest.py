@@ -27,6 +27,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+MYSQL_ADMIN_URL = os.environ.get("HEALTHCARE_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/")
+
+
 def _postgres_required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("HEALTHCARE_REQUIRE_POSTGRES"))
 
@@ -89,3 +92,20 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
     database = Database(f"sqlite:///{tmp_path / 'test.db'}").create_schema()
     yield database
     database.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysql_admin_url() -> str:
+    """URL of the MySQL/MariaDB server (no database); skipped locally, a failure in CI if unreachable."""
+    engine = create_engine(MYSQL_ADMIN_URL, connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
+        message = f"MySQL/MariaDB at {MYSQL_ADMIN_URL} unreachable: {exc.__class__.__name__}"
+        if _postgres_required():
+            pytest.fail(message + " (CI requires MariaDB)")
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+    return MYSQL_ADMIN_URL
