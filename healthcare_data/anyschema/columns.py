@@ -28,9 +28,10 @@ from healthcare_data.anyschema.plan import ColumnPlan, TablePlan
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.randomness import Randomness, Weighted
 
-INT_BOUNDS = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+INT_BOUNDS = {"tinyint": (-128, 127), "smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 STRING_TYPES = ("varchar", "char", "text")
-NUMERIC_TYPES = ("smallint", "integer", "bigint", "decimal", "float")
+INTEGER_TYPES = ("tinyint", "smallint", "integer", "bigint")
+NUMERIC_TYPES = (*INTEGER_TYPES, "decimal", "float")
 PERSON_TABLES = re.compile(
     r"employee|user|patient|person|people|author|customer|member|contact|staff|doctor|physician|"
     r"provider|student|manager|owner|account_holder|client|agent|driver|traveler|guest"
@@ -410,7 +411,13 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
     def numeric(default_low: float, default_high: float) -> Gen:
         lo = low if low is not None else default_low
         hi = high if high is not None else default_high
-        if column.type in ("smallint", "integer", "bigint"):
+        if hi < lo:  # a CHECK's lower bound above the usual values: keep the usual spread above it
+            hi = lo + (default_high - default_low)
+        type_low, type_high = type_bounds(column)
+        lo, hi = max(lo, type_low), min(hi, type_high)
+        if hi < lo:
+            lo, hi = max(type_low, 0), type_high
+        if column.type in INTEGER_TYPES:
             return Integer(int(lo), int(hi), salt)
         return Number(float(lo), float(hi), column.scale if column.type == "decimal" else None, salt)
 
@@ -541,10 +548,20 @@ def _as_datetime(value: Any) -> datetime | None:
 # --- choosing a generator ------------------------------------------------------------------------------
 
 
+def type_bounds(column: ColumnPlan) -> tuple[float, float]:
+    """The values a numeric column can hold: integer widths, DECIMAL(p, s) digits."""
+    if column.type in INT_BOUNDS:
+        return INT_BOUNDS[column.type]
+    if column.type == "decimal" and column.precision:
+        top = 10 ** (column.precision - (column.scale or 0)) - 10 ** -(column.scale or 0)
+        return -top, top
+    return -1e15, 1e15
+
+
 def type_fallback(column: ColumnPlan) -> str:
     """The type-correct generator for a column whose meaning is unknown."""
     return {
-        "smallint": "integer", "integer": "integer", "bigint": "integer", "decimal": "decimal",
+        "tinyint": "integer", "smallint": "integer", "integer": "integer", "bigint": "integer", "decimal": "decimal",
         "float": "float", "boolean": "boolean", "date": "date", "datetime": "datetime", "time": "time",
         "uuid": "uuid", "json": "json", "binary": "binary",
     }.get(column.type, "text")  # fmt: skip
@@ -555,7 +572,7 @@ def detect(table: TablePlan, column: ColumnPlan) -> tuple[str, str | None]:
     name = column.name.lower()
     if column.choices:
         return "choice", None
-    if column.primary_key and column.type in ("smallint", "integer", "bigint") and len(table.primary_key) == 1:
+    if column.primary_key and column.type in INTEGER_TYPES and len(table.primary_key) == 1:
         return "sequence", None
     if column.type in STRING_TYPES:
         for regex, generator in TEXT_MEANINGS:

@@ -38,6 +38,7 @@ from typing import Any
 
 from healthcare_data.anyschema import columns as gens
 from healthcare_data.anyschema.patterns import Permutation
+from healthcare_data.anyschema.columns import INTEGER_TYPES
 from healthcare_data.anyschema.plan import ColumnPlan, ForeignKeyPlan, Plan, TablePlan
 from healthcare_data.errors import ConfigurationError, PersistenceError
 from healthcare_data.randomness import Randomness
@@ -506,9 +507,7 @@ def _sync_sequences(plan: Plan, db: Any) -> None:
     quote = db.engine.dialect.identifier_preparer.quote
     with db.engine.begin() as conn:
         for name, table in plan.tables.items():
-            if len(table.primary_key) != 1 or table.columns[table.primary_key[0]].type not in (
-                "smallint", "integer", "bigint"
-            ):  # fmt: skip
+            if len(table.primary_key) != 1 or table.columns[table.primary_key[0]].type not in INTEGER_TYPES:
                 continue
             column = table.primary_key[0]
             sequence = conn.execute(

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from healthcare_data.anyschema import columns as meanings
 from healthcare_data.anyschema.checks import parse_checks
+from healthcare_data.anyschema.columns import INTEGER_TYPES
 from healthcare_data.anyschema.plan import DEFAULT_ROWS, ColumnPlan, ForeignKeyPlan, Plan, TablePlan, resolve
 from healthcare_data.errors import ConfigurationError
 
@@ -40,7 +41,9 @@ def column_type(sqltype: Any) -> dict[str, Any]:
     if isinstance(sqltype, types.Integer):
         if isinstance(sqltype, types.BigInteger):
             return {"type": "bigint"}
-        if isinstance(sqltype, types.SmallInteger) or type(sqltype).__name__ in ("TINYINT", "SMALLINT"):
+        if type(sqltype).__name__ == "TINYINT":  # MySQL: TINYINT(1) is its BOOLEAN
+            return {"type": "boolean"} if getattr(sqltype, "display_width", None) == 1 else {"type": "tinyint"}
+        if isinstance(sqltype, types.SmallInteger) or type(sqltype).__name__ == "SMALLINT":
             return {"type": "smallint"}
         return {"type": "integer"}
     if isinstance(sqltype, types.Float) or type(sqltype).__name__ in ("REAL", "DOUBLE", "DOUBLE_PRECISION"):
@@ -86,7 +89,7 @@ def introspect(url_or_engine: str | Engine, *, rows: int = DEFAULT_ROWS, tables:
 def reflect(engine: Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | None = None) -> Plan:
     """Reflect ``engine``'s tables into a resolved plan."""
     inspector = inspect(engine)
-    names = [n for n in inspector.get_table_names() if n not in ("sqlite_sequence", "alembic_version")]
+    names = sorted(n for n in inspector.get_table_names() if n not in ("sqlite_sequence", "alembic_version"))
     if tables is not None:
         unknown = [t for t in tables if t not in names]
         if unknown:
@@ -161,7 +164,7 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
     for column in cols.values():
         if table.fk_of(column.name):
             column.generator, column.note = "foreign_key", None
-        elif column.note is None or column.type == "other":
+        else:
             column.generator, note = meanings.detect(table, column)
             column.note = column.note or note
     return table
@@ -170,7 +173,9 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
 def _apply_checks(table: TablePlan) -> None:
     facts = parse_checks(table.checks, set(table.columns))
     for name, values in facts.choices.items():
-        table.columns[name].choices = values
+        numeric = table.columns[name].type in meanings.NUMERIC_TYPES
+        table.columns[name].choices = [float(v) if numeric and "." in str(v) else int(v) if numeric else v
+                                       for v in values]  # fmt: skip
     for name in facts.low.keys() | facts.high.keys():
         column = table.columns[name]
         low = _bound(column, facts.low.get(name), +1)
@@ -189,9 +194,11 @@ def _bound(column: ColumnPlan, bound: tuple[Any, bool] | None, direction: int) -
     if bound is None:
         return None
     value, inclusive = bound
+    if isinstance(value, str) and column.type in meanings.NUMERIC_TYPES:  # PostgreSQL: '-50'::integer
+        value = float(value) if "." in value else int(value)
     if inclusive or isinstance(value, str):
         return value
-    if column.type in ("smallint", "integer", "bigint"):
+    if column.type in INTEGER_TYPES:
         return int(value) + direction
     step = Decimal(1).scaleb(-(column.scale if column.scale is not None else 2))
     return float(Decimal(str(value)) + direction * step)

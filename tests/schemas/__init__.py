@@ -45,9 +45,10 @@ def hierarchy() -> MetaData:
         Column("email", String(120), nullable=False, unique=True),
         Column("phone", String(20)),
         Column("hired_on", Date, nullable=False),
-        Column("salary", Numeric(10, 2), CheckConstraint("salary > 0", name="ck_salary_positive")),
+        Column("salary", Numeric(10, 2)),
         Column("manager_id", Integer, ForeignKey("employees.id", name="fk_employee_manager")),
         Column("department_id", Integer, ForeignKey("departments.id", name="fk_employee_department"), nullable=False),
+        CheckConstraint("salary > 0", name="ck_salary_positive"),
     )  # fmt: skip
     Table(
         "comments", m,
