@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = os.environ.get("HEALTHCARE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN = os.environ.get(
+    "HEALTHCARE_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 TODAY = date(2026, 11, 22)
 SHARES = {"tenants": 0.001, "users": 0.2, "projects": 0.1, "memberships": 0.3, "tasks": 0.399}
 
@@ -87,7 +89,9 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
         db = Database(url).create_schema()
         spec = DatasetSpec.bulk_scenario(args["rows"] / 11_200)
         started = time.perf_counter()
-        result = write_dataset(db, generate_dataset(spec, Randomness(1, today=TODAY), batch_size=args["batch_size"]))
+        result = write_dataset(
+            db, generate_dataset(spec, Randomness(1, today=TODAY), batch_size=args["batch_size"])
+        )
         seconds = time.perf_counter() - started
         db.dispose()
     finally:
@@ -98,8 +102,12 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
 def run_child(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", kind, json.dumps(args)],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"{kind} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -118,17 +126,26 @@ def main() -> None:
         print(json.dumps(measure(json.loads(payload))))
         return
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
-    print(f"{'backend':<11}{'path':<34}{'rows':>10}{'seconds':>9}{'rows/s':>9}{'peak RSS MB':>13}{'vs bulk':>9}")
+    print(
+        f"{'backend':<11}{'path':<34}{'rows':>10}{'seconds':>9}{'rows/s':>9}{'peak RSS MB':>13}{'vs bulk':>9}"
+    )
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
-            payload = {"backend": backend, "rows": args.rows, "batch_size": args.batch_size, "workdir": workdir}
+            payload = {
+                "backend": backend,
+                "rows": args.rows,
+                "batch_size": args.batch_size,
+                "workdir": workdir,
+            }
             bulk = run_child("bulk", payload)
             anys = run_child("anyschema", payload)
             for label, r in (("bulk engine, own schema", bulk), ("any-schema, SaaS schema (5 tables)", anys)):
                 rate = r["rows"] / r["seconds"]
                 ratio = rate / (bulk["rows"] / bulk["seconds"])
-                print(f"{backend:<11}{label:<34}{r['rows']:>10,}{r['seconds']:>9.1f}{rate:>9,.0f}"
-                      f"{r['peak_rss_mb']:>13.0f}{ratio:>8.2f}x")  # fmt: skip
+                print(
+                    f"{backend:<11}{label:<34}{r['rows']:>10,}{r['seconds']:>9.1f}{rate:>9,.0f}"
+                    f"{r['peak_rss_mb']:>13.0f}{ratio:>8.2f}x"
+                )
             sys.stdout.flush()
 
 

@@ -31,7 +31,9 @@ def cmd_introspect(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
         raise ConfigurationError(f"--rows {args.rows} must be >= 0")
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    plan = anyschema.introspect(settings.database_url(args.database_url), rows=args.rows or 100, tables=tables)
+    plan = anyschema.introspect(
+        settings.database_url(args.database_url), rows=args.rows or 100, tables=tables
+    )
     text = anyschema.dumps(plan)
     if args.output in (None, "-"):
         out.write(text)
@@ -39,7 +41,8 @@ def cmd_introspect(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     anyschema.save(plan, args.output)
     notes = sum(1 for t in plan.tables.values() for c in t.columns.values() if c.note)
     print(
-        f"Plan for {len(plan.tables)} tables written to {args.output} (insert order: {', '.join(plan.order)}; "
+        f"Plan for {len(plan.tables)} tables written to {args.output} "
+        f"(insert order: {', '.join(plan.order)}; "
         f"{len(plan.cycles)} cycle(s) broken; {notes} column note(s))",
         file=out,
     )
@@ -78,17 +81,20 @@ def run_generate(
             output=output,
             format=fmt,
             seed=seed,
-            batch_size=batch_size or settings.qa_settings().batch_size,
+            batch_size=settings.qa_settings().batch_size if batch_size is None else batch_size,
             method=method or "auto",
             today=today,
             progress=bars,
         )
     finally:
         bars.close()
-    _table([{"table": t, "rows": n, "updated": result.updated.get(t, "")} for t, n in result.rows.items()], out)
+    _table(
+        [{"table": t, "rows": n, "updated": result.updated.get(t, "")} for t, n in result.rows.items()], out
+    )
     where = ", ".join(str(f) for f in result.files[:3]) or result.target
     print(
-        f"\n{result.total_rows} rows into {where} in {result.seconds:.2f} s ({result.rows_per_second:,.0f} rows/s; "
+        f"\n{result.total_rows} rows into {where} in {result.seconds:.2f} s "
+        f"({result.rows_per_second:,.0f} rows/s; "
         f"transaction per {result.transaction}; peak RSS {result.peak_rss_mb:.0f} MB)",
         file=out,
     )
@@ -125,22 +131,38 @@ def register(commands: Any) -> None:
     from healthcare_data.anyschema.fill import FORMATS, METHODS
     from healthcare_data.cli import _add_database
 
-    introspect = commands.add_parser("introspect", help="read any database's schema into an editable plan (YAML)")
+    introspect = commands.add_parser(
+        "introspect", help="read any database's schema into an editable plan (YAML)"
+    )
     _add_database(introspect)
-    introspect.add_argument("--output", "-o", metavar="PLAN.yaml", help="write the plan here (default: stdout)")
+    introspect.add_argument(
+        "--output", "-o", metavar="PLAN.yaml", help="write the plan here (default: stdout)"
+    )
     introspect.add_argument("--rows", type=int, metavar="N", help="rows per table in the plan (default 100)")
     introspect.add_argument("--tables", metavar="T1,T2", help="only these tables")
     introspect.set_defaults(handler=cmd_introspect)
 
-    generate = commands.add_parser("generate", help="fill any database's own tables (or files) with related rows")
+    generate = commands.add_parser(
+        "generate", help="fill any database's own tables (or files) with related rows"
+    )
     _add_database(generate)
-    generate.add_argument("--schema", metavar="PLAN.yaml", help="a plan from introspect (default: introspect now)")
-    generate.add_argument("--rows", type=int, metavar="N", help="rows for every table (default: the plan's counts)")
+    generate.add_argument(
+        "--schema", metavar="PLAN.yaml", help="a plan from introspect (default: introspect now)"
+    )
+    generate.add_argument(
+        "--rows", type=int, metavar="N", help="rows for every table (default: the plan's counts)"
+    )
     generate.add_argument("--output", "-o", metavar="FILE|DIR", help="write files instead of the database")
     generate.add_argument("--format", "-f", choices=FORMATS, help="file format with --output")
-    generate.add_argument("--seed", type=int, help="random seed; the same seed gives the same rows (default: plan's)")
-    generate.add_argument("--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)")
-    generate.add_argument("--method", choices=METHODS, help="writer: auto (COPY on PostgreSQL), executemany, copy")
+    generate.add_argument(
+        "--seed", type=int, help="random seed; the same seed gives the same rows (default: plan's)"
+    )
+    generate.add_argument(
+        "--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)"
+    )
+    generate.add_argument(
+        "--method", choices=METHODS, help="writer: auto (COPY on PostgreSQL), executemany, copy"
+    )
     generate.add_argument("--today", metavar="YYYY-MM-DD", help="the date relative dates count from")
     generate.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     generate.set_defaults(handler=cmd_generate)

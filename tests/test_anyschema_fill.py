@@ -74,10 +74,15 @@ def test_self_references_are_filled_in_tiers_and_the_department_cycle_by_an_upda
     assert plan.cycles[0]["tables"] == ["departments", "employees"] and plan.cycles[0]["strategy"] == "update"
     roots = _rows(url, "SELECT COUNT(*) FROM employees WHERE manager_id IS NULL")[0][0]
     assert 0 < roots < ROWS  # roots with NULL parents, then children
-    deep = _rows(url, "SELECT COUNT(*) FROM employees e JOIN employees m ON e.manager_id = m.id "
-                      "WHERE m.manager_id IS NOT NULL")[0][0]  # fmt: skip
+    deep = _rows(
+        url,
+        "SELECT COUNT(*) FROM employees e JOIN employees m ON e.manager_id = m.id "
+        "WHERE m.manager_id IS NOT NULL",
+    )[0][0]
     assert deep > 0  # at least three tiers
-    assert _rows(url, "SELECT COUNT(*) FROM departments WHERE head_id IS NULL")[0][0] == 0  # the update pass ran
+    assert (
+        _rows(url, "SELECT COUNT(*) FROM departments WHERE head_id IS NULL")[0][0] == 0
+    )  # the update pass ran
     replies = _rows(url, "SELECT COUNT(*) FROM comments WHERE parent_id IS NOT NULL")[0][0]
     assert 0 < replies < ROWS
     for email, phone in _rows(url, "SELECT email, phone FROM employees"):
@@ -93,10 +98,18 @@ def test_tiers_follow_the_configured_depth_and_branching(tmp_path) -> None:
     anyschema.generate(plan, 60, database_url=url, today=TODAY)
     roots = _rows(url, "SELECT COUNT(*) FROM comments WHERE parent_id IS NULL")[0][0]
     assert roots == 10  # 60 rows over 1 + 5 per root
-    assert _rows(url, "SELECT MAX(n) FROM (SELECT COUNT(*) n FROM comments GROUP BY parent_id "
-                      "HAVING parent_id IS NOT NULL) x")[0][0] == 5  # fmt: skip
-    grandchildren = _rows(url, "SELECT COUNT(*) FROM comments c JOIN comments p ON c.parent_id = p.id "
-                               "WHERE p.parent_id IS NOT NULL")[0][0]  # fmt: skip
+    assert (
+        _rows(
+            url,
+            "SELECT MAX(n) FROM (SELECT COUNT(*) n FROM comments GROUP BY parent_id "
+            "HAVING parent_id IS NOT NULL) x",
+        )[0][0]
+        == 5
+    )
+    grandchildren = _rows(
+        url,
+        "SELECT COUNT(*) FROM comments c JOIN comments p ON c.parent_id = p.id WHERE p.parent_id IS NOT NULL",
+    )[0][0]
     assert grandchildren == 0  # depth 2
 
 
@@ -133,7 +146,9 @@ def test_the_documents_example_schemas(url: str) -> None:
     assert {r for (r,) in _rows(url, "SELECT role FROM users")} <= {"owner", "admin", "member", "viewer"}
     assert all(str(e) >= str(s) for s, e in _rows(url, "SELECT start_date, end_date FROM tasks"))
     assert all(-50 <= v <= 150 for (v,) in _rows(url, "SELECT value FROM readings"))
-    for lat, lon, city, state, zip_code in _rows(url, "SELECT latitude, longitude, city, state, zip_code FROM places"):
+    for lat, lon, city, state, zip_code in _rows(
+        url, "SELECT latitude, longitude, city, state, zip_code FROM places"
+    ):
         assert address_is_consistent(city, state, zip_code)
         assert 17 < float(lat) < 72 and -180 < float(lon) < -60  # a US ZIP's coordinates
     assert all(is_safe_email(e) for (e,) in _rows(url, "SELECT email FROM users"))
@@ -142,7 +157,9 @@ def test_the_documents_example_schemas(url: str) -> None:
 def test_unbreakable_cycle_is_named(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'u.db'}"
     _create(url, unbreakable())
-    with pytest.raises(ConfigurationError, match=r"cycle chickens <-> eggs: every foreign key in it is NOT NULL"):
+    with pytest.raises(
+        ConfigurationError, match=r"cycle chickens <-> eggs: every foreign key in it is NOT NULL"
+    ):
         anyschema.introspect(url)
 
 
@@ -162,7 +179,9 @@ def test_same_seed_same_rows_whatever_the_batch_size(tmp_path) -> None:
         url = f"sqlite:///{tmp_path / f'd{n}.db'}"
         _create(url, SCHEMAS["keys_and_checks"]())
         anyschema.generate(url, 60, today=TODAY, batch_size=batch, seed=5 if n < 2 else 6)
-        dumps.append(_rows(url, "SELECT * FROM stores ORDER BY id") + _rows(url, "SELECT * FROM visits ORDER BY id"))
+        dumps.append(
+            _rows(url, "SELECT * FROM stores ORDER BY id") + _rows(url, "SELECT * FROM visits ORDER BY id")
+        )
     assert dumps[0] == dumps[1]
     assert dumps[0] != dumps[2]
 
@@ -171,22 +190,25 @@ def test_a_failing_batch_reports_how_far_it_got_and_is_rolled_back(tmp_path) -> 
     url = f"sqlite:///{tmp_path / 'f.db'}"
     engine = make_engine(url)
     with engine.begin() as conn:  # a CHECK the tool cannot read: rows past id 250 break it
-        conn.exec_driver_sql("CREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(20), CHECK (id * 2 <= 500))")
+        conn.exec_driver_sql(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, label VARCHAR(20), CHECK (id * 2 <= 500))"
+        )
     engine.dispose()
     plan = anyschema.introspect(url)
     assert "CHECK not understood" in (plan.tables["items"].columns["id"].note or "")
-    with pytest.raises(PersistenceError, match=r"Writing batch 3 of 'items' \(100 rows\).*200 rows committed") as err:
+    with pytest.raises(
+        PersistenceError, match=r"Writing batch 3 of 'items' \(100 rows\).*200 rows committed"
+    ) as err:
         anyschema.generate(plan, 400, database_url=url, today=TODAY, batch_size=100)
     assert err.value.rows_written == 200
     assert _rows(url, "SELECT COUNT(*), MAX(id) FROM items") == [(200, 200)]  # no half batch
 
 
-def test_the_projects_own_schema_filled_by_the_generic_path(tmp_path) -> None:
+def test_the_projects_own_schema_filled_by_the_generic_path(url: str) -> None:
     from healthcare_data import seeding
     from healthcare_data.validation import run_validation
     from healthcare_data.validation.runner import check_contact_safety
 
-    url = f"sqlite:///{tmp_path / 'hc.db'}"
     seeding.seed("minimal", url, validate=False, today=TODAY)
     plan = anyschema.introspect(url)
     db = seeding.connect(url)
@@ -207,6 +229,8 @@ def test_the_projects_own_schema_filled_by_the_generic_path(tmp_path) -> None:
             assert all(is_valid_ssn(s) for (s,) in conn.execute(text("SELECT ssn FROM patients")))
             genders = {g for (g,) in conn.execute(text("SELECT gender FROM patients"))}
             assert genders <= {"male", "female", "other", "unknown"}
-            assert all(is_valid_icd10(c) for (c,) in conn.execute(text("SELECT icd10_code FROM patient_conditions")))
+            assert all(
+                is_valid_icd10(c) for (c,) in conn.execute(text("SELECT icd10_code FROM patient_conditions"))
+            )
     finally:
         db.dispose()

@@ -11,15 +11,31 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from healthcare_data.anyschema.fill import FORMATS, METHODS, FillResult, ProgressCallback, write_database, write_files
+from healthcare_data.anyschema.fill import (
+    FORMATS,
+    METHODS,
+    FillResult,
+    ProgressCallback,
+    write_database,
+    write_files,
+)
 from healthcare_data.anyschema.introspect import introspect
 from healthcare_data.anyschema.patterns import Pattern
 from healthcare_data.anyschema.plan import Plan, dumps, load, save
 from healthcare_data.errors import ConfigurationError
 
 __all__ = [
-    "FORMATS", "METHODS", "FillResult", "Pattern", "Plan", "dumps", "generate", "introspect", "load", "save",
-]  # fmt: skip
+    "FORMATS",
+    "METHODS",
+    "FillResult",
+    "Pattern",
+    "Plan",
+    "dumps",
+    "generate",
+    "introspect",
+    "load",
+    "save",
+]
 
 
 def _looks_like_url(value: str) -> bool:
@@ -62,16 +78,27 @@ def generate(
     if output is not None:
         if format is None:
             raise ConfigurationError(f"--output needs --format; one of {', '.join(FORMATS)}")
-        return write_files(plan, output, format, seed=seed, today=today, rows=rows, batch_size=batch_size,
-                           progress=progress)  # fmt: skip
+        return write_files(
+            plan, output, format, seed=seed, today=today, rows=rows, batch_size=batch_size, progress=progress
+        )
     if format is not None:
         raise ConfigurationError(f"--format {format!r} needs --output FILE|DIR")
     if target_url is None:
-        raise ConfigurationError("no database to fill: pass --database-url URL (or --output DIR --format ...)")
+        raise ConfigurationError(
+            "no database to fill: pass --database-url URL (or --output DIR --format ...)"
+        )
     db = connect(target_url)
     try:
-        return write_database(plan, db, seed=seed, today=today, rows=rows, batch_size=batch_size, method=method,
-                              progress=progress)  # fmt: skip
+        return write_database(
+            plan,
+            db,
+            seed=seed,
+            today=today,
+            rows=rows,
+            batch_size=batch_size,
+            method=method,
+            progress=progress,
+        )
     finally:
         db.dispose()
 
@@ -85,8 +112,10 @@ def plan_summary(plan: Plan) -> list[dict[str, Any]]:
             {
                 "table": name,
                 "rows": table.rows,
-                "foreign keys": ", ".join(f"{','.join(fk.columns)}->{fk.ref_table} ({fk.strategy})"
-                                          for fk in table.foreign_keys) or "-",  # fmt: skip
+                "foreign keys": ", ".join(
+                    f"{','.join(fk.columns)}->{fk.ref_table} ({fk.strategy})" for fk in table.foreign_keys
+                )
+                or "-",
                 "generators": ", ".join(f"{c.name}:{c.generator}" for c in table.columns.values()),
                 "notes": sum(1 for c in table.columns.values() if c.note),
             }

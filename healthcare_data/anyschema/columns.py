@@ -28,7 +28,12 @@ from healthcare_data.anyschema.plan import ColumnPlan, TablePlan
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.randomness import Randomness, Weighted
 
-INT_BOUNDS = {"tinyint": (-128, 127), "smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
+INT_BOUNDS = {
+    "tinyint": (-128, 127),
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
 STRING_TYPES = ("varchar", "char", "text")
 INTEGER_TYPES = ("tinyint", "smallint", "integer", "bigint")
 NUMERIC_TYPES = (*INTEGER_TYPES, "decimal", "float")
@@ -37,10 +42,31 @@ PERSON_TABLES = re.compile(
     r"provider|student|manager|owner|account_holder|client|agent|driver|traveler|guest"
 )
 WORDS = (
-    "alpha", "beacon", "cedar", "delta", "ember", "falcon", "garnet", "harbor", "iris", "juniper",
-    "kestrel", "lumen", "maple", "nova", "onyx", "prairie", "quartz", "river", "summit", "tundra",
-    "umber", "vista", "willow", "zephyr",
-)  # fmt: skip
+    "alpha",
+    "beacon",
+    "cedar",
+    "delta",
+    "ember",
+    "falcon",
+    "garnet",
+    "harbor",
+    "iris",
+    "juniper",
+    "kestrel",
+    "lumen",
+    "maple",
+    "nova",
+    "onyx",
+    "prairie",
+    "quartz",
+    "river",
+    "summit",
+    "tundra",
+    "umber",
+    "vista",
+    "willow",
+    "zephyr",
+)
 COMPANY_SUFFIXES = ("Group", "Labs", "Partners", "Health", "Systems", "Works", "Clinic", "Logistics")
 COLORS = ("red", "green", "blue", "orange", "purple", "teal", "black", "white", "gray", "yellow")
 CURRENCIES = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD")
@@ -180,7 +206,9 @@ class Choice(Gen):
 
 
 def _exhausted(gen: Gen, i: int) -> Any:
-    raise ConfigurationError(f"{type(gen).__name__} has {gen.capacity} distinct values; row {i + 1} needs more")
+    raise ConfigurationError(
+        f"{type(gen).__name__} has {gen.capacity} distinct values; row {i + 1} needs more"
+    )
 
 
 class PatternGen(Gen):
@@ -328,9 +356,10 @@ def _base36(n: int) -> str:
 def _text_code(column: ColumnPlan, salt: int) -> Gen:
     width = min(column.length or 10, 10)
     if width <= 4:
-        return PatternGen("{a:%d}" % width, salt)
+        return PatternGen(f"{{a:{width}}}", salt)
     letters = min(3, max(0, width - 4))
-    pattern = ("{l:%d}-" % letters if letters else "") + "{d:%d}" % (width - (letters + 1 if letters else 0))
+    digits = width - (letters + 1 if letters else 0)
+    pattern = (f"{{l:{letters}}}-" if letters else "") + f"{{d:{digits}}}"
     return PatternGen(pattern, salt)
 
 
@@ -340,7 +369,9 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
     person_table = bool(PERSON_TABLES.search(table.name.lower()))
     bounds = list(column.range or [None, None])
     if len(bounds) != 2:
-        raise ConfigurationError(f"column {table.name}.{column.name}: range {column.range!r} must be [min, max]")
+        raise ConfigurationError(
+            f"column {table.name}.{column.name}: range {column.range!r} must be [min, max]"
+        )
     low, high = bounds
     today_dt = datetime.combine(today, time())
 
@@ -351,7 +382,9 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
 
         domains = fakes.SAFE_EMAIL_DOMAINS
         return Func(
-            lambda i, rng, row: _fit(local(rng, row), f"{rng.random.randint(1, 999)}@{rng.choice(domains)}", length),
+            lambda i, rng, row: _fit(
+                local(rng, row), f"{rng.random.randint(1, 999)}@{rng.choice(domains)}", length
+            ),
             lambda i, rng, row: _fit(local(rng, row), f".{_base36(i + 1)}@{domains[i % 3]}", length),
             lambda i: _fit("user", f".{_base36(i + 1)}@{domains[i % 3]}", length),
         )
@@ -400,7 +433,9 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
     def icd10_gen(describe: bool) -> Gen:
         codes = icd10_codes(min(length or 8, 8))
         if not codes:
-            raise ConfigurationError(f"column {column.name!r} ({length} chars) is too short for an ICD-10-CM code")
+            raise ConfigurationError(
+                f"column {column.name!r} ({length} chars) is too short for an ICD-10-CM code"
+            )
         if describe:
             import simple_icd_10_cm as cm
 
@@ -428,10 +463,11 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
     def words(count: int) -> Gen:
         return Func(
             lambda i, rng, row: _cut(" ".join(rng.choice(WORDS) for _ in range(count)).capitalize(), length),
-            lambda i, rng, row: _fit(" ".join(rng.choice(WORDS) for _ in range(count)).capitalize(),
-                                     f" {_base36(i + 1)}", length),
+            lambda i, rng, row: _fit(
+                " ".join(rng.choice(WORDS) for _ in range(count)).capitalize(), f" {_base36(i + 1)}", length
+            ),
             lambda i: _fit(WORDS[i % len(WORDS)].capitalize(), f" {_base36(i + 1)}", length),
-        )  # fmt: skip
+        )
 
     return {
         "email": email_gen,
@@ -446,10 +482,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "zip": lambda: place_part("zip"),
         "country": lambda: Fixed("US" if (length or 99) < 13 else "United States"),
         "address": lambda: Func(
-            lambda i, rng, row: _cut(
-                f"{fakes.street(rng)}, {_place(rng, row).city}, {_place(rng, row).state} {_place(rng, row).zip}",
-                length,
-            )
+            lambda i, rng, row: _cut(_address(fakes.street(rng), _place(rng, row)), length)
         ),
         "latitude": lambda: coordinate(0, 90.0),
         "longitude": lambda: coordinate(1, 180.0),
@@ -458,7 +491,9 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "icd10": lambda: icd10_gen(False),
         "icd10_description": lambda: icd10_gen(True),
         "url": lambda: Func(
-            lambda i, rng, row: _cut(f"https://www.example.com/{rng.choice(WORDS)}/{rng.random.randint(1, 9999)}", length),
+            lambda i, rng, row: _cut(
+                f"https://www.example.com/{rng.choice(WORDS)}/{rng.random.randint(1, 9999)}", length
+            ),
             at=lambda i: _fit("https://www.example.com/", _base36(i + 1), length),
         ),
         "ip": lambda: Func(
@@ -472,7 +507,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "timezone": lambda: Choice(list(TIMEZONES), salt),
         "gender": lambda: Choice(_fit_choices(["female", "male", "other"], length), salt),
         "status": lambda: Choice(_fit_choices(list(STATUS_WORDS), length), salt),
-        "hex": lambda: PatternGen("{h:%d}" % min(length or 32, 64), salt),
+        "hex": lambda: PatternGen(f"{{h:{min(length or 32, 64)}}}", salt),
         "code": lambda: _text_code(column, salt),
         "title": lambda: words(3),
         "sentence": lambda: words(8),
@@ -488,9 +523,15 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "integer": lambda: numeric(1, 1000),
         "decimal": lambda: numeric(0, 1000),
         "float": lambda: numeric(0, 1000),
-        "sequence": lambda: Integer(int(low if low is not None else 1), int(high if high is not None else 2**31 - 1),
-                                    salt, sequence=True),
-        "boolean": lambda: Func(lambda i, rng, row: rng.random.random() < 0.5, at=lambda i: i % 2 == 1, capacity=2),
+        "sequence": lambda: Integer(
+            int(low if low is not None else 1),
+            int(high if high is not None else 2**31 - 1),
+            salt,
+            sequence=True,
+        ),
+        "boolean": lambda: Func(
+            lambda i, rng, row: rng.random.random() < 0.5, at=lambda i: i % 2 == 1, capacity=2
+        ),
         "birth_date": lambda: moment(today_dt - timedelta(days=365 * 95), today_dt - timedelta(days=1)),
         "past_datetime": lambda: moment(today_dt - timedelta(days=3 * 365), today_dt),
         "date": lambda: moment(today_dt - timedelta(days=2 * 365), today_dt + timedelta(days=365)),
@@ -504,7 +545,9 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i, rng, row: json.dumps({"key": rng.choice(WORDS), "value": rng.random.randint(0, 99)}),
             at=lambda i: json.dumps({"id": i + 1}),
         ),
-        "binary": lambda: Func(lambda i, rng, row: rng.random.randbytes(8), at=lambda i: (i + 1).to_bytes(8, "big")),
+        "binary": lambda: Func(
+            lambda i, rng, row: rng.random.randbytes(8), at=lambda i: (i + 1).to_bytes(8, "big")
+        ),
         "null": lambda: Fixed(None),
     }
 
@@ -515,6 +558,10 @@ GENERATORS: tuple[str, ...] = tuple(
         | {"choice", "pattern", "foreign_key"}
     )
 )
+
+
+def _address(street: str, place: fakes.Place) -> str:
+    return f"{street}, {place.city}, {place.state} {place.zip}"
 
 
 def _uuid(salt: int, i: int) -> str:
@@ -561,10 +608,20 @@ def type_bounds(column: ColumnPlan) -> tuple[float, float]:
 def type_fallback(column: ColumnPlan) -> str:
     """The type-correct generator for a column whose meaning is unknown."""
     return {
-        "tinyint": "integer", "smallint": "integer", "integer": "integer", "bigint": "integer", "decimal": "decimal",
-        "float": "float", "boolean": "boolean", "date": "date", "datetime": "datetime", "time": "time",
-        "uuid": "uuid", "json": "json", "binary": "binary",
-    }.get(column.type, "text")  # fmt: skip
+        "tinyint": "integer",
+        "smallint": "integer",
+        "integer": "integer",
+        "bigint": "integer",
+        "decimal": "decimal",
+        "float": "float",
+        "boolean": "boolean",
+        "date": "date",
+        "datetime": "datetime",
+        "time": "time",
+        "uuid": "uuid",
+        "json": "json",
+        "binary": "binary",
+    }.get(column.type, "text")
 
 
 def detect(table: TablePlan, column: ColumnPlan) -> tuple[str, str | None]:

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from healthcare_data.anyschema import columns as gens
-from healthcare_data.anyschema.patterns import Permutation
 from healthcare_data.anyschema.columns import INTEGER_TYPES
+from healthcare_data.anyschema.patterns import Permutation
 from healthcare_data.anyschema.plan import ColumnPlan, ForeignKeyPlan, Plan, TablePlan
 from healthcare_data.errors import ConfigurationError, PersistenceError
 from healthcare_data.randomness import Randomness
@@ -75,7 +75,9 @@ class _Dims:
 class TableRows:
     """Generates one table's rows by index; also answers 'what is column c of row j'."""
 
-    def __init__(self, plan: Plan, table: TablePlan, runners: dict[str, TableRows], seed: int, today: date) -> None:
+    def __init__(
+        self, plan: Plan, table: TablePlan, runners: dict[str, TableRows], seed: int, today: date
+    ) -> None:
         self.plan, self.table, self.runners, self.seed = plan, table, runners, seed
         self.rows = table.rows
         self.rng = Randomness(seed, today).child(f"anyschema:{table.name}")
@@ -89,7 +91,11 @@ class TableRows:
             if column.after:
                 self.gens[column.name] = self._after(column)
         referenced = {
-            c for t in plan.tables.values() for fk in t.foreign_keys if fk.ref_table == table.name for c in fk.ref_columns
+            c
+            for t in plan.tables.values()
+            for fk in t.foreign_keys
+            if fk.ref_table == table.name
+            for c in fk.ref_columns
         }
         self.keyed = set(table.primary_key) | referenced
         self.notes: list[str] = []
@@ -117,7 +123,9 @@ class TableRows:
             single = [c for c in key if not table.fk_of(c) and (len(key) == 1 or table.columns[c].unique)]
             if single:
                 continue  # a column unique on its own (its generator counts)
-            fks = [fk for fk in table.foreign_keys if set(fk.columns) <= set(key) and fk.ref_table != table.name]
+            fks = [
+                fk for fk in table.foreign_keys if set(fk.columns) <= set(key) and fk.ref_table != table.name
+            ]
             if any(id(fk) in self.dims for fk in fks):
                 continue
             free = next((c for c in key if not table.fk_of(c)), None)
@@ -128,8 +136,13 @@ class TableRows:
             capacity = 1
             for s in sizes:
                 capacity = capacity * s if s is not None and capacity is not None else None
-            dims = _Dims(fks, free, sizes, capacity, Permutation(capacity, _salt(self.seed, table.name, *key))
-                         if finite and capacity else None)  # fmt: skip
+            dims = _Dims(
+                fks,
+                free,
+                sizes,
+                capacity,
+                Permutation(capacity, _salt(self.seed, table.name, *key)) if finite and capacity else None,
+            )
             for position, fk in enumerate(fks):
                 self.dims[id(fk)] = (dims, position)
             if free is not None:
@@ -145,7 +158,9 @@ class TableRows:
                 self._tiers(fk)
         for name, gen in self.gens.items():
             column = table.columns[name]
-            if (column.unique or name in self.keyed and len(table.primary_key) == 1) and gen.capacity is not None:
+            if (
+                column.unique or name in self.keyed and len(table.primary_key) == 1
+            ) and gen.capacity is not None:
                 if self.rows > gen.capacity:
                     raise ConfigurationError(
                         f"{table.name}.{name} must be unique but generator {column.generator!r} has only "
@@ -203,7 +218,9 @@ class TableRows:
         key = (id(fk), parent_rows)
         permutation = self._scatters.get(key)
         if permutation is None:
-            permutation = self._scatters[key] = Permutation(parent_rows, _salt(self.seed, self.table.name, fk.columns))
+            permutation = self._scatters[key] = Permutation(
+                parent_rows, _salt(self.seed, self.table.name, fk.columns)
+            )
         return permutation
 
     def _digits(self, dims: _Dims, i: int) -> list[int]:
@@ -238,7 +255,9 @@ class TableRows:
 
     # --- rows ----------------------------------------------------------------------------------
 
-    def batches(self, batch_size: int, *, nulls: tuple[ForeignKeyPlan, ...] = ()) -> Iterator[list[tuple[Any, ...]]]:
+    def batches(
+        self, batch_size: int, *, nulls: tuple[ForeignKeyPlan, ...] = ()
+    ) -> Iterator[list[tuple[Any, ...]]]:
         """Rows in batches; foreign keys in ``nulls`` are written NULL (set later by UPDATE)."""
         setters = self._setters(nulls)
         get = itemgetter(*self.names) if len(self.names) > 1 else (lambda row: (row[self.names[0]],))
@@ -276,7 +295,7 @@ class TableRows:
 
         def setter(i: int, row: dict[str, Any]) -> None:
             values = fk_values(fk, i)
-            row.update(zip(columns, values) if values is not None else dict.fromkeys(columns))
+            row.update(zip(columns, values, strict=True) if values is not None else dict.fromkeys(columns))
 
         return setter
 
@@ -290,6 +309,7 @@ class TableRows:
         share = column.null_share if column.nullable else 0.0
         random = rng.random.random
         if share:
+
             def setter(i: int, row: dict[str, Any]) -> None:
                 row[name] = None if random() < share else method(i, rng, row)
 
@@ -384,7 +404,9 @@ def write_database(
         raise ConfigurationError(f"Unknown write method {method!r}; known: {', '.join(METHODS)}")
     backend = db.backend
     if method == "copy" and backend != "postgresql":
-        raise ConfigurationError(f"method 'copy' needs PostgreSQL, not {backend!r}; use 'auto' or 'executemany'")
+        raise ConfigurationError(
+            f"method 'copy' needs PostgreSQL, not {backend!r}; use 'auto' or 'executemany'"
+        )
     use_copy = backend == "postgresql" and method in ("auto", "copy")
     if batch_size < 1:
         raise ConfigurationError(f"--batch-size {batch_size} must be >= 1")
@@ -398,7 +420,9 @@ def write_database(
     for runner in runners.values():
         result.notes.extend(runner.notes)
     started = time.perf_counter()
-    updates = [(name, fk) for name in plan.order for fk in plan.tables[name].foreign_keys if fk.strategy == "update"]
+    updates = [
+        (name, fk) for name in plan.order for fk in plan.tables[name].foreign_keys if fk.strategy == "update"
+    ]
     committed = 0
     with db.engine.connect() as conn, ExitStack() as stack:
         outer = conn.begin() if plan.deferred else None
@@ -407,13 +431,16 @@ def write_database(
             if backend == "postgresql":
                 conn.exec_driver_sql("SET CONSTRAINTS ALL DEFERRED")
 
-        def run(what: str, table: str, count: int, action: Callable[[], None]) -> None:
+        def run(what: str, table: str, statement: str, batch: list[tuple[Any, ...]], copy: bool) -> None:
+            """Write one batch in its own transaction (or the run's); report how far we got."""
             try:
-                if outer is not None:
-                    action()
-                else:
-                    with conn.begin():
-                        action()
+                with ExitStack() as scope:
+                    if outer is None:
+                        scope.enter_context(conn.begin())
+                    if copy:
+                        _copy(conn, statement, batch)
+                    else:
+                        conn.exec_driver_sql(statement, batch)
             except Exception as exc:
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
                 kept = (
@@ -423,7 +450,7 @@ def write_database(
                     f"({', '.join(f'{t}={n}' for t, n in result.rows.items() if n) or 'none'})"
                 )
                 raise PersistenceError(
-                    f"{what} of {table!r} ({count} rows) failed and was rolled back: {reason}; {kept}",
+                    f"{what} of {table!r} ({len(batch)} rows) failed and was rolled back: {reason}; {kept}",
                     rows_written=0 if outer is not None else committed,
                     recovery=["fix the cause, empty the tables, rerun"],
                 ) from exc
@@ -432,19 +459,17 @@ def write_database(
             runner = runners[name]
             nulls = tuple(fk for fk in plan.tables[name].foreign_keys if fk.strategy == "update")
             cols = ", ".join(quote(c) for c in runner.names)
-            sql = f"INSERT INTO {quote(name)} ({cols}) VALUES ({', '.join([mark] * len(runner.names))})"
+            if use_copy:
+                statement = f"COPY {quote(name)} ({cols}) FROM STDIN"
+            else:
+                statement = (
+                    f"INSERT INTO {quote(name)} ({cols}) VALUES ({', '.join([mark] * len(runner.names))})"
+                )
             result.rows[name] = 0
             for number, batch in enumerate(runner.batches(batch_size, nulls=nulls), 1):
                 if adapt is not None:
                     batch = [tuple(map(adapt, row)) for row in batch]
-
-                def action(batch: list[tuple[Any, ...]] = batch) -> None:
-                    if use_copy:
-                        _copy(conn, f"COPY {quote(name)} ({cols}) FROM STDIN", batch)
-                    else:
-                        conn.exec_driver_sql(sql, batch)
-
-                run(f"Writing batch {number}", name, len(batch), action)
+                run(f"Writing batch {number}", name, statement, batch, use_copy)
                 committed += len(batch)
                 result.rows[name] += len(batch)
                 result.peak_rss_mb = max(result.peak_rss_mb, _rss_mb())
@@ -455,13 +480,13 @@ def write_database(
             key = plan.tables[name].primary_key or plan.tables[name].unique[0]
             sets = ", ".join(f"{quote(c)} = {mark}" for c in fk.columns)
             where = " AND ".join(f"{quote(c)} = {mark}" for c in key)
-            sql = f"UPDATE {quote(name)} SET {sets} WHERE {where}"
+            statement = f"UPDATE {quote(name)} SET {sets} WHERE {where}"
             result.updated[name] = result.updated.get(name, 0)
             for number, batch in enumerate(runner.update_batches(fk, batch_size), 1):
                 if adapt is not None:
                     batch = [tuple(map(adapt, row)) for row in batch]
                 if batch:
-                    run(f"Update batch {number}", name, len(batch), lambda b=batch: conn.exec_driver_sql(sql, b))
+                    run(f"Update batch {number}", name, statement, batch, False)
                 result.updated[name] += len(batch)
         if outer is not None:
             outer.commit()
@@ -495,7 +520,9 @@ def _check_target(plan: Plan, db: Any) -> None:
     full = {t: n for t, n in full.items() if n}
     if full:
         listed = ", ".join(f"{t} ({n} rows)" for t, n in full.items())
-        raise ConfigurationError(f"Tables already hold rows: {listed}; generate fills empty tables, empty them first")
+        raise ConfigurationError(
+            f"Tables already hold rows: {listed}; generate fills empty tables, empty them first"
+        )
 
 
 def _sync_sequences(plan: Plan, db: Any) -> None:
@@ -514,10 +541,8 @@ def _sync_sequences(plan: Plan, db: Any) -> None:
                 text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": quote(name), "c": column}
             ).scalar()
             if sequence:
-                conn.execute(
-                    text(f"SELECT setval(:s, COALESCE((SELECT MAX({quote(column)}) FROM {quote(name)}), 0) + 1, false)"),
-                    {"s": sequence},
-                )
+                top = f"COALESCE((SELECT MAX({quote(column)}) FROM {quote(name)}), 0) + 1"
+                conn.execute(text(f"SELECT setval(:s, {top}, false)"), {"s": sequence})
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -595,7 +620,8 @@ def write_files(
                         writer.writerows(batch)
                     else:
                         handle.writelines(
-                            json.dumps(dict(zip(runner.names, row)), default=_json_value) + "\n" for row in batch
+                            json.dumps(dict(zip(runner.names, row, strict=True)), default=_json_value) + "\n"
+                            for row in batch
                         )
                     result.rows[name] += len(batch)
                     result.peak_rss_mb = max(result.peak_rss_mb, _rss_mb())
@@ -643,13 +669,13 @@ def _write_sql(
                 for batch in runners[name].update_batches(fk, batch_size):
                     for row in batch:
                         sets = ", ".join(
-                            f"{quote(c)} = {_sql_literal(v, plan.backend)}" for c, v in zip(fk.columns, row)
+                            f"{quote(c)} = {_sql_literal(v, plan.backend)}"
+                            for c, v in zip(fk.columns, row, strict=False)
                         )
                         where = " AND ".join(
                             f"{quote(c)} = {_sql_literal(v, plan.backend)}"
-                            for c, v in zip(key, row[len(fk.columns) :])
+                            for c, v in zip(key, row[len(fk.columns) :], strict=True)
                         )
                         out.write(f"UPDATE {quote(name)} SET {sets} WHERE {where};\n")
         out.write("COMMIT;\n")
     result.files.append(target)
-

@@ -113,10 +113,18 @@ def run(stdin: IO[str], out: IO[str], err: IO[str]) -> int:
             out.write("Cancelled: nothing written.\n")
             return 0
         return run_generate(
-            out, err, source=plan, database_url=url, rows=None,
-            output=None if target == "database" else target, fmt=fmt, seed=seed,
-            batch_size=None, method=None, quiet=True,
-        )  # fmt: skip
+            out,
+            err,
+            source=plan,
+            database_url=url,
+            rows=None,
+            output=None if target == "database" else target,
+            fmt=fmt,
+            seed=seed,
+            batch_size=None,
+            method=None,
+            quiet=True,
+        )
     except Cancelled:
         out.write("\nCancelled: nothing written.\n")
         return 0

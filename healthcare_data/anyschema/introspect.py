@@ -24,25 +24,42 @@ from healthcare_data.errors import ConfigurationError
 
 # later column word -> earlier column words: end_date after start_date, updated_at after created_at
 PAIRS = {
-    "end": ("start", "begin"), "finish": ("start",), "to": ("from",), "until": ("from", "since"),
-    "updated": ("created",), "modified": ("created",), "processed": ("submitted",),
-    "discharged": ("admitted",), "discharge": ("admission", "admit"), "checkout": ("checkin",),
-    "resolved": ("opened", "created"), "closed": ("opened",), "returned": ("borrowed",),
-    "due": ("issued",), "expires": ("issued", "starts"), "expiry": ("issue",),
-}  # fmt: skip
+    "end": ("start", "begin"),
+    "finish": ("start",),
+    "to": ("from",),
+    "until": ("from", "since"),
+    "updated": ("created",),
+    "modified": ("created",),
+    "processed": ("submitted",),
+    "discharged": ("admitted",),
+    "discharge": ("admission", "admit"),
+    "checkout": ("checkin",),
+    "resolved": ("opened", "created"),
+    "closed": ("opened",),
+    "returned": ("borrowed",),
+    "due": ("issued",),
+    "expires": ("issued", "starts"),
+    "expiry": ("issue",),
+}
 
 
 def column_type(sqltype: Any) -> dict[str, Any]:
     """The plan's spelling of a reflected type: type plus length/precision/scale/choices."""
     if isinstance(sqltype, types.Enum) and sqltype.enums:
-        return {"type": "varchar", "length": max(len(e) for e in sqltype.enums), "choices": list(sqltype.enums)}
+        return {
+            "type": "varchar",
+            "length": max(len(e) for e in sqltype.enums),
+            "choices": list(sqltype.enums),
+        }
     if isinstance(sqltype, types.Boolean):
         return {"type": "boolean"}
     if isinstance(sqltype, types.Integer):
         if isinstance(sqltype, types.BigInteger):
             return {"type": "bigint"}
         if type(sqltype).__name__ == "TINYINT":  # MySQL: TINYINT(1) is its BOOLEAN
-            return {"type": "boolean"} if getattr(sqltype, "display_width", None) == 1 else {"type": "tinyint"}
+            return (
+                {"type": "boolean"} if getattr(sqltype, "display_width", None) == 1 else {"type": "tinyint"}
+            )
         if isinstance(sqltype, types.SmallInteger) or type(sqltype).__name__ == "SMALLINT":
             return {"type": "smallint"}
         return {"type": "integer"}
@@ -73,7 +90,9 @@ def column_type(sqltype: Any) -> dict[str, Any]:
     return {"type": "other", "note": f"unsupported type {sqltype!s}: text values"}
 
 
-def introspect(url_or_engine: str | Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | None = None) -> Plan:
+def introspect(
+    url_or_engine: str | Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | None = None
+) -> Plan:
     """The plan for every table of the database (or ``tables``), ``rows`` rows each."""
     from healthcare_data.seeding import connect
 
@@ -93,7 +112,9 @@ def reflect(engine: Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | Non
     if tables is not None:
         unknown = [t for t in tables if t not in names]
         if unknown:
-            raise ConfigurationError(f"Unknown table {unknown[0]!r}; the database has: {', '.join(names) or 'none'}")
+            raise ConfigurationError(
+                f"Unknown table {unknown[0]!r}; the database has: {', '.join(names) or 'none'}"
+            )
         names = [n for n in names if n in tables]
     if not names:
         raise ConfigurationError(
@@ -174,8 +195,9 @@ def _apply_checks(table: TablePlan) -> None:
     facts = parse_checks(table.checks, set(table.columns))
     for name, values in facts.choices.items():
         numeric = table.columns[name].type in meanings.NUMERIC_TYPES
-        table.columns[name].choices = [float(v) if numeric and "." in str(v) else int(v) if numeric else v
-                                       for v in values]  # fmt: skip
+        table.columns[name].choices = [
+            float(v) if numeric and "." in str(v) else int(v) if numeric else v for v in values
+        ]
     for name in facts.low.keys() | facts.high.keys():
         column = table.columns[name]
         low = _bound(column, facts.low.get(name), +1)

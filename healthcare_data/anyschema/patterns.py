@@ -3,7 +3,10 @@
 ``#`` a digit, ``X`` a letter (A-Z), ``A`` a letter or digit, ``H`` a hex digit,
 ``[a,b,c]`` one of the listed options, ``{d:N}`` N digits, ``{l:N}`` N letters
 (also ``{a:N}`` alphanumeric and ``{h:N}`` hex), ``\\`` makes the next character
-literal; everything else is literal.
+literal; everything else is literal. A run of letters is a run of classes only when
+every letter in it is ``X``, ``A`` or ``H`` (``XX-AAAA``, ``HHHH``); a word with any
+other letter is literal text, so ``PAT-{d:8}`` gives ``PAT-04418362`` and ``ABC-####``
+gives ``ABC-1234``, as in the document's examples.
 
 A pattern is a mixed-radix number system, so besides random values it can *count*:
 :meth:`Pattern.at` maps ``0 .. capacity-1`` one-to-one onto distinct values through a
@@ -68,7 +71,9 @@ class Pattern:
     def draw(self, rng: Randomness) -> str:
         """A random value of the pattern."""
         rand = rng.random.randrange
-        return "".join(s.options[rand(len(s.options))] if len(s.options) > 1 else s.options[0] for s in self.slots)
+        return "".join(
+            s.options[rand(len(s.options))] if len(s.options) > 1 else s.options[0] for s in self.slots
+        )
 
     def at(self, index: int) -> str:
         """The ``index``-th of ``capacity`` distinct values (scrambled, not sequential)."""
@@ -97,9 +102,19 @@ def parse(text: str) -> list[Slot]:
                 raise ConfigurationError(f"pattern {text!r} ends with a lone '\\'; syntax: {SYNTAX}")
             slots.append(Slot((text[i + 1],)))
             i += 2
-        elif char in _CLASSES:
-            slots.append(Slot(tuple(_CLASSES[char])))
+        elif char == "#":
+            slots.append(Slot(tuple(DIGITS)))
             i += 1
+        elif char.isascii() and char.isalpha():
+            end = i
+            while end < len(text) and text[end].isascii() and text[end].isalpha():
+                end += 1
+            run = text[i:end]
+            if set(run) <= {"X", "A", "H"}:  # XX-AAAA, HHHH: classes
+                slots.extend(Slot(tuple(_CLASSES[c])) for c in run)
+            else:  # PAT, ORDER, ABC: a word is literal text
+                slots.extend(Slot((c,)) for c in run)
+            i = end
         elif char == "[":
             end = text.find("]", i)
             options = tuple(o.strip() for o in text[i + 1 : end].split(",")) if end > 0 else ()

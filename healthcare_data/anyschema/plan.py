@@ -20,9 +20,22 @@ from healthcare_data.errors import ConfigurationError
 PLAN_VERSION = 1
 STRATEGIES = ("insert", "tiers", "update", "deferred")
 COLUMN_KEYS = (
-    "type", "length", "precision", "scale", "nullable", "primary_key", "unique", "default",
-    "generator", "choices", "range", "null_share", "pattern", "after", "note",
-)  # fmt: skip
+    "type",
+    "length",
+    "precision",
+    "scale",
+    "nullable",
+    "primary_key",
+    "unique",
+    "default",
+    "generator",
+    "choices",
+    "range",
+    "null_share",
+    "pattern",
+    "after",
+    "note",
+)
 DEFAULT_ROWS = 100
 DEFAULT_TIERS = {"depth": 4, "branching": 3}
 
@@ -75,7 +88,10 @@ class ForeignKeyPlan:
         return f"{table}({', '.join(self.columns)}) -> {self.ref_table}({', '.join(self.ref_columns)})"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"columns": self.columns, "references": f"{self.ref_table}({', '.join(self.ref_columns)})"}
+        out: dict[str, Any] = {
+            "columns": self.columns,
+            "references": f"{self.ref_table}({', '.join(self.ref_columns)})",
+        }
         if self.name:
             out["name"] = self.name
         out["nullable"] = self.nullable
@@ -185,7 +201,9 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
+_Dumper.add_representer(
+    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
 
 
 def dumps(plan: Plan) -> str:
@@ -208,7 +226,9 @@ def load(path: str | Path) -> Plan:
     except OSError as exc:
         raise ConfigurationError(f"Cannot read plan {str(source)!r}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigurationError(f"Plan {str(source)!r} is not valid YAML: {' '.join(str(exc).split())}") from None
+        raise ConfigurationError(
+            f"Plan {str(source)!r} is not valid YAML: {' '.join(str(exc).split())}"
+        ) from None
     return from_dict(data, where=str(source))
 
 
@@ -218,7 +238,11 @@ def from_dict(data: Any, where: str = "plan") -> Plan:
         raise ConfigurationError(f"{where}: expected a mapping with 'tables'; write one with introspect")
     tables: dict[str, TablePlan] = {}
     for tname, tdata in data["tables"].items():
-        _keys(tdata, ("rows", "primary_key", "unique", "foreign_keys", "checks", "columns"), f"{where}: table {tname!r}")
+        _keys(
+            tdata,
+            ("rows", "primary_key", "unique", "foreign_keys", "checks", "columns"),
+            f"{where}: table {tname!r}",
+        )
         columns = {}
         for cname, cdata in (tdata.get("columns") or {}).items():
             _keys(cdata, COLUMN_KEYS, f"{where}: column {tname}.{cname}")
@@ -234,7 +258,9 @@ def from_dict(data: Any, where: str = "plan") -> Plan:
             ref_table, _, rest = ref.partition("(")
             ref_columns = [c.strip() for c in rest.rstrip(")").split(",") if c.strip()]
             if not ref_table or not ref_columns:
-                raise ConfigurationError(f"{where}: {tname} foreign key references {ref!r}; write table(col, ...)")
+                raise ConfigurationError(
+                    f"{where}: {tname} foreign key references {ref!r}; write table(col, ...)"
+                )
             tiers = fdata.get("tiers") or {}
             fks.append(
                 ForeignKeyPlan(
@@ -266,6 +292,7 @@ def from_dict(data: Any, where: str = "plan") -> Plan:
         backend=data.get("backend", "sqlite"),
         source=data.get("source"),
         seed=int(data.get("seed") or 0),
+        cycles=list(data.get("cycles") or []),
     )
     return resolve(plan, keep_strategies=True)
 
@@ -359,14 +386,17 @@ def resolve(plan: Plan, *, keep_strategies: bool = False) -> Plan:
                     fk.branching = int(fk.branching or DEFAULT_TIERS["branching"])
                     if fk.depth < 1 or fk.branching < 1:
                         raise ConfigurationError(
-                            f"{fk.label(name)}: tiers depth {fk.depth} and branching {fk.branching} must be >= 1"
+                            f"{fk.label(name)}: tiers depth {fk.depth} and branching {fk.branching} "
+                            "must be >= 1"
                         )
             elif not keep_strategies or fk.strategy == "tiers":
                 fk.strategy = "insert"
             if fk.strategy == "update" and not fk.nullable:
                 raise ConfigurationError(f"{fk.label(name)}: strategy 'update' needs nullable columns")
             if fk.strategy == "deferred" and not fk.deferrable:
-                raise ConfigurationError(f"{fk.label(name)}: strategy 'deferred' needs a DEFERRABLE constraint")
+                raise ConfigurationError(
+                    f"{fk.label(name)}: strategy 'deferred' needs a DEFERRABLE constraint"
+                )
     nodes = list(plan.tables)
     if not keep_strategies:
         plan.cycles = []
@@ -380,7 +410,9 @@ def resolve(plan: Plan, *, keep_strategies: bool = False) -> Plan:
             (0 if fk.deferrable and plan.backend == "postgresql" else plan.tables[child].rows + 1, child, fk)
             for child in component
             for fk in plan.tables[child].foreign_keys
-            if fk.ref_table in component and fk.ref_table != child and fk.strategy == "insert"
+            if fk.ref_table in component
+            and fk.ref_table != child
+            and fk.strategy == "insert"
             and ((fk.deferrable and plan.backend == "postgresql") or fk.nullable)
         ]
         if not candidates:
