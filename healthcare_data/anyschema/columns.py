@@ -197,8 +197,11 @@ class Choice(Gen):
         self.table = Weighted(weights)
         self.capacity = len(self.options)
         self.perm = Permutation(self.capacity, salt)
+        self.uniform = len(set(weights.values())) == 1
 
     def draw(self, i: int, rng: Randomness, row: dict[str, Any]) -> Any:
+        if self.uniform:
+            return self.options[rng.random.randrange(self.capacity)]
         return rng.weighted(self.table)
 
     def at(self, i: int) -> Any:

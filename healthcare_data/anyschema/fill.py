@@ -102,7 +102,9 @@ class TableRows:
         self.dims: dict[int, tuple[_Dims, int]] = {}  # id(fk) -> (dims, position)
         self.free_dim: tuple[_Dims, str] | None = None
         self.one_to_one: dict[int, Any] = {}
-        self._scatters: dict[tuple[int, int], Permutation] = {}
+        self._picks: dict[int, Callable[[int], int | None]] = {}
+        self._fk_fns: dict[int, Callable[[int], tuple[Any, ...] | None]] = {}
+        self._key_fns: dict[str, Callable[[int], Any]] = {}
 
     def _after(self, column: ColumnPlan) -> gens.Gen:
         earlier = self.table.columns.get(column.after or "")
@@ -190,38 +192,113 @@ class TableRows:
 
     def parent_index(self, fk: ForeignKeyPlan, i: int) -> int | None:
         """Which parent row (by index) row ``i`` points at through ``fk``, or None."""
+        return self._pick(fk)(i)
+
+    def fk_values(self, fk: ForeignKeyPlan, i: int) -> tuple[Any, ...] | None:
+        """The referenced key values row ``i`` holds in ``fk``'s columns (None: NULL)."""
+        return self._fk_fn(fk)(i)
+
+    def key_at(self, column: str, j: int) -> Any:
+        """Column ``column`` of row ``j``, from the index alone (keys and referenced columns)."""
+        return self._key_fn(column)(j)
+
+    # Compiled once per key and foreign key (after every table's row count is final):
+    # the hot loop then calls one closure per foreign key instead of re-deciding per row.
+
+    def _pick(self, fk: ForeignKeyPlan) -> Callable[[int], int | None]:
+        pick = self._picks.get(id(fk))
+        if pick is None:
+            pick = self._picks[id(fk)] = self._compile_pick(fk)
+        return pick
+
+    def _compile_pick(self, fk: ForeignKeyPlan) -> Callable[[int], int | None]:
         mode = self.one_to_one.get(id(fk))
-        if mode is not None:  # tiers
+        if mode is not None:  # tiers: roots first, then each tier under the one before
             starts, branching = mode[1]
-            tier = 0
-            while tier + 1 < len(starts) and i >= starts[tier + 1]:
-                tier += 1
-            if tier == 0:
-                return None if fk.nullable else i
-            return starts[tier - 1] + (i - starts[tier]) // branching
+            nullable = fk.nullable
+
+            def tiered(i: int) -> int | None:
+                tier = 0
+                while tier + 1 < len(starts) and i >= starts[tier + 1]:
+                    tier += 1
+                if tier == 0:
+                    return None if nullable else i
+                return starts[tier - 1] + (i - starts[tier]) // branching
+
+            return tiered
         parent_rows = self.runners[fk.ref_table].rows
         if parent_rows == 0:
-            return None
-        column = self.table.columns[fk.columns[0]]
-        h = _mix(_salt(self.seed, self.table.name, *fk.columns) ^ i)
-        if fk.nullable and column.null_share and (h & 0xFFFF) / 65536 < column.null_share:
-            return None
+            return lambda i: None
+        salt = _salt(self.seed, self.table.name, *fk.columns)
+        share = self.table.columns[fk.columns[0]].null_share if fk.nullable else 0.0
         placed = self.dims.get(id(fk))
-        if placed is not None:
-            return self._digits(placed[0], i)[placed[1]]
-        u = (h >> 16) / 2**48
-        skewed = min(int(parent_rows * u * u), parent_rows - 1)  # a few busy parents, many quiet ones
-        return self._scatter(fk, parent_rows)(skewed)
+        if placed is not None:  # one digit of a composite key counted through its parts
+            dims, position = placed
+            digits = self._digits
 
-    def _scatter(self, fk: ForeignKeyPlan, parent_rows: int) -> Permutation:
-        """The permutation that spreads the busy parents over the table (not the first rows)."""
-        key = (id(fk), parent_rows)
-        permutation = self._scatters.get(key)
-        if permutation is None:
-            permutation = self._scatters[key] = Permutation(
-                parent_rows, _salt(self.seed, self.table.name, fk.columns)
-            )
-        return permutation
+            def counted(i: int) -> int | None:
+                if share and (_mix(salt ^ i) & 0xFFFF) / 65536 < share:
+                    return None
+                return digits(dims, i)[position]
+
+            return counted
+        scatter = Permutation(parent_rows, _salt(self.seed, self.table.name, fk.columns))
+        last = parent_rows - 1
+
+        def skewed(i: int) -> int | None:
+            h = _mix(salt ^ i)
+            if share and (h & 0xFFFF) / 65536 < share:
+                return None
+            u = (h >> 16) / 281474976710656  # 2**48
+            return scatter(min(int(parent_rows * u * u), last))  # a few busy parents, many quiet ones
+
+        return skewed
+
+    def _fk_fn(self, fk: ForeignKeyPlan) -> Callable[[int], tuple[Any, ...] | None]:
+        fn = self._fk_fns.get(id(fk))
+        if fn is None:
+            pick = self._pick(fk)
+            runner = self if fk.ref_table == self.table.name else self.runners[fk.ref_table]
+            keys = [runner._key_fn(c) for c in fk.ref_columns]
+            if len(keys) == 1:
+                key = keys[0]
+
+                def fn(i: int) -> tuple[Any, ...] | None:
+                    parent = pick(i)
+                    return None if parent is None else (key(parent),)
+            else:
+
+                def fn(i: int) -> tuple[Any, ...] | None:
+                    parent = pick(i)
+                    return None if parent is None else tuple(k(parent) for k in keys)
+
+            self._fk_fns[id(fk)] = fn
+        return fn
+
+    def _key_fn(self, column: str) -> Callable[[int], Any]:
+        fn = self._key_fns.get(column)
+        if fn is None:
+            fn = self._key_fns[column] = self._compile_key(column)
+        return fn
+
+    def _compile_key(self, column: str) -> Callable[[int], Any]:
+        fk = self.table.fk_of(column)
+        if fk is not None:
+            values, position = self._fk_fn(fk), fk.columns.index(column)
+
+            def through_fk(j: int) -> Any:
+                found = values(j)
+                return None if found is None else found[position]
+
+            return through_fk
+        gen = self.gens[column]
+        if self.free_dim is not None and self.free_dim[1] == column:
+            dims, digits = self.free_dim[0], self._digits
+            return lambda j: gen.at(digits(dims, j)[-1])
+        if isinstance(gen, gens.Integer) and gen.sequence:
+            low, capacity = gen.low, gen.capacity
+            return lambda j: low + j if j < capacity else gen.at(j)
+        return gen.at
 
     def _digits(self, dims: _Dims, i: int) -> list[int]:
         number = dims.permutation(i) if dims.permutation is not None else i
@@ -234,24 +311,6 @@ class TableRows:
                 number, digit = divmod(number, size)
                 digits.append(digit)
         return digits
-
-    def fk_values(self, fk: ForeignKeyPlan, i: int) -> tuple[Any, ...] | None:
-        parent = self.parent_index(fk, i)
-        if parent is None:
-            return None
-        runner = self if fk.ref_table == self.table.name else self.runners[fk.ref_table]
-        return tuple(runner.key_at(c, parent) for c in fk.ref_columns)
-
-    def key_at(self, column: str, j: int) -> Any:
-        """Column ``column`` of row ``j``, from the index alone (keys and referenced columns)."""
-        fk = self.table.fk_of(column)
-        if fk is not None:
-            values = self.fk_values(fk, j)
-            return None if values is None else values[fk.columns.index(column)]
-        if self.free_dim is not None and self.free_dim[1] == column:
-            dims = self.free_dim[0]
-            return self.gens[column].at(self._digits(dims, j)[-1])
-        return self.gens[column].at(j)
 
     # --- rows ----------------------------------------------------------------------------------
 
@@ -291,10 +350,10 @@ class TableRows:
         columns = fk.columns
         if null:
             return lambda i, row: row.update(dict.fromkeys(columns))
-        fk_values = self.fk_values
+        fk_values = self._fk_fn(fk)
 
         def setter(i: int, row: dict[str, Any]) -> None:
-            values = fk_values(fk, i)
+            values = fk_values(i)
             row.update(zip(columns, values, strict=True) if values is not None else dict.fromkeys(columns))
 
         return setter
@@ -303,8 +362,8 @@ class TableRows:
         name = column.name
         gen = self.gens[name]
         if name in self.keyed or (self.free_dim is not None and self.free_dim[1] == name):
-            key_at = self.key_at
-            return lambda i, row: row.__setitem__(name, key_at(name, i))
+            key_at = self._key_fn(name)
+            return lambda i, row: row.__setitem__(name, key_at(i))
         method = gen.unique if column.unique else gen.draw
         share = column.null_share if column.nullable else 0.0
         random = rng.random.random
