@@ -234,3 +234,38 @@ def test_the_projects_own_schema_filled_by_the_generic_path(url: str) -> None:
             )
     finally:
         db.dispose()
+
+
+def test_keys_continue_after_the_fill_and_parents_have_realistic_cardinality(url: str) -> None:
+    _fill(url, "saas", rows=600)
+    engine = make_engine(url)
+    with engine.begin() as conn:  # the database's own id sequence continues past the written ids
+        conn.execute(text("INSERT INTO tenants (name, plan, created_at) VALUES ('Extra', 'free', '2026-01-01')"))
+        assert conn.execute(text("SELECT MAX(id) FROM tenants")).scalar_one() == 601
+    engine.dispose()
+    per_user = [n for (n,) in _rows(url, "SELECT COUNT(*) FROM tasks GROUP BY assignee_id")]
+    assert max(per_user) >= 4 * (sum(per_user) / len(per_user))  # a few busy parents, many quiet ones
+
+
+def test_computed_columns_are_left_to_the_database(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE lines (id INTEGER PRIMARY KEY, quantity INTEGER NOT NULL, price NUMERIC(8,2) NOT NULL, "
+            "total NUMERIC(10,2) GENERATED ALWAYS AS (quantity * price) STORED)"
+        )
+    engine.dispose()
+    plan = anyschema.introspect(url)
+    assert plan.tables["lines"].columns["total"].generator == "computed"
+    anyschema.generate(plan, 20, database_url=url, today=TODAY)
+    assert all(abs(float(t) - q * float(p)) < 0.01 for q, p, t in _rows(url, "SELECT quantity, price, total FROM lines"))
+
+
+def test_rows_stream_one_batch_at_a_time(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    _create(url, SCHEMAS["saas"]())
+    plan = anyschema.introspect(url)
+    runners = anyschema.fill.prepare(plan, seed=1, today=TODAY, rows=10**9)  # a billion rows planned
+    first = next(runners["tasks"].batches(250))  # ...and the first batch comes at once, alone
+    assert len(first) == 250

@@ -558,7 +558,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
 GENERATORS: tuple[str, ...] = tuple(
     sorted(
         _catalogue(ColumnPlan("x", "text"), TablePlan("t", {}), 0, date(2026, 1, 1)).keys()
-        | {"choice", "pattern", "foreign_key"}
+        | {"choice", "pattern", "foreign_key", "computed"}
     )
 )
 

@@ -151,6 +151,8 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
             **shape,
         )
         column.unique = (pk == [column.name]) or [column.name] in uniques
+        if info.get("computed"):
+            column.generator, column.note = "computed", "computed by the database: not written"
         cols[column.name] = column
     if backend == "mysql":  # MariaDB keeps JSON as LONGTEXT plus CHECK (json_valid(col))
         for check in list(checks):
@@ -183,6 +185,8 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
     _apply_checks(table)
     _pair_dates(table)
     for column in cols.values():
+        if column.generator == "computed":
+            continue
         if table.fk_of(column.name):
             column.generator, column.note = "foreign_key", None
         else:
