@@ -253,7 +253,9 @@ def test_interactive_alias_to_files_and_no_means_nothing_written(tmp_path, libra
 
 
 def test_progress_bars_on_a_terminal(tmp_path, library_url: str) -> None:
-    child = _spawn(tmp_path, "generate", "--database-url", library_url, "--rows", "300", "--batch-size", "100")
+    child = _spawn(
+        tmp_path, "generate", "--database-url", library_url, "--rows", "300", "--batch-size", "100"
+    )
     child.expect(r"authors +\[#+\.*\] +\d+% \d+/300")
     child.expect(r"books +\[#{28}\] 100% 300/300")
     child.expect("600 rows into")

@@ -299,8 +299,8 @@ def unbreakable() -> MetaData:
     return m
 
 
-def deferrable() -> MetaData:
-    """A NOT NULL cycle made valid by a DEFERRABLE constraint (PostgreSQL)."""
+def deferrable(supported: bool = True) -> MetaData:
+    """A NOT NULL cycle made valid by a DEFERRABLE constraint (PostgreSQL; MariaDB cannot declare one)."""
     m = MetaData()
     Table(
         "teams",
@@ -311,7 +311,11 @@ def deferrable() -> MetaData:
             "captain_id",
             Integer,
             ForeignKey(
-                "players.id", name="fk_team_captain", use_alter=True, deferrable=True, initially="DEFERRED"
+                "players.id",
+                name="fk_team_captain",
+                use_alter=True,
+                deferrable=True if supported else None,
+                initially="DEFERRED" if supported else None,
             ),
             nullable=False,
         ),
