@@ -32,7 +32,7 @@ def cmd_introspect(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise ConfigurationError(f"--rows {args.rows} must be >= 0")
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     plan = anyschema.introspect(
-        settings.database_url(args.database_url), rows=args.rows or 100, tables=tables
+        settings.database_url(args.database_url), rows=100 if args.rows is None else args.rows, tables=tables
     )
     text = anyschema.dumps(plan)
     if args.output in (None, "-"):

@@ -101,7 +101,7 @@ class TableRows:
         self.notes: list[str] = []
         self.dims: dict[int, tuple[_Dims, int]] = {}  # id(fk) -> (dims, position)
         self.free_dim: tuple[_Dims, str] | None = None
-        self.one_to_one: dict[int, Any] = {}
+        self.tiers: dict[int, tuple[list[int], int]] = {}  # id(fk) -> (tier starts, branching)
         self._picks: dict[int, Callable[[int], int | None]] = {}
         self._fk_fns: dict[int, Callable[[int], tuple[Any, ...] | None]] = {}
         self._key_fns: dict[str, Callable[[int], Any]] = {}
@@ -187,8 +187,7 @@ class TableRows:
             starts.append(start)
             start += size
             size *= branching
-        fk_tiers = (starts, branching)
-        self.one_to_one[id(fk)] = ("tiers", fk_tiers)
+        self.tiers[id(fk)] = (starts, branching)
 
     def parent_index(self, fk: ForeignKeyPlan, i: int) -> int | None:
         """Which parent row (by index) row ``i`` points at through ``fk``, or None."""
@@ -212,9 +211,9 @@ class TableRows:
         return pick
 
     def _compile_pick(self, fk: ForeignKeyPlan) -> Callable[[int], int | None]:
-        mode = self.one_to_one.get(id(fk))
-        if mode is not None:  # tiers: roots first, then each tier under the one before
-            starts, branching = mode[1]
+        tiers = self.tiers.get(id(fk))
+        if tiers is not None:  # roots first, then each tier under the one before
+            starts, branching = tiers
             nullable = fk.nullable
 
             def tiered(i: int) -> int | None:
