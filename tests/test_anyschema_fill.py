@@ -23,13 +23,12 @@ TODAY = date(2026, 11, 22)
 ROWS = 120
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A fresh, empty database on each backend (its own name on the shared servers)."""
-    if request.param == "sqlite":
+def _fresh(request: pytest.FixtureRequest, backend: str, tmp_path) -> Iterator[str]:
+    """A fresh, empty database (its own name on the shared servers), dropped afterwards."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'any.db'}"
         return
-    if request.param == "postgresql":
+    if backend == "postgresql":
         request.getfixturevalue("postgres_url")  # skips or fails (CI) when unreachable
         admin_url, quote = POSTGRES_ADMIN_URL, '"'
     else:
@@ -41,10 +40,22 @@ def url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     try:
         yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        force = " WITH (FORCE)" if request.param == "postgresql" else ""
+        force = " WITH (FORCE)" if backend == "postgresql" else ""
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{force}"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database on each backend."""
+    yield from _fresh(request, request.param, tmp_path)
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database."""
+    yield from _fresh(request, "postgresql", tmp_path)
 
 
 def _create(url: str, metadata) -> None:
@@ -277,3 +288,24 @@ def test_rows_stream_one_batch_at_a_time(tmp_path) -> None:
     runners = anyschema.fill.prepare(plan, seed=1, today=TODAY, rows=10**9)  # a billion rows planned
     first = next(runners["tasks"].batches(250))  # ...and the first batch comes at once, alone
     assert len(first) == 250
+
+
+def test_postgresql_types_get_type_correct_values(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TYPE mood AS ENUM ('happy', 'sad', 'ok')")
+        conn.exec_driver_sql(
+            "CREATE TABLE things (id bigserial PRIMARY KEY, ext uuid NOT NULL UNIQUE, data jsonb, "
+            "m mood NOT NULL, tags text[] NOT NULL, addr inet, seen timestamptz NOT NULL, "
+            "price numeric(4,2) NOT NULL, small smallint NOT NULL, code char(3) NOT NULL UNIQUE)"
+        )
+    engine.dispose()
+    plan = anyschema.introspect(pg_url)
+    columns = plan.tables["things"].columns
+    assert columns["m"].choices == ["happy", "sad", "ok"]
+    assert columns["addr"].generator == "null" and "unsupported type INET" in (columns["addr"].note or "")
+    anyschema.generate(plan, 200, database_url=pg_url, today=TODAY)
+    rows = _rows(pg_url, "SELECT ext, data, m, tags, price, small, code FROM things")
+    assert len({r[0] for r in rows}) == 200 and len({r[6] for r in rows}) == 200
+    assert all(isinstance(r[1], dict) and r[2] in ("happy", "sad", "ok") and r[3] == [] for r in rows)
+    assert all(0 <= r[4] <= 99.99 and -(2**15) <= r[5] < 2**15 for r in rows)

@@ -552,6 +552,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i, rng, row: rng.random.randbytes(8), at=lambda i: (i + 1).to_bytes(8, "big")
         ),
         "null": lambda: Fixed(None),
+        "array": lambda: Func(lambda i, rng, row: [], at=lambda i: []),
     }
 
 
@@ -568,10 +569,14 @@ def _address(street: str, place: fakes.Place) -> str:
 
 
 def _uuid(salt: int, i: int) -> str:
-    """A version-4 UUID whose low 62 bits are the row index: distinct by construction."""
+    """A version-4 UUID whose low 62 bits are an odd-multiplier scramble of the row index.
+
+    Multiplying by an odd number is a bijection modulo 2**62, so distinct rows get
+    distinct UUIDs by construction; the version and variant bits sit above those 62.
+    """
     high = (salt * 0x9E3779B97F4A7C15) & (2**64 - 1)
-    value = (high << 64) | i
-    return str(uuidlib.UUID(int=value, version=4))
+    low = (i * 0xD6E8FEB86659FD93 + salt) & (2**62 - 1)
+    return str(uuidlib.UUID(int=(high << 64) | low, version=4))
 
 
 def _cut(value: str, length: int | None) -> str:
@@ -624,6 +629,7 @@ def type_fallback(column: ColumnPlan) -> str:
         "uuid": "uuid",
         "json": "json",
         "binary": "binary",
+        "array": "array",
     }.get(column.type, "text")
 
 
@@ -655,7 +661,7 @@ def detect(table: TablePlan, column: ColumnPlan) -> tuple[str, str | None]:
     elif column.type == "uuid":
         return "uuid", None
     fallback = type_fallback(column)
-    if column.type in ("date", "datetime", "boolean", "time", "uuid", "json", "binary"):
+    if column.type in ("date", "datetime", "boolean", "time", "uuid", "json", "binary", "array"):
         return fallback, None
     return fallback, f"no known meaning: type-correct {column.type} values ({fallback})"
 

@@ -87,7 +87,9 @@ def column_type(sqltype: Any) -> dict[str, Any]:
         length = getattr(sqltype, "length", None)
         kind = "char" if type(sqltype).__name__ in ("CHAR", "NCHAR") else "varchar" if length else "text"
         return {"type": kind, "length": length} if length else {"type": kind}
-    return {"type": "other", "note": f"unsupported type {sqltype!s}: text values"}
+    if isinstance(sqltype, types.ARRAY):
+        return {"type": "array", "note": f"array type {sqltype!s}: empty arrays (set a generator to change)"}
+    return {"type": "other", "note": f"unsupported type {sqltype!s}: NULL if nullable, else text"}
 
 
 def introspect(
@@ -189,6 +191,8 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
             continue
         if table.fk_of(column.name):
             column.generator, column.note = "foreign_key", None
+        elif column.type == "other" and column.nullable:
+            column.generator = "null"
         else:
             column.generator, note = meanings.detect(table, column)
             column.note = column.note or note
