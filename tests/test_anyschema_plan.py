@@ -238,3 +238,11 @@ def test_cycle_strategy_prefers_deferrable_on_postgresql_and_nullable_elsewhere(
     assert cycle("sqlite").cycles[0]["broken_by"] == "a(b_id) -> b(id)"
     assert cycle("sqlite").cycles[0]["strategy"] == "update"
     assert cycle("sqlite").order == ["a", "b"]  # a's key to b is filled later, b needs a
+
+
+def test_a_key_column_needs_a_generator_that_counts(tmp_path) -> None:
+    url = _sqlite(tmp_path, "keys_and_checks")
+    plan = anyschema.introspect(url)
+    plan.tables["countries"].columns["code"].generator = "first_name"
+    with pytest.raises(ConfigurationError, match=r"countries.code is part of a key.*'first_name' cannot"):
+        anyschema.generate(plan, 10, database_url=url, today=TODAY)

@@ -143,6 +143,16 @@ class TableRows:
         for fk in table.foreign_keys:
             if fk.ref_table == table.name and fk.strategy == "tiers":
                 self._tiers(fk)
+        counted = self.keyed | ({self.free_dim[1]} if self.free_dim else set())
+        for name in sorted(counted & self.gens.keys()):
+            try:
+                self.gens[name].at(0)
+            except ConfigurationError:
+                raise ConfigurationError(
+                    f"{table.name}.{name} is part of a key, so its values must follow from the row index, "
+                    f"and generator {table.columns[name].generator!r} cannot do that; use a pattern or "
+                    "one of sequence, integer, code, uuid, email, username, npi, ssn"
+                ) from None
         for name, gen in self.gens.items():
             column = table.columns[name]
             if (
