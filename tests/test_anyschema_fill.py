@@ -81,7 +81,7 @@ def _fill(url: str, name: str, rows: int = ROWS, **kwargs) -> tuple[anyschema.Pl
 
 def test_self_references_are_filled_in_tiers_and_the_department_cycle_by_an_update(url: str) -> None:
     plan, result = _fill(url, "hierarchy")
-    assert result.rows == {"departments": ROWS, "employees": ROWS, "comments": ROWS}
+    assert result.rows == {"departments": ROWS, "employees": ROWS, "comments": ROWS, "categories": ROWS}
     assert plan.cycles[0]["tables"] == ["departments", "employees"] and plan.cycles[0]["strategy"] == "update"
     roots = _rows(url, "SELECT COUNT(*) FROM employees WHERE manager_id IS NULL")[0][0]
     assert 0 < roots < ROWS  # roots with NULL parents, then children
@@ -94,6 +94,8 @@ def test_self_references_are_filled_in_tiers_and_the_department_cycle_by_an_upda
     assert (
         _rows(url, "SELECT COUNT(*) FROM departments WHERE head_id IS NULL")[0][0] == 0
     )  # the update pass ran
+    own_parent = _rows(url, "SELECT COUNT(*) FROM categories WHERE parent_id = id")[0][0]
+    assert 0 < own_parent < ROWS  # NOT NULL self-reference: the roots point at themselves
     replies = _rows(url, "SELECT COUNT(*) FROM comments WHERE parent_id IS NOT NULL")[0][0]
     assert 0 < replies < ROWS
     for email, phone in _rows(url, "SELECT email, phone FROM employees"):

@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 
 def hierarchy() -> MetaData:
-    """Self-references (employees -> manager, threaded comments) and department <-> head."""
+    """Self-references (managers, threaded comments, NOT NULL category parents); department <-> head."""
     m = MetaData()
     Table(
         "departments",
@@ -64,6 +64,13 @@ def hierarchy() -> MetaData:
         Column("author_id", Integer, ForeignKey("employees.id", name="fk_comment_author"), nullable=False),
         Column("body", Text, nullable=False),
         Column("created_at", DateTime, nullable=False),
+    )
+    Table(
+        "categories",
+        m,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(40), nullable=False),
+        Column("parent_id", Integer, ForeignKey("categories.id", name="fk_category_parent"), nullable=False),
     )
     return m
 
