@@ -228,15 +228,20 @@ def test_interactive_walks_a_person_through_a_fill(tmp_path, library_url: str) -
     assert _count(library_url, "books") == 12 and _count(library_url, "authors") == 12
 
 
-def test_interactive_alias_to_files_and_no_means_nothing_written(tmp_path, library_url: str) -> None:
+def test_interactive_alias_from_a_plan_file_and_no_writes_nothing(tmp_path, library_url: str) -> None:
+    plan = tmp_path / "plan.yaml"
+    assert run("introspect", "--database-url", library_url, "-o", str(plan))[0] == 0
     child = _spawn(tmp_path, "i")
     child.expect("Source: ")
-    child.sendline(library_url)
+    child.sendline(str(tmp_path / "nope.yaml"))  # a wrong path is explained and asked again
+    child.expect("Cannot read plan")
+    child.expect("Source: ")
+    child.sendline(str(plan))
     child.expect(r"Tables to fill .*: ")
     child.sendline("")
     child.expect(r"Rows per table .*: ")
     child.sendline("5")
-    child.expect(r"Output: .*: ")
+    child.expect(r"Output: .*\[out\]: ")
     child.sendline(str(tmp_path / "files"))
     child.expect(r"Format \(jsonl, csv, sql\) \[jsonl\]: ")
     child.sendline("xml")
