@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -311,3 +312,69 @@ def test_postgresql_types_get_type_correct_values(pg_url: str) -> None:
     assert len({r[0] for r in rows}) == 200 and len({r[6] for r in rows}) == 200
     assert all(isinstance(r[1], dict) and r[2] in ("happy", "sad", "ok") and r[3] == [] for r in rows)
     assert all(0 <= r[4] <= 99.99 and -(2**15) <= r[5] < 2**15 for r in rows)
+
+
+def test_introspection_reads_keys_and_constraints_on_every_backend(url: str) -> None:
+    _create(url, SCHEMAS["keys_and_checks"]())
+    plan = anyschema.introspect(url)
+    countries, regions, stores = (plan.tables[t] for t in ("countries", "regions", "stores"))
+    assert countries.primary_key == ["code"] and countries.columns["code"].type in ("varchar", "char")
+    assert countries.columns["code"].length == 2
+    assert regions.primary_key == ["country_code", "region_code"]
+    composite = next(fk for fk in stores.foreign_keys if fk.ref_table == "regions")
+    assert composite.columns == ["country_code", "region_code"]
+    assert composite.ref_columns == ["country_code", "region_code"]
+    assert stores.columns["code"].unique and not stores.columns["street"].unique
+    assert not stores.columns["status"].nullable and stores.columns["closed_on"].nullable
+    assert stores.columns["status"].choices == ["open", "closed", "planned"]
+    assert stores.columns["rating"].range == [1, 5]
+    assert stores.columns["closed_on"].after == "opened_on"
+    assert plan.tables["visits"].columns["amount"].range == [0, None]
+    assert (
+        plan.tables["visits"].columns["amount"].precision,
+        plan.tables["visits"].columns["amount"].scale,
+    ) == (10, 2)
+    assert plan.order.index("regions") < plan.order.index("stores") < plan.order.index("store_managers")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'same.db'}"
+
+
+def _same(value: object) -> str:
+    """One spelling per value across drivers (SQLite keeps 121.70 as the REAL 121.7, 528.00 as 528)."""
+    if isinstance(value, (int, float, Decimal)):  # bool too: MariaDB answers 0/1
+        return f"{float(value):.6f}"
+    return str(value)
+
+
+def test_same_seed_same_rows_on_sqlite_postgresql_and_mariadb(url: str, sqlite_url: str) -> None:
+    results = []
+    for target in (sqlite_url, url):
+        _create(target, SCHEMAS["keys_and_checks"]())
+        anyschema.generate(target, 40, today=TODAY, seed=11, batch_size=16)
+        rows = _rows(target, "SELECT * FROM stores ORDER BY id") + _rows(
+            target, "SELECT * FROM visits ORDER BY id"
+        )
+        results.append([tuple(_same(v) for v in row) for row in rows])
+    assert results[0] == results[1]
+
+
+def test_copy_and_executemany_write_the_same_rows(pg_url: str, tmp_path) -> None:
+    _create(pg_url, SCHEMAS["library"]())
+    anyschema.generate(pg_url, 30, today=TODAY, method="copy")
+    copied = _rows(pg_url, "SELECT * FROM books ORDER BY id") + _rows(
+        pg_url, "SELECT * FROM authors ORDER BY id"
+    )
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE authors SET favorite_book_id = NULL"))
+        conn.execute(text("DELETE FROM books"))
+        conn.execute(text("DELETE FROM authors"))
+    engine.dispose()
+    anyschema.generate(pg_url, 30, today=TODAY, method="executemany")
+    assert (
+        _rows(pg_url, "SELECT * FROM books ORDER BY id") + _rows(pg_url, "SELECT * FROM authors ORDER BY id")
+        == copied
+    )
