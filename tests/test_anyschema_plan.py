@@ -246,3 +246,15 @@ def test_a_key_column_needs_a_generator_that_counts(tmp_path) -> None:
     plan.tables["countries"].columns["code"].generator = "first_name"
     with pytest.raises(ConfigurationError, match=r"countries.code is part of a key.*'first_name' cannot"):
         anyschema.generate(plan, 10, database_url=url, today=TODAY)
+
+
+@pytest.mark.slow
+def test_icd10_codes_are_exactly_the_billable_leaves() -> None:
+    import simple_icd_10_cm as cm
+
+    from healthcare_data.anyschema.columns import icd10_codes
+
+    codes = icd10_codes(8)
+    assert len(codes) > 70_000
+    assert all(cm.is_leaf(code) for code in codes[::97])  # a spread sample: the full check takes 10+ s
+    assert icd10_codes(5) == tuple(c for c in codes if len(c) <= 5)

@@ -152,11 +152,17 @@ def _coordinates(state: str) -> dict[str, tuple[float, float]]:
 
 @cache
 def icd10_codes(max_length: int = 8) -> tuple[str, ...]:
-    """Billable (leaf) ICD-10-CM codes with dots, from simple-icd-10-cm; short ones first."""
+    """Billable (leaf) ICD-10-CM codes with dots, from simple-icd-10-cm, that fit ``max_length``.
+
+    A code is a leaf when no other code extends it (``A00.0`` extends ``A00``): one sort
+    instead of the package's per-code ``is_leaf`` (0.4 s instead of 10+ s; the test
+    suite checks both agree).
+    """
     import simple_icd_10_cm as cm
 
-    codes = [c for c in cm.get_all_codes(True) if cm.is_leaf(c) and len(c) <= max_length]
-    return tuple(sorted(codes))
+    codes = sorted(c for c in cm.get_all_codes(True) if "-" not in c and c[0].isalpha())
+    leaves = [c for c, after in zip(codes, [*codes[1:], ""], strict=True) if not after.startswith(c)]
+    return tuple(c for c in leaves if len(c) <= max_length)
 
 
 # --- the generator base ------------------------------------------------------------------------------
