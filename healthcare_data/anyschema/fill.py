@@ -260,7 +260,7 @@ def _sql_literal(value: Any, backend: str) -> str:
     else:
         text = str(value)
     text = text.replace("'", "''")
-    if backend == "mysql":
+    if backend in ("mysql", "mariadb"):
         text = text.replace("\\", "\\\\")
     return f"'{text}'"
 
@@ -328,7 +328,8 @@ def _write_sql(
 ) -> None:
     from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-    dialect = {"postgresql": postgresql.dialect, "mysql": mysql.dialect}.get(plan.backend, sqlite.dialect)()
+    dialects = {"postgresql": postgresql.dialect, "mysql": mysql.dialect, "mariadb": mysql.dialect}
+    dialect = dialects.get(plan.backend, sqlite.dialect)()
     quote = dialect.identifier_preparer.quote
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("w", encoding="utf-8") as out:

@@ -156,7 +156,7 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
         if info.get("computed"):
             column.generator, column.note = "computed", "computed by the database: not written"
         cols[column.name] = column
-    if backend == "mysql":  # MariaDB keeps JSON as LONGTEXT plus CHECK (json_valid(col))
+    if backend in ("mysql", "mariadb"):  # MariaDB keeps JSON as LONGTEXT plus CHECK (json_valid(col))
         for check in list(checks):
             match = re.fullmatch(r"\s*json_valid\(`?(\w+)`?\)\s*", check)
             if match and match.group(1) in cols:
