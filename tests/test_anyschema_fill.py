@@ -396,3 +396,16 @@ def test_copy_and_executemany_write_the_same_rows(pg_url: str, tmp_path) -> None
         _rows(pg_url, "SELECT * FROM books ORDER BY id") + _rows(pg_url, "SELECT * FROM authors ORDER BY id")
         == copied
     )
+
+
+def test_time_series_rows_are_consecutive_per_sensor(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'ts.db'}"
+    _create(url, SCHEMAS["time_series"]())
+    plan = anyschema.introspect(url)
+    plan.tables["sensors"].rows, plan.tables["readings"].rows = 5, 100
+    anyschema.generate(plan, database_url=url, today=TODAY)
+    for sensor in range(1, 6):
+        query = f"SELECT recorded_at FROM readings WHERE sensor_id = {sensor} ORDER BY 1"
+        times = [t for (t,) in _rows(url, query)]
+        assert len(times) == 20 and len(set(times)) == 20
+        assert len({str(t)[:13] for t in times}) <= 2  # 20 readings one minute apart

@@ -128,7 +128,11 @@ class TableRows:
                 free,
                 sizes,
                 capacity,
-                Permutation(capacity, _salt(self.seed, table.name, *key)) if finite and capacity else None,
+                # Junction tables scramble their pairs; a key with its own column (a time, a line
+                # number) counts it in order: every parent's rows get consecutive values.
+                Permutation(capacity, _salt(self.seed, table.name, *key))
+                if finite and capacity and free is None
+                else None,
             )
             for position, fk in enumerate(fks):
                 self.dims[id(fk)] = (dims, position)
@@ -288,6 +292,8 @@ class TableRows:
         gen = self.gens[column]
         if self.free_dim is not None and self.free_dim[1] == column:
             dims, digits = self.free_dim[0], self._digits
+            if isinstance(gen, gens.Integer):  # line numbers 1, 2, 3 ... per parent
+                return lambda j: gen.low + digits(dims, j)[-1]
             return lambda j: gen.at(digits(dims, j)[-1])
         if isinstance(gen, gens.Integer) and gen.sequence:
             low, capacity = gen.low, gen.capacity
