@@ -83,7 +83,7 @@ TEXT_MEANINGS: tuple[tuple[str, str], ...] = (
     (r"(^|_)npi(_|$)", "npi"),
     (r"(^|_)ssn(_|$)|social_?security", "ssn"),
     (r"icd|diagnosis_code|(^|_)dx(_code)?$", "icd10"),
-    (r"diagnosis(_description)?$", "icd10_description"),
+    (r"diagnosis(_description)?$", "icd10_text"),
     (r"street|address_?line|^addr(ess)?_?1$", "street"),
     (r"city|town", "city"),
     (r"(^|_)state($|_code)|province", "state"),
@@ -498,7 +498,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "npi": lambda: Func(lambda i, rng, row: identifiers.npi(i + 1), at=lambda i: identifiers.npi(i + 1)),
         "ssn": lambda: Func(lambda i, rng, row: identifiers.ssn(i + 1), at=lambda i: identifiers.ssn(i + 1)),
         "icd10": lambda: icd10_gen(False),
-        "icd10_description": lambda: icd10_gen(True),
+        "icd10_text": lambda: icd10_gen(True),
         "url": lambda: Func(
             lambda i, rng, row: _cut(
                 f"https://www.example.com/{rng.choice(WORDS)}/{rng.random.randint(1, 9999)}", length
