@@ -129,7 +129,7 @@ def cmd_interactive(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
 def register(commands: Any) -> None:
     """Add the any-schema commands to the ``healthcare-data`` parser."""
     from healthcare_data.anyschema.fill import FORMATS, METHODS
-    from healthcare_data.cli import _add_database
+    from healthcare_data.cli import _add_common, _add_database
 
     introspect = commands.add_parser(
         "introspect", help="read any database's schema into an editable plan (YAML)"
@@ -164,8 +164,9 @@ def register(commands: Any) -> None:
         "--method", choices=METHODS, help="writer: auto (COPY on PostgreSQL), executemany, copy"
     )
     generate.add_argument("--today", metavar="YYYY-MM-DD", help="the date relative dates count from")
-    generate.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     generate.set_defaults(handler=cmd_generate)
 
     interactive = commands.add_parser("interactive", aliases=["i"], help="a guided walk through generate")
     interactive.set_defaults(handler=cmd_interactive)
+    for parser in (introspect, generate, interactive):  # once each: "i" is an alias, not a second parser
+        _add_common(parser)
