@@ -3,9 +3,10 @@
 Each step runs one *action* (the engine's vocabulary, :data:`ACTIONS`): book a visit,
 attend it (and bill it: a claim with its ledger entries, or self-pay), diagnose,
 prescribe, dispense, refer... Rows come from the library's draft functions
-(``draft_appointment``, ``draft_medical_record``, ``draft_claim``), so a journey's
-appointment is booked in a :class:`~healthcare_data.scheduling.Scheduler` like any other
-and is checked by the same rules. Which transition is taken is drawn from the
+(``book_appointment``, the one booking function; ``draft_medical_record``,
+``draft_claim``), so a journey's appointment is booked in a
+:class:`~healthcare_data.scheduling.Scheduler` like any other (persona preferences
+included) and is checked by the same rules. Which transition is taken is drawn from the
 definition's weights (times the persona modifiers), or dictated by a *chooser* (the
 single-journey builder forces a path that way).
 
@@ -31,7 +32,7 @@ from healthcare_data.journeys.drugs import Drug, drugs_for
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import APPOINTMENT_TYPES, CONDITION_BY_CODE, SPECIALTIES, Condition
 from healthcare_data.rows import fast_uuid4
-from healthcare_data.rows.appointments import draft_appointment
+from healthcare_data.rows.appointments import book_appointment
 from healthcare_data.rows.claims import CATEGORY_FACTOR, draft_claim
 from healthcare_data.rows.records import draft_medical_record
 from healthcare_data.scheduling import Scheduler
@@ -188,7 +189,7 @@ def _book(
         if span < 1:
             break
         try:
-            row = draft_appointment(
+            row = book_appointment(
                 run.rng,
                 serial,
                 run.who.patient,

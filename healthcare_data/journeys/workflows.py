@@ -416,7 +416,7 @@ def write_workflows(
             journey = definitions.journeys.get(name)
             scenarios = _scenarios(rows, patients)
             records = sum(len(v) for k, v in rows.items() if k in RECORD_TABLES)
-            entry = {
+            entry: dict[str, Any] = {
                 "name": journey.title if journey else name,
                 "journey": name,
                 "file": file_name(name),
