@@ -140,13 +140,19 @@ def rule(
 
 
 def declare(
-    name: str, entities: str | tuple[str, ...], category: str, fields: tuple[str, ...], description: str
+    name: str,
+    entities: str | tuple[str, ...],
+    category: str,
+    fields: tuple[str, ...],
+    description: str,
+    recovery: str = "{recovery}",
 ) -> Rule:
     """Register a rule enforced outside the row checks: a draft that refuses input breaking it,
     or a whole-database query. Its callers name it through the returned object, and write
-    their own message (the templates pass ``{message}``/``{recovery}`` through)."""
+    their own message (the templates pass ``{message}``/``{recovery}`` through); a rule whose
+    fix is always the same gives it as ``recovery``."""
     chosen = (entities,) if isinstance(entities, str) else entities
-    made = Rule(name, chosen, category, fields, None, "{message}", "{recovery}", description)
+    made = Rule(name, chosen, category, fields, None, "{message}", recovery, description)
     return RULES.register(name, made)
 
 

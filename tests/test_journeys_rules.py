@@ -18,8 +18,10 @@ from healthcare_data.journeys.checks import (
 )
 from healthcare_data.journeys.generate import seed_journeys
 from healthcare_data.journeys.mutations import CORRUPTIONS, corrupt
-from healthcare_data.journeys.rules import JOURNEY_RULES, check_database
+from healthcare_data.journeys.rules import check_database
 from healthcare_data.randomness import Randomness
+from healthcare_data.rules import RULES
+from healthcare_data.rules.groups import JOURNEY_GROUP_RULES
 from healthcare_data.validation import run_validation
 
 from .conftest import TEST_TODAY
@@ -67,7 +69,7 @@ def test_the_issues_corruptions_are_registered():
         "referral_expiry",
         "payments_add_up",
     } <= rules
-    assert all(rule in JOURNEY_RULES for rule in rules)
+    assert all(rule in JOURNEY_GROUP_RULES["journey_consistency"] for rule in rules)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def test_each_corruption_is_caught_with_entity_key_rule_and_recovery(template, t
     with sqlite_db.engine.connect() as conn:
         caught = [v for v in check_database(conn, TEST_TODAY).violations if v.rule == expected.rule]
     assert caught, name
-    rule = JOURNEY_RULES.get(expected.rule)
+    rule = RULES.get(expected.rule)
     assert all(v.entity == rule.entity and v.key is not None and v.recovery == rule.recovery for v in caught)
     sqlite_db.dispose()
 
@@ -122,3 +124,39 @@ def test_seeding_twice_appends_with_fresh_ids_and_stays_valid(sqlite_db):
     with sqlite_db.engine.connect() as conn:
         assert check_database(conn, TEST_TODAY).ok
     assert run_validation(sqlite_db, "referential_integrity", today=TEST_TODAY).ok
+
+
+def test_journey_rules_are_rules_of_the_one_registry():
+    """Each journey rule is a registered Rule (rules/journeys.py) with one check here."""
+    from healthcare_data.journeys.rules import CHECKS
+
+    names = JOURNEY_GROUP_RULES["journey_consistency"]
+    assert set(CHECKS) == set(names) and len(names) == 15
+    assert all(RULES.get(n).recovery and RULES.get(n).check is None for n in names)
+    assert RULES.get("status_transition").entities == ("journey_steps", "insurance_claims")
+
+
+def test_an_unknown_journey_rule_lists_the_known_ones():
+    from healthcare_data.errors import UnknownNameError
+    from healthcare_data.journeys.rules import check_tables
+
+    with pytest.raises(UnknownNameError, match="did you mean 'referral_expiry'"):
+        check_tables({}, TEST_TODAY, names=["referal_expiry"])
+    with pytest.raises(UnknownNameError, match="journey rule 'email_safe_domain'"):
+        check_tables({}, TEST_TODAY, names=["email_safe_domain"])
+
+
+def test_the_journey_consistency_group_runs_the_journey_rules(template, tmp_path):
+    from healthcare_data.validation.groups import GROUPS
+
+    shutil.copy(template, tmp_path / "copy.db")
+    sqlite_db = Database(f"sqlite:///{tmp_path / 'copy.db'}")
+    group = GROUPS.get("journey_consistency")
+    with sqlite_db.engine.connect() as conn:
+        assert group.run_database_checks(conn, TEST_TODAY, {}) == []
+    with sqlite_db.transaction() as conn:
+        expected = corrupt(conn, "a payment that does not add up", TEST_TODAY)
+    with sqlite_db.engine.connect() as conn:
+        found = group.run_database_checks(conn, TEST_TODAY, {})
+    assert [v.rule for v in found] == [expected.rule]
+    sqlite_db.dispose()

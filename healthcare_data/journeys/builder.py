@@ -31,13 +31,14 @@ from healthcare_data.journeys.generate import build_clinic, draft_person
 from healthcare_data.journeys.rules import check_tables
 from healthcare_data.randomness import Randomness
 from healthcare_data.reference import CONDITIONS
+from healthcare_data.rules import journeys as named
 from healthcare_data.schema import Base
 
 VISIT_OUTCOMES = {"completed": "attend_visit", "cancelled": "cancel_visit", "no_show": "miss_visit"}
 REFERRAL_OUTCOMES = ("requested", "scheduled", "completed", "expired")
 CHRONIC_PERSONA = "chronic_condition_patient"
 #: Rules a journey stopped at a pending state may break when it started too early.
-PENDING_RULES = ("appointment_status_time", "referral_expiry")
+PENDING_RULES = (named.APPOINTMENT_STATUS_TIME.name, named.REFERRAL_EXPIRY.name)
 
 
 @dataclass

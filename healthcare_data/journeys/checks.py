@@ -15,33 +15,12 @@ from sqlalchemy import func, select
 
 from healthcare_data.journeys.definitions import REGISTRATION, Definitions
 from healthcare_data.journeys.rules import check_database
+from healthcare_data.rules.groups import JOURNEY_GROUP_RULES
 from healthcare_data.schema import Base
 from healthcare_data.validation.report import Violation
 
-#: Sentence-level groups of journey rules (the summary report uses the same names).
-RULE_GROUPS: dict[str, tuple[str, ...]] = {
-    "state machines": (
-        "journey_transition",
-        "status_transition",
-        "prescription_status_matches",
-        "referral_expiry",
-    ),
-    "time order": (
-        "registration_before_visit",
-        "diagnosis_after_visit",
-        "prescription_after_diagnosis",
-        "dispensing_after_prescription",
-        "steps_in_time_order",
-    ),
-    "status and time": ("appointment_status_time",),
-    "prescriptions": (
-        "prescription_fits_diagnosis",
-        "prescription_after_diagnosis",
-        "dispensed_within_prescribed",
-    ),
-    "payments": ("payments_add_up", "self_pay_uninsured"),
-    "referrals": ("referral_expiry", "referral_visit_window"),
-}
+#: Sentence-level groups of journey rules (rules.groups; ``journey_consistency`` is all of them).
+RULE_GROUPS = JOURNEY_GROUP_RULES
 
 
 def violations(

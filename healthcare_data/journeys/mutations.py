@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Table, select, update
 
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.registry import Registry
+from healthcare_data.rulebook import Rule
+from healthcare_data.rules import journeys as named
 from healthcare_data.schema import Base
 
 
@@ -51,16 +53,18 @@ def _set(conn: Connection, table: str, key: Any, **values: Any) -> Any:
 
 
 def corruption(
-    name: str, rule: str
+    name: str, rule: Rule
 ) -> Callable[[Callable[[Connection, Any], Any]], Callable[[Connection, Any], Any]]:
+    """Register the decorated change as ``name``, caught by the registered journey rule ``rule``."""
+
     def register(apply: Callable[[Connection, Any], Any]) -> Callable[[Connection, Any], Any]:
-        CORRUPTIONS.register(name, Corruption(name, rule, apply))
+        CORRUPTIONS.register(name, Corruption(name, rule.name, apply))
         return apply
 
     return register
 
 
-@corruption("a completed visit moved into the future", "appointment_status_time")
+@corruption("a completed visit moved into the future", named.APPOINTMENT_STATUS_TIME)
 def _future_completed(conn: Connection, today: Any) -> Any:
     a = _first(conn, "appointments", _table("appointments").c.status == "completed")
     return _set(
@@ -68,33 +72,33 @@ def _future_completed(conn: Connection, today: Any) -> Any:
     )
 
 
-@corruption("a past visit still marked scheduled", "appointment_status_time")
+@corruption("a past visit still marked scheduled", named.APPOINTMENT_STATUS_TIME)
 def _past_scheduled(conn: Connection, today: Any) -> Any:
     a = _first(conn, "appointments", _table("appointments").c.status == "completed")
     return _set(conn, "appointments", a["id"], status="scheduled")
 
 
-@corruption("a prescription dated before its diagnosis", "prescription_after_diagnosis")
+@corruption("a prescription dated before its diagnosis", named.PRESCRIPTION_AFTER_DIAGNOSIS)
 def _early_prescription(conn: Connection, today: Any) -> Any:
     p = _first(conn, "prescriptions")
     return _set(conn, "prescriptions", p["id"], prescribed_at=p["prescribed_at"] - timedelta(days=2))
 
 
-@corruption("a dispensing dated before its prescription", "dispensing_after_prescription")
+@corruption("a dispensing dated before its prescription", named.DISPENSING_AFTER_PRESCRIPTION)
 def _early_dispensing(conn: Connection, today: Any) -> Any:
     d = _first(conn, "dispensings")
     p = _first(conn, "prescriptions", _table("prescriptions").c.id == d["prescription_id"])
     return _set(conn, "dispensings", d["id"], dispensed_at=p["prescribed_at"] - timedelta(hours=5))
 
 
-@corruption("more dispensed than prescribed", "dispensed_within_prescribed")
+@corruption("more dispensed than prescribed", named.DISPENSED_WITHIN_PRESCRIBED)
 def _over_dispensed(conn: Connection, today: Any) -> Any:
     d = _first(conn, "dispensings")
     p = _first(conn, "prescriptions", _table("prescriptions").c.id == d["prescription_id"])
     return _set(conn, "dispensings", d["id"], quantity=p["quantity"] * (1 + p["refills"]) + 1)
 
 
-@corruption("amoxicillin prescribed for type 2 diabetes", "prescription_fits_diagnosis")
+@corruption("amoxicillin prescribed for type 2 diabetes", named.PRESCRIPTION_FITS_DIAGNOSIS)
 def _amoxicillin(conn: Connection, today: Any) -> Any:
     p = _first(conn, "prescriptions")
     return _set(
@@ -102,25 +106,25 @@ def _amoxicillin(conn: Connection, today: Any) -> Any:
     )
 
 
-@corruption("an expired referral still marked requested", "referral_expiry")
+@corruption("an expired referral still marked requested", named.REFERRAL_EXPIRY)
 def _expired_requested(conn: Connection, today: Any) -> Any:
     r = _first(conn, "referrals", _table("referrals").c.status == "expired")
     return _set(conn, "referrals", r["id"], status="requested")
 
 
-@corruption("a payment that does not add up", "payments_add_up")
+@corruption("a payment that does not add up", named.PAYMENTS_ADD_UP)
 def _payment(conn: Connection, today: Any) -> Any:
     e = _first(conn, "ledger_entries", _table("ledger_entries").c.party == "payer")
     return _set(conn, "ledger_entries", e["id"], amount=Decimal(str(e["amount"])) + Decimal("10.00"))
 
 
-@corruption("an illegal journey transition", "journey_transition")
+@corruption("an illegal journey transition", named.JOURNEY_TRANSITION)
 def _illegal_transition(conn: Connection, today: Any) -> Any:
     s = _first(conn, "journey_steps", _table("journey_steps").c.step == "diagnosed")
     return _set(conn, "journey_steps", s["id"], step="cancelled")
 
 
-@corruption("a prescription status skipping its machine", "status_transition")
+@corruption("a prescription status skipping its machine", named.STATUS_TRANSITION)
 def _status_skip(conn: Connection, today: Any) -> Any:
     s = _first(conn, "journey_steps", _table("journey_steps").c.status == "written")
     return _set(conn, "journey_steps", s["id"], status="dispensed")

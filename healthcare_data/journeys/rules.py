@@ -1,8 +1,10 @@
-"""Validation rules for patient journeys, for any seeded database or loaded files.
+"""The checks of the patient-journey rules, for any seeded database or loaded files.
 
-Each rule is a small named function with the entity it judges and the recovery it
-suggests (:class:`JourneyRule`), registered in :data:`JOURNEY_RULES`, so it fits a rule
-registry. They read *tables* (name -> row dicts) of a slice of patients: from a database
+The rules themselves (name, table, category, fields, meaning, recovery) are registered
+in :data:`healthcare_data.rules.RULES` by :mod:`healthcare_data.rules.journeys`; each
+function here is the check of one of them (:func:`enforces`), and the
+``journey_consistency`` group (:mod:`healthcare_data.rules.groups`) says which run. They
+read *tables* (name -> row dicts) of a slice of patients: from a database
 (:func:`check_database`, a page of patients at a time, so memory stays bounded) or from
 workflow files (:func:`check_tables`). Violations carry entity, key, rule and recovery;
 :func:`check_database` is called by the ``business_rules`` validator, so they appear in
@@ -26,15 +28,19 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from healthcare_data.errors import UnknownNameError
 from healthcare_data.journeys.definitions import Definitions, default_definitions
 from healthcare_data.journeys.drugs import fits_diagnosis
-from healthcare_data.registry import Registry
+from healthcare_data.rulebook import RULES, Rule
+from healthcare_data.rules import journeys as named
+from healthcare_data.rules.groups import JOURNEY_GROUP_RULES
 from healthcare_data.schema import Base
-from healthcare_data.validation.report import BUSINESS, INTEGRITY, ValidationReport, Violation
+from healthcare_data.validation.report import ValidationReport, Violation
 
 Tables = Mapping[str, list[dict[str, Any]]]
 PAGE_PATIENTS = 2000
-REFERRAL_DAYS = 90
+REFERRAL_DAYS = named.REFERRAL_DAYS
+JOURNEY_CONSISTENCY = JOURNEY_GROUP_RULES["journey_consistency"]
 
 
 @dataclass
@@ -62,37 +68,26 @@ class Slice:
         return self.by_id.get(table, {}).get(key)
 
 
-@dataclass(frozen=True)
-class JourneyRule:
-    """A named check: the entity it judges, what it means, how to fix a violation."""
-
-    name: str
-    entity: str
-    description: str
-    recovery: str
-    check: Callable[[Slice], Iterable[tuple[Any, str, str]]]  # (key, field, message)
-    category: str = BUSINESS
-
-    def run(self, data: Slice) -> list[Violation]:
-        return [
-            Violation(self.entity, key, field, self.name, message, self.recovery, self.category)
-            for key, field, message in self.check(data)
-        ]
+JourneyCheck = Callable[[Slice], Iterable[tuple[Any, str, str]]]  # yields (key, field, message)
+CHECKS: dict[str, JourneyCheck] = {}
 
 
-JOURNEY_RULES: Registry[JourneyRule] = Registry("journey rule")
+def enforces(rule: Rule) -> Callable[[JourneyCheck], JourneyCheck]:
+    """Make the decorated function the check of the registered journey rule ``rule``."""
 
-
-def rule(
-    name: str, entity: str, description: str, recovery: str, category: str = BUSINESS
-) -> Callable[..., Any]:
-    def register(
-        check: Callable[[Slice], Iterable[tuple[Any, str, str]]],
-    ) -> Callable[[Slice], Iterable[tuple[Any, str, str]]]:
-        JOURNEY_RULES.register(name, JourneyRule(name, entity, description, recovery, check, category))
+    def register(check: JourneyCheck) -> JourneyCheck:
+        CHECKS[rule.name] = check
         return check
 
     return register
+
+
+def run_rule(rule: Rule, data: Slice) -> list[Violation]:
+    """The violations of one journey rule on a slice, worded by its check, fixed by the rule."""
+    return [
+        Violation(rule.entity, key, field, rule.name, message, rule.recovery, rule.category)
+        for key, field, message in CHECKS[rule.name](data)
+    ]
 
 
 def _dt(value: Any) -> datetime:
@@ -114,12 +109,7 @@ def _day(value: Any) -> date:
 # --- time and status ---------------------------------------------------------------------
 
 
-@rule(
-    "appointment_status_time",
-    "appointments",
-    "completed and no_show visits lie in the past, scheduled ones in the future",
-    "a past visit is completed, no_show or cancelled; a future one scheduled or cancelled",
-)
+@enforces(named.APPOINTMENT_STATUS_TIME)
 def appointment_status_time(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for a in data.rows("appointments"):
         when, status = _dt(a["appointment_date"]), a.get("status")
@@ -139,12 +129,7 @@ def appointment_status_time(data: Slice) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-@rule(
-    "registration_before_visit",
-    "appointments",
-    "a journey's visit is booked after the patient registered, and held after it was booked",
-    "book the visit after the patient's created_at, and date it after its own created_at",
-)
+@enforces(named.REGISTRATION_BEFORE_VISIT)
 def registration_before_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for a in data.rows("appointments"):
         if ("appointments", a["id"]) not in data.in_journey:
@@ -165,12 +150,7 @@ def registration_before_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield a["id"], "appointment_date", f"held {held} before it was booked ({booked})"
 
 
-@rule(
-    "diagnosis_after_visit",
-    "medical_records",
-    "a journey's diagnosis is recorded on the day of its visit, not before it",
-    "date the record at its appointment's start",
-)
+@enforces(named.DIAGNOSIS_AFTER_VISIT)
 def diagnosis_after_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for r in data.rows("medical_records"):
         if ("medical_records", r["id"]) not in data.in_journey or r.get("appointment_id") is None:
@@ -183,12 +163,7 @@ def diagnosis_after_visit(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield r["id"], "record_date", f"recorded {recorded}, visit held {held}: not the visit's day"
 
 
-@rule(
-    "prescription_after_diagnosis",
-    "prescriptions",
-    "a prescription is written on the day of its diagnosis, not before it, for that diagnosis",
-    "write the prescription at the end of the visit whose record it cites",
-)
+@enforces(named.PRESCRIPTION_AFTER_DIAGNOSIS)
 def prescription_after_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for p in data.rows("prescriptions"):
         record = data.get("medical_records", p.get("medical_record_id"))
@@ -209,12 +184,7 @@ def prescription_after_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-@rule(
-    "prescription_fits_diagnosis",
-    "prescriptions",
-    "the drug (RxNorm concept) is one prescribed for the diagnosis (reference/drugs.toml)",
-    "prescribe a drug whose `treats` lists the diagnosis code (journeys.drugs.DRUGS)",
-)
+@enforces(named.PRESCRIPTION_FITS_DIAGNOSIS)
 def prescription_fits_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for p in data.rows("prescriptions"):
         if not fits_diagnosis(p["rxnorm_code"], p["diagnosis_code"]):
@@ -225,12 +195,7 @@ def prescription_fits_diagnosis(data: Slice) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-@rule(
-    "dispensing_after_prescription",
-    "dispensings",
-    "a prescription is dispensed after it was written and not in the future",
-    "date the dispensing between the prescription's prescribed_at and today",
-)
+@enforces(named.DISPENSING_AFTER_PRESCRIPTION)
 def dispensing_after_prescription(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for d in data.rows("dispensings"):
         p = data.get("prescriptions", d["prescription_id"])
@@ -241,12 +206,7 @@ def dispensing_after_prescription(data: Slice) -> Iterator[tuple[Any, str, str]]
             yield d["id"], "dispensed_at", f"dispensed {when}, which is in the future (today {data.today})"
 
 
-@rule(
-    "dispensed_within_prescribed",
-    "prescriptions",
-    "the quantity dispensed is at most the quantity prescribed times (1 + refills)",
-    "lower the dispensed quantity or raise the prescription's refills",
-)
+@enforces(named.DISPENSED_WITHIN_PRESCRIBED)
 def dispensed_within_prescribed(data: Slice) -> Iterator[tuple[Any, str, str]]:
     dispensed: dict[Any, int] = defaultdict(int)
     for d in data.rows("dispensings"):
@@ -261,12 +221,7 @@ def dispensed_within_prescribed(data: Slice) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-@rule(
-    "prescription_status_matches",
-    "prescriptions",
-    "a 'dispensed' prescription has a dispensing; 'written' and 'abandoned' ones have none",
-    "set the status from the dispensings (dispensed when filled, abandoned when never picked up)",
-)
+@enforces(named.PRESCRIPTION_STATUS_MATCHES)
 def prescription_status_matches(data: Slice) -> Iterator[tuple[Any, str, str]]:
     filled = {d["prescription_id"] for d in data.rows("dispensings")}
     for p in data.rows("prescriptions"):
@@ -281,13 +236,7 @@ def prescription_status_matches(data: Slice) -> Iterator[tuple[Any, str, str]]:
 # --- referrals ----------------------------------------------------------------------------
 
 
-@rule(
-    "referral_expiry",
-    "referrals",
-    f"a referral expires {REFERRAL_DAYS} days after issue; "
-    "unused after that it is 'expired', not 'requested'",
-    f"set expires_on to issued_at + {REFERRAL_DAYS} days; mark unused referrals past expires_on 'expired'",
-)
+@enforces(named.REFERRAL_EXPIRY)
 def referral_expiry(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for r in data.rows("referrals"):
         expires, issued = _day(r["expires_on"]), _dt(r["issued_at"])
@@ -314,12 +263,7 @@ def referral_expiry(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield r["id"], "issued_at", f"issued {issued}, which is in the future"
 
 
-@rule(
-    "referral_visit_window",
-    "referrals",
-    "a scheduled or completed referral names a visit with its specialty inside the referral's 90 days",
-    "book the specialist visit with a provider of the referral's specialty before expires_on",
-)
+@enforces(named.REFERRAL_VISIT_WINDOW)
 def referral_visit_window(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for r in data.rows("referrals"):
         if r["status"] not in ("scheduled", "completed"):
@@ -349,12 +293,7 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
 
-@rule(
-    "payments_add_up",
-    "insurance_claims",
-    "ledger entries of a claim add up: the payer's portion is the paid amount, payer + patient the charge",
-    "post the payer's payment_amount and the patient's remainder (claim_amount - payment_amount)",
-)
+@enforces(named.PAYMENTS_ADD_UP)
 def payments_add_up(data: Slice) -> Iterator[tuple[Any, str, str]]:
     payer: dict[Any, Decimal] = defaultdict(Decimal)
     total: dict[Any, Decimal] = defaultdict(Decimal)
@@ -387,12 +326,7 @@ def payments_add_up(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield c["claim_number"], "status", f"{status!r} claim already has payments ({total[c['id']]})"
 
 
-@rule(
-    "self_pay_uninsured",
-    "ledger_entries",
-    "self-pay entries belong to uninsured patients and carry no claim",
-    "bill insured patients through a claim; post self-pay only for uninsured patients",
-)
+@enforces(named.SELF_PAY_UNINSURED)
 def self_pay_uninsured(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for e in data.rows("ledger_entries"):
         if e["kind"] != "self_pay":
@@ -405,13 +339,7 @@ def self_pay_uninsured(data: Slice) -> Iterator[tuple[Any, str, str]]:
 # --- state machines --------------------------------------------------------------------------
 
 
-@rule(
-    "journey_transition",
-    "journey_steps",
-    "a journey enters its start step first and then only steps its definition allows next",
-    "follow the journey's transitions (reference/journeys.toml); `healthcare-data workflows` lists them",
-    INTEGRITY,
-)
+@enforces(named.JOURNEY_TRANSITION)
 def journey_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for j in data.rows("care_journeys"):
         journey = data.definitions.journeys.get(j["journey"])
@@ -438,14 +366,7 @@ def journey_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
             yield j["id"], "final_step", f"final_step {j['final_step']!r} but the last step is {names[-1]!r}"
 
 
-@rule(
-    "steps_in_time_order",
-    "journey_steps",
-    "a journey's steps happen in order (registration, visit, diagnosis, prescription, dispensing) "
-    "and never after today",
-    "give each step a time not before the previous step's and before today",
-    INTEGRITY,
-)
+@enforces(named.STEPS_IN_TIME_ORDER)
 def steps_in_time_order(data: Slice) -> Iterator[tuple[Any, str, str]]:
     for journey_id, steps in data.steps_of.items():
         previous: datetime | None = None
@@ -479,14 +400,7 @@ def steps_in_time_order(data: Slice) -> Iterator[tuple[Any, str, str]]:
             )
 
 
-@rule(
-    "status_transition",
-    "journey_steps",
-    "appointments, prescriptions and referrals change status only along their status machines, "
-    "ending in their stored status",
-    "record every status change as a step, along the machine in reference/journeys.toml [status_machines]",
-    INTEGRITY,
-)
+@enforces(named.STATUS_TRANSITION)
 def status_transition(data: Slice) -> Iterator[tuple[Any, str, str]]:
     machines = data.definitions.status_machines
     chains: dict[tuple[str, Any], list[str]] = defaultdict(list)
@@ -522,10 +436,11 @@ def check_tables(
 ) -> list[Violation]:
     """Every journey rule (or ``names``) on in-memory tables, e.g. loaded workflow files."""
     data = Slice(tables, today, definitions or default_definitions())
-    chosen = (
-        [JOURNEY_RULES.get(n) for n in names] if names is not None else [r for _, r in JOURNEY_RULES.items()]
-    )
-    return [v for r in chosen for v in r.run(data)]
+    chosen = JOURNEY_CONSISTENCY if names is None else tuple(names)
+    unknown = [n for n in chosen if n not in CHECKS]
+    if unknown:
+        raise UnknownNameError("journey rule", unknown[0], JOURNEY_CONSISTENCY)
+    return [v for n in chosen for v in run_rule(RULES.get(n), data)]
 
 
 _BY_PATIENT = (
@@ -584,4 +499,8 @@ def check_database(
     return report
 
 
-__all__ = ["JOURNEY_RULES", "JourneyRule", "Slice", "check_database", "check_tables", "rule"]
+_unchecked = [r.name for r in named.JOURNEY_RULES if r.name not in CHECKS]
+if _unchecked:  # every registered journey rule is enforced here
+    raise RuntimeError(f"journey rules without a check: {_unchecked}")
+
+__all__ = ["CHECKS", "Slice", "check_database", "check_tables", "enforces", "run_rule"]

@@ -27,7 +27,17 @@ from healthcare_data.rulebook import (
     field_of,
     rules_for,
 )
-from healthcare_data.rules import appointments, claims, common, declared, groups, patients, providers, records
+from healthcare_data.rules import (
+    appointments,
+    claims,
+    common,
+    declared,
+    groups,
+    journeys,
+    patients,
+    providers,
+    records,
+)
 from healthcare_data.violations import Violation
 
 # Business keys that name a row in a violation, per table.
@@ -84,6 +94,7 @@ __all__ = [
     "common",
     "declared",
     "groups",
+    "journeys",
     "evaluate",
     "evaluate_given",
     "field_of",

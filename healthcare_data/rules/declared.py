@@ -60,10 +60,14 @@ CLAIM_REQUIRES_INSURANCE = declare(
 )
 STATUS_TRANSITION = declare(
     "status_transition",
-    "insurance_claims",
+    ("journey_steps", "insurance_claims"),  # the first: where the journey check reports it
     BUSINESS,
     ("status",),
-    "a claim moves submitted -> processed -> paid/denied",
+    "a status changes only along its machine: a claim submitted -> processed -> paid/denied; "
+    "a journey's appointments, prescriptions and referrals as reference/journeys.toml says, "
+    "ending in their stored status",
+    "move the status only along its machine (claims: submitted -> processed -> paid/denied; "
+    "others: reference/journeys.toml [status_machines]) and record every change as a journey step",
 )
 NPI_UNIQUE = declare("npi_unique", "providers", INTEGRITY, ("npi_number",), "no two providers share an NPI")
 PERSONA_NONE_FITS = declare(

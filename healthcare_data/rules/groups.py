@@ -11,6 +11,7 @@ from healthcare_data.rulebook import RULES
 
 # The groups name rules of every table: register them all first.
 from healthcare_data.rules import appointments, claims, common, patients, providers, records  # noqa: F401, E402
+from healthcare_data.rules.journeys import JOURNEY_RULES  # noqa: E402
 from healthcare_data.rules.patients import INSURANCE_RULES, PATIENT_ROW_RULES  # noqa: E402
 from healthcare_data.rules.providers import PROVIDER_ROW_RULES  # noqa: E402
 
@@ -68,6 +69,59 @@ CHECK_GROUP_RULES: dict[str, tuple[str, ...]] = {
     ),
 }
 
-for _names in (*WORKFLOW_GROUP_RULES.values(), *BULK_GROUP_RULES.values(), *CHECK_GROUP_RULES.values()):
+# The patient-journey rules: ``journey_consistency`` runs them all; the acceptance sentences
+# (``journeys.checks.violations``) and the workflow summary's lines each name a subset.
+JOURNEY_GROUP_RULES: dict[str, tuple[str, ...]] = {
+    "journey_consistency": tuple(r.name for r in JOURNEY_RULES),
+    "state machines": (
+        "journey_transition",
+        "status_transition",
+        "prescription_status_matches",
+        "referral_expiry",
+    ),
+    "time order": (
+        "registration_before_visit",
+        "diagnosis_after_visit",
+        "prescription_after_diagnosis",
+        "dispensing_after_prescription",
+        "steps_in_time_order",
+    ),
+    "status and time": ("appointment_status_time",),
+    "prescriptions": (
+        "prescription_fits_diagnosis",
+        "prescription_after_diagnosis",
+        "dispensed_within_prescribed",
+    ),
+    "payments": ("payments_add_up", "self_pay_uninsured"),
+    "referrals": ("referral_expiry", "referral_visit_window"),
+}
+
+# The workflow summary's validation lines (every journey rule on exactly one line).
+JOURNEY_SUMMARY_RULES: dict[str, tuple[str, ...]] = {
+    "Temporal Consistency": (
+        "appointment_status_time",
+        "registration_before_visit",
+        "diagnosis_after_visit",
+        "prescription_after_diagnosis",
+        "dispensing_after_prescription",
+        "steps_in_time_order",
+    ),
+    "State Transitions": JOURNEY_GROUP_RULES["state machines"],
+    "Business Rules": (
+        "prescription_fits_diagnosis",
+        "dispensed_within_prescribed",
+        "referral_visit_window",
+        "payments_add_up",
+        "self_pay_uninsured",
+    ),
+}
+
+for _names in (
+    *WORKFLOW_GROUP_RULES.values(),
+    *BULK_GROUP_RULES.values(),
+    *CHECK_GROUP_RULES.values(),
+    *JOURNEY_GROUP_RULES.values(),
+    *JOURNEY_SUMMARY_RULES.values(),
+):
     for _name in _names:
         RULES.get(_name)  # a misspelt rule name fails on import, naming the known ones

@@ -24,7 +24,12 @@ from sqlalchemy import Connection
 
 from healthcare_data.registry import Registry
 from healthcare_data.rules import check, rules_for
-from healthcare_data.rules.groups import BULK_GROUP_RULES, CHECK_GROUP_RULES, WORKFLOW_GROUP_RULES
+from healthcare_data.rules.groups import (
+    BULK_GROUP_RULES,
+    CHECK_GROUP_RULES,
+    JOURNEY_GROUP_RULES,
+    WORKFLOW_GROUP_RULES,
+)
 from healthcare_data.validation import dataset, integrity, statistics
 from healthcare_data.violations import Violation
 
@@ -151,6 +156,13 @@ def persona_distributions(conn: Connection, today: date, options: dict[str, Any]
     return report.violations
 
 
+def journey_rules(conn: Connection, today: date, options: dict[str, Any]) -> list[Violation]:
+    """Every journey rule of the registry (``journey_consistency``) on the stored journeys."""
+    from healthcare_data.journeys.rules import check_database  # journeys import validation
+
+    return check_database(conn, today).violations
+
+
 # --- the workflow table's validation_rules ----------------------------------------------
 
 GROUPS: Registry[RuleGroup] = Registry("workflow validation rule")
@@ -214,6 +226,13 @@ for _group in (
         "insurance_claims",
         "status transitions: processed dates, payments, denial reasons",
         WORKFLOW_GROUP_RULES["processing_rules"],
+    ),
+    RuleGroup(
+        "journey_consistency",
+        "journey_steps",
+        "patient journeys: time order, status machines, referrals, prescriptions, payments "
+        f"({', '.join(JOURNEY_GROUP_RULES['journey_consistency'])})",
+        database_checks=(journey_rules,),
     ),
 ):
     GROUPS.register(_group.name, _group)
