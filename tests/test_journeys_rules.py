@@ -160,3 +160,12 @@ def test_the_journey_consistency_group_runs_the_journey_rules(template, tmp_path
         found = group.run_database_checks(conn, TEST_TODAY, {})
     assert [v.rule for v in found] == [expected.rule]
     sqlite_db.dispose()
+
+
+def test_step_helpers_name_what_is_off():
+    from healthcare_data.journeys.checks import prescriptions_not_treating, segments_off
+
+    assert segments_off({"a": 0.5, "b": 0.5}, {"a": 0.6, "b": 0.5, "c": 0.0}, 0.05) == [("a", 0.5)]
+    rows = [{"rxnorm_code": "723", "diagnosis_code": "E11.9"}]  # amoxicillin does not treat diabetes
+    assert prescriptions_not_treating(rows, "E11.9") == [("723", "E11.9")]
+    assert prescriptions_not_treating(rows, "J02.9") == [("723", "E11.9")]  # another code

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from healthcare_data.journeys.definitions import REGISTRATION, Definitions
+from healthcare_data.journeys.drugs import fits_diagnosis
 from healthcare_data.journeys.rules import check_database
 from healthcare_data.rules.groups import JOURNEY_GROUP_RULES
 from healthcare_data.schema import Base
@@ -81,12 +82,31 @@ def journey_rows(db: Any, journey_id: int, table: str) -> list[dict[str, Any]]:
         ]
 
 
+def segments_off(
+    shares: dict[str, float], expected: dict[str, float], tolerance: float
+) -> list[tuple[str, float]]:
+    """(segment, share) of the expected segments whose share is off by more than ``tolerance``."""
+    off = {k: shares.get(k, 0.0) for k in expected}
+    return [(k, share) for k, share in off.items() if abs(share - expected[k]) > tolerance]
+
+
+def prescriptions_not_treating(rows: list[dict[str, Any]], code: str) -> list[tuple[str, str]]:
+    """(rxnorm_code, diagnosis_code) of the prescriptions not for ``code`` or whose drug does not treat it."""
+    return [
+        (p["rxnorm_code"], p["diagnosis_code"])
+        for p in rows
+        if p["diagnosis_code"] != code or not fits_diagnosis(p["rxnorm_code"], code)
+    ]
+
+
 __all__ = [
     "RULE_GROUPS",
+    "prescriptions_not_treating",
     "journey_path",
     "journey_rows",
     "passes_through",
     "segment_shares",
+    "segments_off",
     "state_counts",
     "violations",
 ]

@@ -229,6 +229,12 @@ class WorkflowSummary:
         return sum(w["scenario_count"] for w in self.workflows)
 
     @property
+    def files_written(self) -> dict[str, str]:
+        """Journey -> workflow file, for the files present under ``output/workflows``."""
+        folder = self.output / "workflows"
+        return {w["journey"]: w["file"] for w in self.workflows if (folder / w["file"]).is_file()}
+
+    @property
     def records(self) -> int:
         return self.shared_records + sum(w["records"] for w in self.workflows)
 

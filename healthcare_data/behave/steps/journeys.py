@@ -15,11 +15,12 @@ from healthcare_data.journeys.checks import (
     journey_path,
     journey_rows,
     passes_through,
+    prescriptions_not_treating,
     segment_shares,
+    segments_off,
     state_counts,
 )
 from healthcare_data.journeys.checks import violations as journey_violations
-from healthcare_data.journeys.drugs import fits_diagnosis
 from healthcare_data.journeys.generate import RECORD_TABLES, journey_tables, seed_journeys
 from healthcare_data.journeys.mutations import corrupt
 from healthcare_data.journeys.workflows import read_tables, revalidate, write_workflows
@@ -89,22 +90,15 @@ def step_alternative_paths(context):
     """journey_steps: each listed state was entered by at least one journey."""
     context.table.require_column("state")
     counts = state_counts(context.db)
-    assert_that(
-        [r["state"] for r in context.table if counts[r["state"]] == 0],
-        empty(),
-        f"states never taken ({counts})",
-    )
+    never = [r["state"] for r in context.table if counts[r["state"]] == 0]
+    assert_that(never, empty(), f"states never taken ({counts})")
 
 
 @then("the activity segments should follow these proportions within {tolerance:f}:")
 def step_segments(context, tolerance):
     """Share of registered patients per activity segment (registration journeys) within the tolerance."""
     shares = segment_shares(context.db)
-    off = [
-        (r["segment"], shares.get(r["segment"], 0.0))
-        for r in context.table
-        if abs(shares.get(r["segment"], 0.0) - float(r["share"])) > tolerance
-    ]
+    off = segments_off(shares, {r["segment"]: float(r["share"]) for r in context.table}, tolerance)
     assert_that(off, empty(), f"segments off by more than {tolerance}: {shares}")
 
 
@@ -129,14 +123,7 @@ def step_journey_prescriptions(context, code):
     """The built journey's stored prescriptions carry the code and a drug that treats it."""
     rows = journey_rows(context.db, context.built_journey.journey["id"], "prescriptions")
     assert_that(rows, is_not(empty()), "prescriptions of the journey")
-    assert_that(
-        [
-            (p["rxnorm_code"], p["diagnosis_code"])
-            for p in rows
-            if p["diagnosis_code"] != code or not fits_diagnosis(p["rxnorm_code"], code)
-        ],
-        empty(),
-    )
+    assert_that(prescriptions_not_treating(rows, code), empty())
 
 
 @when('the stored data is corrupted with "{corruption}"')
@@ -168,22 +155,15 @@ def step_write_workflows(context):
 def step_workflow_files(context):
     """The files written under workflows/ are exactly the listed journey -> file pairs."""
     context.table.require_columns(["journey", "file"])
-    written = {
-        w["journey"]: w["file"]
-        for w in context.workflows.workflows
-        if (context.workflow_dir / "workflows" / w["file"]).is_file()
-    }
-    assert_that(written, equal_to({r["journey"]: r["file"] for r in context.table}), "workflow files written")
+    expected = {r["journey"]: r["file"] for r in context.table}
+    assert_that(context.workflows.files_written, equal_to(expected), "workflow files written")
 
 
 @then("the workflow files should load back and pass every journey validation")
 def step_workflows_revalidate(context):
     """load_dataset of the written files, then every journey rule and reference check: no violation."""
-    failed = {
-        name: [v.as_row() for v in found[:3]]
-        for name, found in revalidate(context.workflow_dir, context.today).items()
-        if found
-    }
+    checks = revalidate(context.workflow_dir, context.today)
+    failed = {name: [v.as_row() for v in found[:3]] for name, found in checks.items() if found}
     assert_that(failed, equal_to({}), "validations of the reloaded workflow files")
 
 
@@ -200,11 +180,8 @@ def step_readme_diagrams(context):
 def step_summary_passed(context):
     """summary.txt shows "- <validation>: ✓ PASSED" for each listed validation."""
     report = (context.workflow_dir / "summary.txt").read_text("utf-8")
-    assert_that(
-        [r["validation"] for r in context.table if f"- {r['validation']}: ✓ PASSED" not in report],
-        empty(),
-        report,
-    )
+    missing = [r["validation"] for r in context.table if f"- {r['validation']}: ✓ PASSED" not in report]
+    assert_that(missing, empty(), report)
 
 
 @when("I generate journeys for {records:d} records")
