@@ -97,3 +97,14 @@ def test_the_bulk_engine_books_elderly_patients_in_the_morning_deterministically
 
     first = appointments()
     assert first == appointments()
+
+
+def test_journeys_book_through_the_one_function_with_persona_preferences():
+    """Journey visits of elderly patients carry the persona's morning preference, as in bulk data."""
+    from healthcare_data.journeys import JourneySpec
+    from healthcare_data.journeys.generate import journey_tables
+
+    spec = JourneySpec(patients=20, group_patients=20, persona_mix={"elderly_patient": 1.0})
+    visits = journey_tables(spec, rng(5))["appointments"]
+    assert visits and all("morning_preferred" in (v["notes"] or "") for v in visits)
+    assert sum(v["appointment_date"].hour < 12 for v in visits) / len(visits) > 0.9

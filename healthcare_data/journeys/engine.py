@@ -110,6 +110,7 @@ class PatientContext:
     conditions: list[Condition]
     segment: str
     primary: dict[str, Any]
+    persona: str | None = None  # its scheduling preferences apply when a visit is booked
 
     @property
     def chronic(self) -> bool:
@@ -195,6 +196,7 @@ def _book(
                 run.who.patient,
                 provider,
                 run.clinic.scheduler,
+                persona=run.who.persona,
                 appointment_type=appointment_type,
                 window_start=start,
                 window_days=span,

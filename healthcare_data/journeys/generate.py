@@ -153,6 +153,9 @@ def draft_person(
     """A patient (with conditions and profile) registered before their first journey."""
     serial = ids.take("patients")
     draft = draft_patient(rng, serial, persona, **patient_options)
+    while draft.patient["date_of_birth"] >= now.date() and "date_of_birth" not in patient_options:
+        # a newborn born today cannot have registered before today: draw the patient again
+        draft = draft_patient(rng, serial, persona, **patient_options)
     patient = draft.patient
     segments = definitions.segments
     if segment is None:
@@ -171,7 +174,8 @@ def draft_person(
     conditions = [CONDITIONS.get(c["condition"]) for c in draft.conditions]
     child = (now.date() - patient["date_of_birth"]).days < 18 * 365.25
     pool = clinic.primary_child if child else clinic.primary_adult
-    return PatientContext(patient, conditions, segment, pool[int(rng.random.random() * len(pool))])
+    primary = pool[int(rng.random.random() * len(pool))]
+    return PatientContext(patient, conditions, segment, primary, draft.profile["persona"])
 
 
 def choose_journey(rng: Randomness, definitions: Definitions, who: PatientContext) -> Journey | None:
