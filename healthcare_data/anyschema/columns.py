@@ -194,6 +194,7 @@ class Fixed(Gen):
 
 class Choice(Gen):
     """One of a list (optionally weighted); unique walks the list once in a scrambled order."""
+    capacity: int  # always finite here
 
     def __init__(self, values: list[Any] | dict[Any, float], salt: int) -> None:
         weights = values if isinstance(values, dict) else dict.fromkeys(values, 1.0)
@@ -233,6 +234,7 @@ class PatternGen(Gen):
 
 
 class Integer(Gen):
+    capacity: int  # always finite here
     def __init__(self, low: int, high: int, salt: int, sequence: bool = False) -> None:
         if low > high:
             raise ConfigurationError(f"integer range [{low}, {high}] is empty")
@@ -251,6 +253,7 @@ class Integer(Gen):
 
 class Number(Gen):
     """Decimal (fixed scale) or float in a range; unique by stepping the smallest unit."""
+    capacity: int  # always finite here
 
     def __init__(self, low: float, high: float, scale: int | None, salt: int) -> None:
         self.low, self.high, self.scale = low, high, scale
@@ -280,6 +283,7 @@ class Number(Gen):
 
 class Moment(Gen):
     """Dates or datetimes in [low, high]; unique ones count days (dates) or minutes (datetimes)."""
+    capacity: int  # always finite here
 
     def __init__(self, low: datetime, high: datetime, kind: str) -> None:
         self.low, self.high, self.kind = low, high, kind

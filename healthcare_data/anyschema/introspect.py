@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import inspect, types
 from sqlalchemy.engine import Engine
@@ -99,7 +99,7 @@ def introspect(
     from healthcare_data.seeding import connect
 
     db = connect(url_or_engine) if isinstance(url_or_engine, str) else None
-    engine = db.engine if db is not None else url_or_engine
+    engine = db.engine if db is not None else cast(Engine, url_or_engine)
     try:
         return reflect(engine, rows=rows, tables=tables)
     finally:

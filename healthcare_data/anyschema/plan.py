@@ -193,7 +193,7 @@ def save(plan: Plan, path: str | Path) -> Path:
     return target
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict):  # type: ignore[type-arg, unused-ignore]
     """A mapping written on one line (a column, a foreign key): one line per thing."""
 
 

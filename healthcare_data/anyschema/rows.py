@@ -120,7 +120,7 @@ class TableRows:
             if free is not None:
                 sizes.append(self.gens[free].capacity)
             finite = all(s is not None for s in sizes)
-            capacity = 1
+            capacity: int | None = 1
             for s in sizes:
                 capacity = capacity * s if s is not None and capacity is not None else None
             dims = _Dims(
@@ -377,7 +377,7 @@ class TableRows:
 
     def update_batches(self, fk: ForeignKeyPlan, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
         """(fk values..., key values...) per row, for the UPDATE pass of a cycle-breaking key."""
-        key = self.table.primary_key or next((u for u in self.table.unique), None)
+        key = self.table.primary_key or next(iter(self.table.unique), [])
         if not key:
             raise ConfigurationError(f"{self.table.name} has no key to update {fk.label(self.table.name)} by")
         for start in range(0, self.rows, batch_size):
