@@ -109,3 +109,7 @@ class PersistenceError(HealthcareDataError):
     def __init__(self, message: str, rows_written: int = 0, recovery: Sequence[str] = ()) -> None:
         self.rows_written = rows_written
         super().__init__(message, recovery)
+
+
+class DatabaseBusyError(HealthcareDataError):
+    """Another run (or session) holds the database longer than the lock timeout; nothing written."""
