@@ -23,7 +23,7 @@ from typing import IO, Any, NoReturn
 from healthcare_data import vocabulary
 
 PROG = "healthcare-data"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
 VOCABULARY_SECTIONS = tuple(vocabulary.SECTIONS)
 
@@ -594,6 +594,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
 
     from healthcare_data.errors import ConfigurationError, HealthcareDataError, UnknownNameError
 
+    previous = _interrupt_on_sigterm()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -635,8 +636,35 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=err)
-        return 130
+        print(f"{PROG}: interrupted; the database is as it was (the transaction was rolled back)", file=err)
+        return EXIT_INTERRUPTED
+    finally:
+        _restore_sigterm(previous)
+
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGTERM ends a run like Ctrl-C: the open transaction rolls back, exit 130.
+
+    Without this the default action kills the process mid-write (the server or the
+    SQLite journal still undoes it, but nothing says so and the exit code is -15).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -102,7 +102,7 @@ class Database:
         url = self.engine.url
         if url.query.get("unix_socket") or not url.host:
             return
-        timeout = float(self.engine.dialect.create_connect_args(url)[1].get("connect_timeout") or 10)
+        timeout = float(settings.qa_settings().connect_timeout)
         try:
             with socket.create_connection((url.host, url.port or 3306), timeout=timeout) as sock:
                 sock.settimeout(timeout)
@@ -164,7 +164,8 @@ class Database:
                     wait = max(1, round(lock_timeout))
                     conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {wait}")
                     conn.commit()
-                with conn.begin():
+                transaction = conn.begin()
+                try:
                     if self.backend == "sqlite":
                         self._sqlite_begin_immediate(conn, lock_timeout)
                     elif self.backend == "postgresql":
@@ -173,6 +174,10 @@ class Database:
                         self.check_tables(conn)
                         Base.metadata.create_all(conn)
                     yield conn
+                except BaseException:
+                    _roll_back(conn, transaction)
+                    raise
+                transaction.commit()
             finally:
                 if mysql:
                     try:
@@ -412,6 +417,15 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
+
+
+def _roll_back(conn: Connection, transaction: Any) -> None:
+    """Roll back; a connection an interrupt left mid-command (a COPY cut short by Ctrl-C)
+    cannot, so it is closed instead: the server rolls back what it never saw committed."""
+    try:
+        transaction.rollback()
+    except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
+        conn.invalidate()
 
 
 def is_lock_timeout(exc: BaseException) -> bool:

@@ -525,11 +525,15 @@ def seed(
             if is_lock_timeout(exc) or is_lock_timeout(exc.__cause__ or exc):
                 raise db.busy_error(qa.lock_timeout, "waited for a lock another session holds") from None
             raise
-    except BaseException:
+    except BaseException as exc:
         if db is not url:  # an engine this call opened
             db.dispose()
         if new_file is not None:
             _remove_new_file(new_file)
+        if not isinstance(exc, KeyboardInterrupt) and _interrupted(exc):
+            # Ctrl-C/SIGTERM cut a driver call short and the cleanup failed on it: the
+            # interrupt is what happened (the transaction was rolled back either way).
+            raise KeyboardInterrupt from None
         raise
 
     enabled = qa.validation_enabled if validate is None else validate
@@ -562,6 +566,21 @@ def _remove_new_file(path: Path) -> None:
     """A first run that failed leaves no file behind (nor its journal): as it was, absent."""
     for suffix in ("", "-journal", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """True when a KeyboardInterrupt is among the causes/contexts of ``exc``."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+    return False
 
 
 def _library_cause(exc: BaseException) -> HealthcareDataError | None:
