@@ -38,6 +38,35 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def check_lengths(table: str, values: Any) -> None:
+    """Refuse a string longer than its column (ConfigurationError naming column and limit).
+
+    SQLite would store 10,000 characters in a VARCHAR(100) and PostgreSQL would fail
+    with a DataError quoting the SQL; ``values`` is a mapping or an ORM object.
+    """
+    columns = Base.metadata.tables[table].columns
+    get = values.get if isinstance(values, dict) else (lambda name: getattr(values, name, None))
+    for column in columns:
+        limit = getattr(column.type, "length", None)
+        if not limit:
+            continue
+        value = get(column.key)
+        if isinstance(value, str) and len(value) > limit:
+            raise ConfigurationError(
+                f"{table}.{column.key} is {len(value):,} characters ({value[:20]!r}...); "
+                f"the column holds at most {limit}"
+            )
+
+
+@event.listens_for(Base, "before_insert", propagate=True)
+@event.listens_for(Base, "before_update", propagate=True)
+def _check_orm_lengths(_mapper: Any, _connection: Any, target: Any) -> None:
+    """Every ORM write (builders, factories) checks string lengths before the SQL is sent."""
+    table = getattr(target, "__tablename__", None)
+    if table in Base.metadata.tables:
+        check_lengths(table, target)
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` (or the configured default) with the project's settings."""
     raw = settings.database_url(url)
