@@ -93,6 +93,13 @@ class SchedulingConflictError(HealthcareDataError):
         super().__init__(message, recovery)
 
 
+#: What to do when a uuid clashes: seeded runs draw the same uuids, so "retry" cannot help.
+UUID_CLASH_RECOVERY = (
+    "the same seed (rng=N) draws the same uuid, and this one is already stored: use another seed, "
+    "rng=None for fresh random rows, or an empty database (or pass a different uuid, if you passed one)"
+)
+
+
 class UniquenessViolation(HealthcareDataError):
     """A value that must be unique (NPI, SSN, patient id, ...) already exists."""
 
