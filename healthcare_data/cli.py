@@ -132,10 +132,32 @@ class ProgressBars:
             self.stream.flush()
 
 
+def _check_writable(path: str | None, flag: str) -> None:
+    """Prove ``path`` can be written before the database is touched (a probe file is
+    created and removed), so an unwritable --metrics-json fails first, not after a commit."""
+    if path is None:
+        return
+    from healthcare_data.errors import ConfigurationError
+
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.with_name(f".{target.name}.probe")
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigurationError(f"{flag} {path!r} cannot be written: {exc.strerror or exc}") from None
+
+
 def _write_json(path: str, data: dict[str, Any]) -> None:
+    from healthcare_data.export.writers import atomic_open
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=2, default=str) + "\n", "utf-8")
+    with atomic_open(target) as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _print_violations(reports: dict[str, Any], limit: int, strict: bool, out: IO[str]) -> None:
@@ -210,6 +232,7 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from healthcare_data import seeding, settings
 
     qa = settings.qa_settings()
+    _check_writable(args.metrics_json, "--metrics-json")
     counts = {name: getattr(args, name) for name in COUNT_FLAGS if getattr(args, name) is not None}
     show_progress = not args.quiet and err.isatty()
     bars: ProgressBars | None = None
@@ -302,6 +325,7 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     qa = settings.qa_settings()
     strict = qa.strict_mode if args.strict is None else args.strict
+    _check_writable(args.metrics_json, "--metrics-json")
     db = seeding.connect(args.database_url)
     try:
         print(f"Validating {_where(db)}", file=out)
