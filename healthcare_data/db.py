@@ -453,6 +453,11 @@ def _roll_back(conn: Connection, transaction: Any) -> None:
     cannot, so it is closed instead: the server rolls back what it never saw committed."""
     try:
         transaction.rollback()
+        if conn.dialect.name == "sqlite":
+            # After SQLITE_FULL or an I/O error SQLite leaves the rollback to the next reader
+            # (a hot journal); read once now so the file is whole when this run ends.
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            conn.rollback()
     except Exception:  # noqa: BLE001 - any failure here means the connection is unusable
         conn.invalidate()
 

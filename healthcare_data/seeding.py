@@ -508,7 +508,6 @@ def seed(
     write_method = method or qa.write_method
 
     db = open_database(url, create=False)
-    new_file = _new_sqlite_file(db)
     try:
         _check_method(write_method, db.backend)
         db.check_connection()
@@ -528,8 +527,8 @@ def seed(
     except BaseException as exc:
         if db is not url:  # an engine this call opened
             db.dispose()
-        if new_file is not None:
-            _remove_new_file(new_file)
+        # A new SQLite file stays (0 bytes, no tables: DDL was rolled back too). Deleting
+        # it could lose a concurrent run's rows: that run may have the file open already.
         if not isinstance(exc, KeyboardInterrupt) and _interrupted(exc):
             # Ctrl-C/SIGTERM cut a driver call short and the cleanup failed on it: the
             # interrupt is what happened (the transaction was rolled back either way).
@@ -554,18 +553,6 @@ def seed(
         strict=qa.strict_mode if strict is None else strict,
         first_ids=first_ids,
     )
-
-
-def _new_sqlite_file(db: Database) -> Path | None:
-    """The SQLite file this run would create (None when it exists or is not a file)."""
-    path = sqlite_path(db)
-    return path if path is not None and not path.exists() else None
-
-
-def _remove_new_file(path: Path) -> None:
-    """A first run that failed leaves no file behind (nor its journal): as it was, absent."""
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _interrupted(exc: BaseException) -> bool:
