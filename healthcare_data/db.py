@@ -310,8 +310,14 @@ class Database:
         }
 
     def create_schema(self) -> Database:
-        """Create every table that does not exist yet."""
-        Base.metadata.create_all(self.engine)
+        """Create every table that does not exist yet, under the run lock.
+
+        Two processes creating the schema at once would otherwise race in the catalog
+        (PostgreSQL ``pg_type_typname_nsp_index``, SQLite "table already exists");
+        with the lock the second waits and finds the tables there.
+        """
+        with self.write_transaction(settings.qa_settings().lock_timeout):
+            pass
         return self
 
     def drop_schema(self) -> None:

@@ -531,3 +531,18 @@ def test_an_unknown_name_without_a_close_match_has_a_separator():
     with pytest.raises(UnknownNameError) as caught:
         PERSONAS.get("zzz")
     assert str(caught.value).startswith("Unknown persona 'zzz'; Known: ")
+
+
+def test_a_validate_during_a_seed_reads_a_whole_dataset(url, previous, capsys):
+    """PostgreSQL: validate waits for the seed's lock, then checks the new rows; SQLite:
+    it reads the last committed state. Either way it never sees half a dataset."""
+    process = start_seed(url, "-p", "standard", "--seed", "5", "--reset")
+    wait_until_mid_write(url, process, on_disk=False)
+    code = main(["validate", "--database-url", url])
+    out = capsys.readouterr().out
+    assert process.wait(timeout=180) == 0, process.stderr.read()
+    process.stdout.close()
+    process.stderr.close()
+    assert code == 0, out
+    assert "passed" in out
+    assert_sound(url)
