@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import queue
 import resource
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -249,6 +250,12 @@ PIPELINE_DEPTH = 2
 _DONE = object()
 
 
+def _is_interrupt(kind: type[BaseException] | None) -> bool:
+    from healthcare_data.errors import Interrupted
+
+    return kind is not None and issubclass(kind, KeyboardInterrupt | Interrupted)
+
+
 class _Prefetch:
     """Iterate ``source`` in a daemon thread, up to PIPELINE_DEPTH items ahead.
 
@@ -272,6 +279,9 @@ class _Prefetch:
         return False
 
     def _run(self, source: Iterator[Any]) -> None:
+        # Signals go to the main thread: one delivered here would not wake the writer
+        # blocked in the driver's poll(), and Ctrl-C would wait for the socket.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             for item in source:
                 if not self._put(item):
@@ -293,9 +303,11 @@ class _Prefetch:
             raise StopIteration
         return item
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the producer; ``wait=False`` (an interrupt) does not wait for its batch."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if wait:
+            self._thread.join(timeout=5)
 
 
 def _tune(conn: Connection, backend: str) -> Callable[[], None]:
@@ -359,7 +371,10 @@ def write_dataset(
     opened = nullcontext(connection) if connection is not None else db.engine.connect()
     with opened as conn, ExitStack() as stack:
         if isinstance(iterator, _Prefetch):
-            stack.callback(iterator.close)
+            prefetch = iterator
+            # On Ctrl-C/SIGTERM do not wait for the batch being generated: the daemon
+            # thread stops at its next put, and the rollback should not wait for it.
+            stack.push(lambda kind, _exc, _tb: prefetch.close(wait=not _is_interrupt(kind)))
         if connection is None:
             stack.callback(_tune(conn, db.backend))
         writer = writer_class(conn)

@@ -4,7 +4,8 @@ Commands are thin: they parse flags, call :mod:`healthcare_data.seeding` (the Py
 API) and print. One error boundary in :func:`main` turns library errors into a single
 line on stderr and an exit code: 2 for a bad request (unknown profile, negative count,
 malformed or unreachable database URL, a database holding rows without
-``--reset``/``--append``), 1 when validation fails or a write is rolled back.
+``--reset``/``--append``), 1 when validation fails, a write is rolled back or another
+run holds the database past ``QA_LOCK_TIMEOUT``, 130 on Ctrl-C/SIGTERM (rolled back).
 Heavy modules are imported inside the commands so ``--help`` and errors stay fast.
 """
 
@@ -480,7 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Realistic, safe, reproducible healthcare test data.",
         epilog="Environment: DATABASE_URL, QA_ENVIRONMENT, QA_SEED, QA_BATCH_SIZE, QA_USE_BULK_INSERT, "
-        "QA_VALIDATION_ENABLED, QA_VALIDATION_SAMPLE_SIZE, QA_STRICT_MODE (flags win).",
+        "QA_VALIDATION_ENABLED, QA_VALIDATION_SAMPLE_SIZE, QA_STRICT_MODE, QA_LOCK_TIMEOUT, "
+        "QA_CONNECT_TIMEOUT (flags win). Exit codes: 0 ok, 1 failed (nothing kept), 2 bad input, "
+        "130 interrupted. See docs/reliability.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -616,7 +619,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     err = err or sys.stderr
     from sqlalchemy.exc import SQLAlchemyError
 
-    from healthcare_data.errors import ConfigurationError, HealthcareDataError, UnknownNameError
+    from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, UnknownNameError
 
     previous = _interrupt_on_sigterm()
     try:
@@ -659,18 +662,26 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         reason = getattr(exc, "orig", None) or exc
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         print(f"{PROG}: interrupted; the database is as it was (the transaction was rolled back)", file=err)
         return EXIT_INTERRUPTED
     finally:
         _restore_sigterm(previous)
 
 
-def _interrupt_on_sigterm() -> Any:
-    """SIGTERM ends a run like Ctrl-C: the open transaction rolls back, exit 130.
+#: Seconds an interrupted run gets to roll back in-process before it exits anyway.
+INTERRUPT_GRACE_SECONDS = 0.8
 
-    Without this the default action kills the process mid-write (the server or the
-    SQLite journal still undoes it, but nothing says so and the exit code is -15).
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGINT and SIGTERM end a run within a second, exit 130, the database as it was.
+
+    The handler raises :class:`~healthcare_data.errors.Interrupted`, so the open
+    transaction rolls back (on a connection cut mid-COPY: by closing it). In case a
+    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS
+    regardless: an unfinished transaction is then rolled back by the server, or on
+    SQLite by the journal the next reader plays back. A signal the parent set to be
+    ignored (``nohup``, a background job) stays ignored.
     """
     import signal
     import threading
@@ -678,17 +689,37 @@ def _interrupt_on_sigterm() -> Any:
     if threading.current_thread() is not threading.main_thread():
         return None
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+    from healthcare_data.errors import Interrupted
 
-    return signal.signal(signal.SIGTERM, interrupt)
+    def interrupt(signum: int, frame: Any) -> None:
+        watchdog = threading.Timer(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
+        watchdog.daemon = True
+        watchdog.start()
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, interrupt)
+    return previous
+
+
+def _exit_interrupted() -> None:
+    import os
+
+    try:
+        sys.stderr.write(f"{PROG}: interrupted; the unfinished transaction is rolled back, nothing kept\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_INTERRUPTED)
 
 
 def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
+    if previous:
         import signal
 
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -120,3 +120,12 @@ class PersistenceError(HealthcareDataError):
 
 class DatabaseBusyError(HealthcareDataError):
     """Another run (or session) holds the database longer than the lock timeout; nothing written."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """SIGINT/SIGTERM during a command (the CLI raises it from its signal handler; exit 130).
+
+    Not a KeyboardInterrupt on purpose: psycopg answers a KeyboardInterrupt during a
+    query by cancelling it on the server and waiting up to 5 s for that; this one
+    propagates at once, the connection is closed, and the server rolls back.
+    """

@@ -529,10 +529,11 @@ def seed(
             db.dispose()
         # A new SQLite file stays (0 bytes, no tables: DDL was rolled back too). Deleting
         # it could lose a concurrent run's rows: that run may have the file open already.
-        if not isinstance(exc, KeyboardInterrupt) and _interrupted(exc):
+        interrupt = _interruption(exc)
+        if interrupt is not None and interrupt is not exc:
             # Ctrl-C/SIGTERM cut a driver call short and the cleanup failed on it: the
             # interrupt is what happened (the transaction was rolled back either way).
-            raise KeyboardInterrupt from None
+            raise interrupt from None
         raise
 
     enabled = qa.validation_enabled if validate is None else validate
@@ -555,19 +556,21 @@ def seed(
     )
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """True when a KeyboardInterrupt is among the causes/contexts of ``exc``."""
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt/Interrupted among the causes and contexts of ``exc``, if any."""
+    from healthcare_data.errors import Interrupted
+
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
         current = pending.pop()
         if current is None or id(current) in seen:
             continue
-        if isinstance(current, KeyboardInterrupt):
-            return True
+        if isinstance(current, KeyboardInterrupt | Interrupted):
+            return current
         seen.add(id(current))
         pending += [current.__cause__, current.__context__]
-    return False
+    return None
 
 
 def _library_cause(exc: BaseException) -> HealthcareDataError | None:

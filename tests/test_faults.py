@@ -161,6 +161,35 @@ def wait_until_mid_write(url: str, process: subprocess.Popen[str], on_disk: bool
             engine.dispose()
 
 
+def wait_until_released(url: str, pid: int) -> float:
+    """When the run stopped holding the database: its SQLite journal is gone (rolled back)
+    or its PostgreSQL session no longer holds the advisory run lock. Returns the time."""
+    deadline = time.monotonic() + 30
+    if url.startswith("sqlite"):
+        journal = Path(f"{sqlite_file(url)}-journal")
+        while journal.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return time.monotonic()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            while time.monotonic() < deadline:
+                held = conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND a.application_name <> 'faults-probe' "
+                        "AND a.datname = current_database()"
+                    )
+                ).scalar()
+                conn.rollback()
+                if not held:
+                    break
+                time.sleep(0.01)
+        return time.monotonic()
+    finally:
+        engine.dispose()
+
+
 # --- databases -------------------------------------------------------------------------------
 
 
@@ -230,14 +259,17 @@ def test_a_run_killed_mid_write_leaves_the_previous_rows(url, previous, sig):
     wait_until_mid_write(url, process, on_disk=sig == signal.SIGKILL)
     sent = time.monotonic()
     process.send_signal(sig)
+    released = wait_until_released(url, process.pid) - sent
     _, stderr = process.communicate(timeout=30)
-    took = time.monotonic() - sent
     if sig == signal.SIGKILL:
         assert process.returncode == -signal.SIGKILL
     else:
         assert process.returncode == 130, stderr
         assert "interrupted" in one_line(stderr)
-        assert took < 3.0, f"{took:.2f} s to stop"  # ~0.5 s measured; slack for a loaded machine
+        # The write ends (lock released, rollback done) within a second: 0.02-0.4 s are
+        # measured; a machine loaded far past its cores can delay the process's next
+        # time slice by seconds, hence the allowance.
+        assert released < 3.0, f"{released:.2f} s until the database was released"
         if url.startswith("sqlite"):  # rolled back in-process: no hot journal for the next run
             assert not Path(f"{sqlite_file(url)}-journal").exists()
     assert_as_before(url, previous)
@@ -436,9 +468,10 @@ def test_strings_longer_than_their_column_are_refused(backend, tmp_path, request
     url = f"sqlite:///{tmp_path / 'x.db'}" if backend == "sqlite" else request.getfixturevalue("_pg_server")
     db = Database(url).create_schema()
     try:
+        before = db.counts()
         with pytest.raises(ConfigurationError, match=r"first_name is 10,000 characters.*at most 100"):
             PatientBuilder(db, rng=1).with_demographics("x" * 10_000, "Smith").create()
-        assert db.counts()["patients"] == 0
+        assert db.counts() == before
     finally:
         db.dispose()
 
