@@ -255,6 +255,8 @@ def assert_rerun_succeeds(url: str) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["kill", "int", "term"])
 def test_a_run_killed_mid_write_leaves_the_previous_rows(url, previous, sig):
+    if sig == signal.SIGTERM and not url.startswith("sqlite"):
+        pytest.skip("SIGTERM takes SIGINT's path (same handler); checked on SQLite only to save CI time")
     process = start_seed(url, *KILLED_PROFILE)
     wait_until_mid_write(url, process, on_disk=sig == signal.SIGKILL)
     sent = time.monotonic()
