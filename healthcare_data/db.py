@@ -269,7 +269,9 @@ class Database:
             yield
             return
         with self.engine.connect() as conn:
-            conn.exec_driver_sql(f"SET lock_timeout = '{max(1, round(lock_timeout * 1000))}ms'")
+            # SET LOCAL: the wait applies to taking the lock only, not to the pooled
+            # connection's later use (the lock itself is session-level and survives commit).
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(lock_timeout * 1000))}ms'")
             try:
                 conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": RUN_LOCK_KEY})
             except OperationalError as exc:
