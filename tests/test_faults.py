@@ -549,13 +549,17 @@ def test_a_foreign_patients_table_is_named(tmp_path, capsys):
 
 
 def test_rerunning_a_seeded_example_says_why_the_uuid_clashes(tmp_path):
-    from healthcare_data import PatientBuilder
+    from healthcare_data import PatientBuilder, ProviderFactory
     from healthcare_data.errors import UniquenessViolation
 
     db = Database(f"sqlite:///{tmp_path / 'demo.db'}").create_schema()
     PatientBuilder(db, rng=42).with_persona("elderly_patient").create()
     with pytest.raises(UniquenessViolation, match=r"same seed .* draws the same uuid.*rng=None"):
         PatientBuilder(db, rng=42).with_persona("elderly_patient").create()
+    ProviderFactory(db, rng=42).create_specialist("Cardiology")
+    with pytest.raises(UniquenessViolation, match=r"providers.uuid .*same seed") as caught:
+        ProviderFactory(db, rng=42).create_specialist("Cardiology")
+    assert "omit uuid" not in str(caught.value)  # no uuid was passed: that advice could not help
     db.dispose()
 
 
