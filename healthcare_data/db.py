@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -303,13 +303,9 @@ class Database:
                 conn.exec_driver_sql(f"DELETE FROM sqlite_sequence WHERE name IN ({names})")
         return [t.name for t in order]
 
-    def next_ids(self, conn: Connection) -> dict[str, int]:
-        """First free id of every table with an ``id`` primary key (for appends)."""
-        return {
-            table.name: self.next_id(conn, table.name)
-            for table in Base.metadata.sorted_tables
-            if "id" in table.columns and table.columns["id"].primary_key
-        }
+    def next_ids(self, conn: Connection, tables: Iterable[str]) -> dict[str, int]:
+        """First free id of each of ``tables`` (for appends), read on ``conn``."""
+        return {table: self.next_id(conn, table) for table in tables}
 
     def create_schema(self) -> Database:
         """Create every table that does not exist yet, under the run lock.

@@ -423,7 +423,9 @@ def _prepare(
         db.empty_tables(conn)
         return "reset", {}, rng
     if append:
-        first_ids = db.next_ids(conn)
+        from healthcare_data.generation import ID_TABLES
+
+        first_ids = db.next_ids(conn, ID_TABLES)
         return "append", first_ids, append_rng(rng, first_ids)
     raise ConfigurationError(
         f"Database {describe(db)} already holds {held} rows; pass --reset to empty it "

@@ -332,7 +332,7 @@ def test_sqlite_full_is_simulated(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'full.db'}"
     assert main(["seed", "-q", "--no-validate", "-p", "minimal", "--database-url", url]) == 0
     before = fingerprint(url)
-    db = seeding.open_database(url)
+    db = Database(url)  # not connected yet: every connection gets the page limit
     event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA max_page_count = 120"))
     with pytest.raises(Exception, match="full"):
         seeding.seed("integration", db, seed=3, reset=True, validate=False)
