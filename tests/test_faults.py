@@ -33,7 +33,7 @@ from healthcare_data.schema import Base
 from tests.conftest import POSTGRES_ADMIN_URL, _postgres_required
 
 ROOT = Path(__file__).resolve().parents[1]
-KILLED_PROFILE = ("-p", "load_test", "--seed", "5", "--reset")
+KILLED_PROFILE = ("--profile", "load_test", "--seed", "5", "--reset")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def seed_here(url: str, *args: str) -> None:
 @pytest.fixture
 def previous(url: str) -> dict[str, tuple[int, str]]:
     """The rows a failed run must leave alone: ``minimal`` seed 0, fingerprinted."""
-    seed_here(url, "-p", "minimal", "--seed", "0")
+    seed_here(url, "--profile", "minimal", "--seed", "0")
     return fingerprint(url)
 
 
@@ -246,7 +246,7 @@ def assert_as_before(url: str, before: dict[str, tuple[int, str]]) -> None:
 
 
 def assert_rerun_succeeds(url: str) -> None:
-    seed_here(url, "-p", "minimal", "--seed", "1", "--reset")
+    seed_here(url, "--profile", "minimal", "--seed", "1", "--reset")
     assert_sound(url)
 
 
@@ -313,7 +313,7 @@ def small_disk(path: Path, size: str) -> Iterator[Path]:
 def test_a_full_disk_leaves_the_previous_rows(tmp_path):
     with small_disk(tmp_path / "disk", "1m") as disk:
         url = f"sqlite:///{disk / 'full.db'}"
-        seed_here(url, "-p", "minimal", "--seed", "0")
+        seed_here(url, "--profile", "minimal", "--seed", "0")
         before = fingerprint(url)
         result = seed(url, *KILLED_PROFILE)
         assert result.returncode == 1
@@ -330,7 +330,7 @@ def test_sqlite_full_is_simulated(tmp_path, capsys):
     from healthcare_data import seeding
 
     url = f"sqlite:///{tmp_path / 'full.db'}"
-    assert main(["seed", "-q", "--no-validate", "-p", "minimal", "--database-url", url]) == 0
+    assert main(["seed", "-q", "--no-validate", "--profile", "minimal", "--database-url", url]) == 0
     before = fingerprint(url)
     db = Database(url)  # not connected yet: every connection gets the page limit
     event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA max_page_count = 120"))
@@ -344,7 +344,7 @@ def test_an_export_to_a_full_disk_leaves_no_truncated_file(tmp_path, capsys):
     with small_disk(tmp_path / "disk", "256k") as disk:
         target = disk / "data.json"
         target.write_text('{"old": true}\n')
-        code = main(["export", "-f", "json", "-o", str(target), "-p", "integration"])
+        code = main(["export", "-f", "json", "-o", str(target), "--profile", "integration"])
         assert code == 2
         assert "No space left" in one_line(capsys.readouterr().err)
         assert target.read_text() == '{"old": true}\n'
@@ -394,7 +394,7 @@ def held_lock(url: str) -> Iterator[None]:
 def test_a_held_lock_stops_the_run_with_a_message(url, previous):
     with held_lock(url):
         started = time.monotonic()
-        result = seed(url, "-p", "minimal", "--seed", "3", "--reset", QA_LOCK_TIMEOUT="1")
+        result = seed(url, "--profile", "minimal", "--seed", "3", "--reset", QA_LOCK_TIMEOUT="1")
         took = time.monotonic() - started
     assert result.returncode == 1
     message = one_line(result.stderr)
@@ -407,7 +407,7 @@ def test_a_held_lock_stops_the_run_with_a_message(url, previous):
 def test_two_runs_at_once_one_waits_for_the_other(url):
     """Two fresh seeds on one empty database: the second waits for the first's lock, then
     finds its rows and says so (never a UNIQUE or catalog error, never a reset)."""
-    runs = [start_seed(url, "-p", "integration", "--seed", str(k)) for k in (1, 2)]
+    runs = [start_seed(url, "--profile", "integration", "--seed", str(k)) for k in (1, 2)]
     outcomes = sorted((p.wait(timeout=180), p.stderr.read()) for p in runs)
     for p in runs:
         p.stdout.close()
@@ -421,7 +421,7 @@ def test_two_runs_at_once_one_waits_for_the_other(url):
 
 
 def test_two_resets_at_once_both_finish_one_after_the_other(url):
-    runs = [start_seed(url, "-p", "minimal", "--seed", str(k), "--reset") for k in (1, 2)]
+    runs = [start_seed(url, "--profile", "minimal", "--seed", str(k), "--reset") for k in (1, 2)]
     codes = [p.wait(timeout=180) for p in runs]
     errors = [p.stderr.read() for p in runs]
     for p in runs:
@@ -455,7 +455,7 @@ def test_a_server_that_never_answers_times_out(scheme, capsys, monkeypatch):
         silent.listen(4)
         port = silent.getsockname()[1]
         started = time.monotonic()
-        code = main(["seed", "-p", "minimal", "--database-url", f"{scheme}://root@127.0.0.1:{port}/x"])
+        code = main(["seed", "--profile", "minimal", "--database-url", f"{scheme}://root@127.0.0.1:{port}/x"])
         took = time.monotonic() - started
     assert code == 2
     assert f"127.0.0.1:{port}" in one_line(capsys.readouterr().err)
@@ -479,7 +479,7 @@ def test_strings_longer_than_their_column_are_refused(backend, tmp_path, request
 
 
 def test_builder_docstrings_are_bounded():
-    from support.builder_script import BuilderScriptError, parse_builder_script
+    from healthcare_data.behave.support.builder_script import BuilderScriptError, parse_builder_script
 
     with pytest.raises(BuilderScriptError, match="chains 2,001 calls; at most 200"):
         parse_builder_script("PatientBuilder()" + ".a()" * 2000 + ".create()")
@@ -510,14 +510,15 @@ def test_scheduler_refuses_negative_durations_and_counts(rng):
 def test_a_flag_wins_over_a_malformed_variable(tmp_path, capsys, monkeypatch):
     url = f"sqlite:///{tmp_path / 'x.db'}"
     monkeypatch.setenv("QA_SEED", "abc")
-    assert main(["seed", "-q", "--no-validate", "-p", "minimal", "--seed", "3", "--database-url", url]) == 0
+    quick = ["seed", "-q", "--no-validate", "--profile", "minimal", "--database-url", url]
+    assert main([*quick, "--seed", "3"]) == 0
     capsys.readouterr()
-    assert main(["seed", "-q", "--no-validate", "-p", "minimal", "--reset", "--database-url", url]) == 2
+    assert main([*quick, "--reset"]) == 2
     assert "QA_SEED='abc'" in one_line(capsys.readouterr().err)
 
 
 def test_an_unwritable_metrics_path_fails_before_the_database_is_touched(url, previous, capsys):
-    argv = ["seed", "-q", "-p", "minimal", "--reset", "--database-url", url]
+    argv = ["seed", "-q", "--profile", "minimal", "--reset", "--database-url", url]
     argv += ["--metrics-json", "/proc/x/m.json"]
     code = main(argv)
     assert code == 2
@@ -529,7 +530,7 @@ def test_export_to_a_directory_reads_back(tmp_path, capsys):
     from healthcare_data.export import load_dataset
 
     out = tmp_path / "out"
-    assert main(["export", "-f", "json", "-o", f"{out}/", "-p", "minimal"]) == 0
+    assert main(["export", "-f", "json", "-o", f"{out}/", "--profile", "minimal"]) == 0
     assert [p.name for p in out.iterdir()] == ["dataset.json"]
     assert len(load_dataset(f"{out}/")["patients"]) == 25
 
@@ -542,7 +543,7 @@ def test_a_foreign_patients_table_is_named(tmp_path, capsys):
         conn.exec_driver_sql("INSERT INTO patients (name) VALUES ('theirs')")
     engine.dispose()
     before = fingerprint(url)
-    for argv in (["validate"], ["seed", "-q", "-p", "minimal", "--reset"]):
+    for argv in (["validate"], ["seed", "-q", "--profile", "minimal", "--reset"]):
         assert main([*argv, "--database-url", url]) == 2
         assert "table 'patients' that is not healthcare-data's" in capsys.readouterr().err
     assert fingerprint(url) == before
@@ -575,7 +576,7 @@ def test_an_unknown_name_without_a_close_match_has_a_separator():
 def test_a_validate_during_a_seed_reads_a_whole_dataset(url, previous, capsys):
     """PostgreSQL: validate waits for the seed's lock, then checks the new rows; SQLite:
     it reads the last committed state. Either way it never sees half a dataset."""
-    process = start_seed(url, "-p", "standard", "--seed", "5", "--reset")
+    process = start_seed(url, "--profile", "standard", "--seed", "5", "--reset")
     wait_until_mid_write(url, process, on_disk=False)
     code = main(["validate", "--database-url", url])
     out = capsys.readouterr().out
