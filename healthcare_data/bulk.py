@@ -32,10 +32,11 @@ from __future__ import annotations
 import json
 import queue
 import resource
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -249,6 +250,12 @@ PIPELINE_DEPTH = 2
 _DONE = object()
 
 
+def _is_interrupt(kind: type[BaseException] | None) -> bool:
+    from healthcare_data.errors import Interrupted
+
+    return kind is not None and issubclass(kind, KeyboardInterrupt | Interrupted)
+
+
 class _Prefetch:
     """Iterate ``source`` in a daemon thread, up to PIPELINE_DEPTH items ahead.
 
@@ -272,6 +279,9 @@ class _Prefetch:
         return False
 
     def _run(self, source: Iterator[Any]) -> None:
+        # Signals go to the main thread: one delivered here would not wake the writer
+        # blocked in the driver's poll(), and Ctrl-C would wait for the socket.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             for item in source:
                 if not self._put(item):
@@ -293,9 +303,11 @@ class _Prefetch:
             raise StopIteration
         return item
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the producer; ``wait=False`` (an interrupt) does not wait for its batch."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if wait:
+            self._thread.join(timeout=5)
 
 
 def _tune(conn: Connection, backend: str) -> Callable[[], None]:
@@ -326,6 +338,7 @@ def write_dataset(
     progress: ProgressCallback | None = None,
     atomic: bool = False,
     pipeline: bool = True,
+    connection: Connection | None = None,
 ) -> WriteResult:
     """Write every batch of ``batches``; each batch is one transaction (or one for all).
 
@@ -343,20 +356,29 @@ def write_dataset(
     ``write_seconds`` include the writer's waits for the GIL the producer holds. On SQLite
     the overlap is small in practice (the sqlite3 module holds the GIL while it binds
     each row), so a pipelined run takes about as long as generation plus writing.
+
+    ``connection``: write inside the caller's open transaction (implies ``atomic``): no
+    commit, no job tuning, no sequence sync here; the caller commits or rolls back the
+    whole unit (the seed's reset, write and sequence sync are one transaction).
     """
+    atomic = atomic or connection is not None
     writer_class = _writer_class(db.backend, method)
     result = WriteResult(backend=db.backend, method=writer_class.name)
     committed = 0  # rows durably in the database (non-atomic) or pending (atomic)
     started = time.perf_counter()
     per_table_index: dict[str, int] = {}
     iterator = _Prefetch(batches) if pipeline else iter(batches)
-    with db.engine.connect() as conn, ExitStack() as stack:
+    opened = nullcontext(connection) if connection is not None else db.engine.connect()
+    with opened as conn, ExitStack() as stack:
         if isinstance(iterator, _Prefetch):
-            stack.callback(iterator.close)
-        restore = _tune(conn, db.backend)
-        stack.callback(restore)
+            prefetch = iterator
+            # On Ctrl-C/SIGTERM do not wait for the batch being generated: the daemon
+            # thread stops at its next put, and the rollback should not wait for it.
+            stack.push(lambda kind, _exc, _tb: prefetch.close(wait=not _is_interrupt(kind)))
+        if connection is None:
+            stack.callback(_tune(conn, db.backend))
         writer = writer_class(conn)
-        outer = conn.begin() if atomic else None
+        outer = conn.begin() if atomic and connection is None else None
         mark = time.perf_counter()
 
         def failure(what: str, exc: BaseException) -> PersistenceError:
@@ -372,7 +394,9 @@ def write_dataset(
             return PersistenceError(
                 f"{what} failed and was rolled back: {reason}; {scope}",
                 rows_written=0 if atomic else committed,
-                recovery=["fix the cause, then reset the database (or append with next_ids) and rerun"],
+                recovery=["fix the cause and rerun (nothing was kept)"]
+                if atomic
+                else ["fix the cause, then reset the database (or append with next_ids) and rerun"],
             )
 
         # COPY runs on the raw psycopg cursor, so driver errors arrive unwrapped.
@@ -417,7 +441,8 @@ def write_dataset(
             mark = time.perf_counter()
         if outer is not None:
             outer.commit()
-    db.sync_sequences()
+    if connection is None:
+        db.sync_sequences()
     result.total_seconds = time.perf_counter() - started
     result.max_rss_mb = _max_rss_mb()
     return result

@@ -4,7 +4,8 @@ Commands are thin: they parse flags, call :mod:`healthcare_data.seeding` (the Py
 API) and print. One error boundary in :func:`main` turns library errors into a single
 line on stderr and an exit code: 2 for a bad request (unknown profile, negative count,
 malformed or unreachable database URL, a database holding rows without
-``--reset``/``--append``), 1 when validation fails or a write is rolled back.
+``--reset``/``--append``), 1 when validation fails, a write is rolled back or another
+run holds the database past ``QA_LOCK_TIMEOUT``, 130 on Ctrl-C/SIGTERM (rolled back).
 Heavy modules are imported inside the commands so ``--help`` and errors stay fast.
 """
 
@@ -23,7 +24,7 @@ from typing import IO, Any, NoReturn
 from healthcare_data import vocabulary
 
 PROG = "healthcare-data"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
 VOCABULARY_SECTIONS = tuple(vocabulary.SECTIONS)
 
@@ -132,10 +133,32 @@ class ProgressBars:
             self.stream.flush()
 
 
+def _check_writable(path: str | None, flag: str) -> None:
+    """Prove ``path`` can be written before the database is touched (a probe file is
+    created and removed), so an unwritable --metrics-json fails first, not after a commit."""
+    if path is None:
+        return
+    from healthcare_data.errors import ConfigurationError
+
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigurationError(f"{flag} {path!r} is a directory; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        probe = target.with_name(f".{target.name}.probe")
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigurationError(f"{flag} {path!r} cannot be written: {exc.strerror or exc}") from None
+
+
 def _write_json(path: str, data: dict[str, Any]) -> None:
+    from healthcare_data.export.writers import atomic_open
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(data, indent=2, default=str) + "\n", "utf-8")
+    with atomic_open(target) as handle:
+        handle.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _print_violations(reports: dict[str, Any], limit: int, strict: bool, out: IO[str]) -> None:
@@ -210,6 +233,7 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from healthcare_data import seeding, settings
 
     qa = settings.qa_settings()
+    _check_writable(args.metrics_json, "--metrics-json")
     counts = {name: getattr(args, name) for name in COUNT_FLAGS if getattr(args, name) is not None}
     show_progress = not args.quiet and err.isatty()
     bars: ProgressBars | None = None
@@ -302,6 +326,7 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     qa = settings.qa_settings()
     strict = qa.strict_mode if args.strict is None else args.strict
+    _check_writable(args.metrics_json, "--metrics-json")
     db = seeding.connect(args.database_url)
     try:
         print(f"Validating {_where(db)}", file=out)
@@ -456,7 +481,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Realistic, safe, reproducible healthcare test data.",
         epilog="Environment: DATABASE_URL, QA_ENVIRONMENT, QA_SEED, QA_BATCH_SIZE, QA_USE_BULK_INSERT, "
-        "QA_VALIDATION_ENABLED, QA_VALIDATION_SAMPLE_SIZE, QA_STRICT_MODE (flags win).",
+        "QA_VALIDATION_ENABLED, QA_VALIDATION_SAMPLE_SIZE, QA_STRICT_MODE, QA_LOCK_TIMEOUT, "
+        "QA_CONNECT_TIMEOUT (flags win). Exit codes: 0 ok, 1 failed (nothing kept), 2 bad input, "
+        "130 interrupted. See docs/reliability.md.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -592,8 +619,9 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     err = err or sys.stderr
     from sqlalchemy.exc import SQLAlchemyError
 
-    from healthcare_data.errors import ConfigurationError, HealthcareDataError, UnknownNameError
+    from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, UnknownNameError
 
+    previous = _interrupt_on_sigterm()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -634,9 +662,64 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         reason = getattr(exc, "orig", None) or exc
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=err)
-        return 130
+    except (KeyboardInterrupt, Interrupted):
+        print(f"{PROG}: interrupted; the database is as it was (the transaction was rolled back)", file=err)
+        return EXIT_INTERRUPTED
+    finally:
+        _restore_sigterm(previous)
+
+
+#: Seconds an interrupted run gets to roll back in-process before it exits anyway.
+INTERRUPT_GRACE_SECONDS = 0.8
+
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGINT and SIGTERM end a run within a second, exit 130, the database as it was.
+
+    The handler raises :class:`~healthcare_data.errors.Interrupted`, so the open
+    transaction rolls back (on a connection cut mid-COPY: by closing it). In case a
+    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS
+    regardless: an unfinished transaction is then rolled back by the server, or on
+    SQLite by the journal the next reader plays back. A signal the parent set to be
+    ignored (``nohup``, a background job) stays ignored.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    from healthcare_data.errors import Interrupted
+
+    def interrupt(signum: int, frame: Any) -> None:
+        watchdog = threading.Timer(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
+        watchdog.daemon = True
+        watchdog.start()
+        raise Interrupted(signal.Signals(signum).name)
+
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, interrupt)
+    return previous
+
+
+def _exit_interrupted() -> None:
+    import os
+
+    try:
+        sys.stderr.write(f"{PROG}: interrupted; the unfinished transaction is rolled back, nothing kept\n")
+        sys.stderr.flush()
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous:
+        import signal
+
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -93,6 +93,13 @@ class SchedulingConflictError(HealthcareDataError):
         super().__init__(message, recovery)
 
 
+#: What to do when a uuid clashes: seeded runs draw the same uuids, so "retry" cannot help.
+UUID_CLASH_RECOVERY = (
+    "the same seed (rng=N) draws the same uuid, and this one is already stored: use another seed, "
+    "rng=None for fresh random rows, or an empty database (or pass a different uuid, if you passed one)"
+)
+
+
 class UniquenessViolation(HealthcareDataError):
     """A value that must be unique (NPI, SSN, patient id, ...) already exists."""
 
@@ -109,3 +116,16 @@ class PersistenceError(HealthcareDataError):
     def __init__(self, message: str, rows_written: int = 0, recovery: Sequence[str] = ()) -> None:
         self.rows_written = rows_written
         super().__init__(message, recovery)
+
+
+class DatabaseBusyError(HealthcareDataError):
+    """Another run (or session) holds the database longer than the lock timeout; nothing written."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """SIGINT/SIGTERM during a command (the CLI raises it from its signal handler; exit 130).
+
+    Not a KeyboardInterrupt on purpose: psycopg answers a KeyboardInterrupt during a
+    query by cancelling it on the server and waiting up to 5 s for that; this one
+    propagates at once, the connection is closed, and the server rolls back.
+    """

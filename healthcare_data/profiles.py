@@ -183,8 +183,8 @@ def _check_consistent(profile: Profile) -> None:
 
 def _unknown_key(kind: str, key: str, known: tuple[str, ...], where: str) -> ConfigurationError:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return ConfigurationError(f"Unknown {kind} {key!r} in {where}{hint} Known: {', '.join(known)}")
+    hint = f"; did you mean {close[0]!r}? " if close else "; "
+    return ConfigurationError(f"Unknown {kind} {key!r} in {where}{hint}Known: {', '.join(known)}")
 
 
 def _entity(key: str, where: str) -> str:

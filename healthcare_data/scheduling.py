@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from healthcare_data.errors import SchedulingConflictError
+from healthcare_data.errors import ConfigurationError, SchedulingConflictError
 from healthcare_data.personas import PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
@@ -309,6 +309,13 @@ def _start_mask(
     return mask
 
 
+def check_positive(value: Any, what: str) -> int:
+    """A duration or count must be a whole number >= 1 (ConfigurationError naming it)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigurationError(f"{what} must be a whole number >= 1, got {value!r}")
+    return value
+
+
 def _slots(duration: int) -> int:
     return max(1, -(-duration // SLOT_MINUTES))
 
@@ -469,6 +476,7 @@ class Scheduler:
 
     def book(self, provider_id: int, start: datetime, duration: int) -> datetime:
         """Book the slot or raise SchedulingConflictError offering the next free slots."""
+        check_positive(duration, "duration (minutes)")
         if not self.hours.contains(start, duration):
             raise SchedulingConflictError(
                 f"{start:%a %Y-%m-%d %H:%M} for {duration} min is outside business hours "
@@ -503,6 +511,7 @@ class Scheduler:
         on a sparse calendar and still exact on a full one. ``blockers``: other
         calendars, as ``(scheduler, key)``, that must be free too (e.g. the patient's).
         """
+        check_positive(duration, "duration (minutes)")
         cons = resolve_constraints(constraints)
         rng = resolve(rng)
         return self.find_resolved(
@@ -634,6 +643,8 @@ class Scheduler:
         book: bool = True,
     ) -> list[datetime]:
         """``count`` recurring visits, each ``interval_weeks`` (± 3 days) after the last."""
+        check_positive(count, "count")
+        check_positive(interval_weeks, "interval_weeks")
         rng = resolve(rng)
         cons = tuple(c for c in resolve_constraints(constraints) if c.interval_weeks is None)
         step = SchedulingConstraint(
@@ -667,6 +678,8 @@ class Scheduler:
 
         Only time-of-day constraints apply (day rules are relative to a booking date).
         """
+        check_positive(duration, "duration (minutes)")
+        check_positive(count, "count")
         cons = resolve_constraints(constraints)
         start_mask = _start_mask(duration, cons, self.hours)
         if not start_mask:

@@ -20,11 +20,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
-from healthcare_data.db import Database, open_database
+from healthcare_data.db import Database, is_lock_timeout, open_database
 from healthcare_data.errors import (
     ConfigurationError,
     HealthcareDataError,
@@ -97,21 +97,65 @@ def _create_schema(db: Database) -> None:
 
 
 def require_schema(db: Database) -> None:
-    """A database the tool never seeded has none of our tables: say so instead of failing on SQL."""
+    """A database the tool never seeded has none of our tables (or only look-alikes of
+    another application's): say so instead of failing on SQL."""
     present = set(inspect(db.engine).get_table_names())
     if "patients" not in present:
         raise ConfigurationError(
             f"Database {describe(db)} has no healthcare-data tables; seed it first: "
             "healthcare-data seed --database-url ..."
         )
+    db.check_tables()
 
 
 # --- specs and generation --------------------------------------------------------------------
 
 
+#: Largest count of one entity a run accepts: generation keeps ~16 bytes per patient and
+#: 9 per appointment in memory, so 10 million stays far below a MemoryError (and a
+#: typo like 10**12 fails in a line instead of after minutes of swapping).
+MAX_COUNT = 10_000_000
+MAX_TENANTS = 100_000
+MAX_MONTHS = 120
+
+
+def check_limits(profile: Profile) -> None:
+    """Counts, tenants and months within what one run can hold (ConfigurationError otherwise)."""
+    from healthcare_data.profiles import ENTITIES
+
+    for entity in ENTITIES:
+        count = profile.count(entity)
+        if isinstance(count, int) and count > MAX_COUNT:
+            raise ConfigurationError(
+                f"{entity}={count} is more than one run can hold; at most {MAX_COUNT:,} per entity",
+                ["split the data into several --append runs"],
+            )
+    if profile.tenants > MAX_TENANTS:
+        raise ConfigurationError(f"tenants={profile.tenants} is too many; at most {MAX_TENANTS:,}")
+    if profile.months > MAX_MONTHS:
+        raise ConfigurationError(f"months={profile.months} is too long a window; at most {MAX_MONTHS}")
+
+
+def _check_satisfiable(spec: DatasetSpec) -> None:
+    """Claims need insured patients: a mix without any fails here, before the database is touched."""
+    from healthcare_data.personas import PERSONAS
+
+    if not spec.insurance_claims:
+        return
+    mix = spec.persona_mix if spec.persona_mix is not None else {n: 1.0 for n in PERSONAS.names()}
+    if not any(weight > 0 and PERSONAS.get(name).insured for name, weight in mix.items()):
+        raise ConfigurationError(
+            f"insurance_claims={spec.insurance_claims} but the persona mix has no insured persona "
+            f"({', '.join(mix)}): uninsured visits have no claim",
+            ["set insurance_claims to 0", "or add an insured persona to persona_mix"],
+        )
+
+
 def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None) -> DatasetSpec:
     """The bulk engine's spec for ``profile`` (validated: bad counts fail here, before any write)."""
     from healthcare_data.generation import DatasetSpec
+
+    check_limits(profile)
 
     spec = DatasetSpec(
         patients=profile.count("patients"),
@@ -126,7 +170,9 @@ def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None
         first_ids=dict(first_ids or {}),
         population=profile.population,
     )
-    return spec.validate()
+    spec.validate()
+    _check_satisfiable(spec)
+    return spec
 
 
 def _profile(
@@ -336,7 +382,8 @@ def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str
 
     require_schema(db)
     started = time.perf_counter()
-    reports = run_all(db, today=today)
+    with db.shared_run_lock(settings.qa_settings().lock_timeout):  # a seed in progress finishes first
+        reports = run_all(db, today=today)
     seconds = time.perf_counter() - started
     log.info("%d validators on %s in %.2f s", len(reports), db.url, seconds)
     for report in reports.values():
@@ -362,46 +409,62 @@ def _check_method(method: str, backend: str) -> None:
 
 
 def _prepare(
-    db: Database, *, reset: bool, append: bool, rng: Randomness
+    db: Database, conn: Connection, *, reset: bool, append: bool, rng: Randomness
 ) -> tuple[str, dict[str, int], Randomness]:
-    """Empty-or-flagged: a database holding rows needs ``reset`` or ``append``."""
-    if db.is_empty():
+    """Empty-or-flagged: a database holding rows needs ``reset`` or ``append``.
+
+    Runs inside the seed's transaction: the reset is undone with the write if the
+    write fails, and the rows counted are the rows the run lock protects.
+    """
+    held = sum(db.counts(conn).values())
+    if not held:
         return "fresh", {}, rng
     if reset:
-        db.reset()
+        db.empty_tables(conn)
         return "reset", {}, rng
     if append:
-        first_ids = _next_ids(db)
-        # A fresh stream per starting point: appending twice with one seed must not
-        # repeat the random parts (uuids) of the first run.
-        label = "append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items()))
-        return "append", first_ids, rng.child(label)
+        from healthcare_data.generation import ID_TABLES
+
+        first_ids = db.next_ids(conn, ID_TABLES)
+        return "append", first_ids, append_rng(rng, first_ids)
     raise ConfigurationError(
-        f"Database {describe(db)} already holds {db.total_rows()} rows; pass --reset to empty it "
+        f"Database {describe(db)} already holds {held} rows; pass --reset to empty it "
         "first or --append to add to it"
     )
 
 
+def append_rng(rng: Randomness, first_ids: Mapping[str, int]) -> Randomness:
+    """The stream an append starting at ``first_ids`` draws from.
+
+    A fresh stream per starting point: appending twice with one seed must not repeat
+    the random parts (uuids) of the first run.
+    """
+    label = "append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items()))
+    return rng.child(label)
+
+
 def _write(
     db: Database,
+    conn: Connection,
     spec: DatasetSpec,
     rng: Randomness,
     size: int,
     method: str,
     progress: ProgressCallback | None,
 ) -> WriteResult:
-    """Generate and write in ONE transaction: a failure anywhere keeps nothing."""
+    """Generate and write inside the seed's ONE transaction: a failure anywhere keeps nothing."""
     from healthcare_data.bulk import write_dataset
     from healthcare_data.generation import generate_dataset
 
     batches = generate_dataset(spec, rng, size)
     try:
-        return write_dataset(db, batches, method=method, progress=progress, atomic=True)
+        return write_dataset(db, batches, method=method, progress=progress, connection=conn)
     except PersistenceError as exc:
         # The generator refused the counts mid-stream (e.g. more claims than completed,
         # insured visits): still a bad request, and the atomic write kept nothing.
-        if isinstance(exc.__cause__, ConfigurationError):
-            raise ConfigurationError(exc.message, exc.recovery) from exc
+        cause = exc.__cause__
+        if isinstance(cause, ConfigurationError):
+            raise ConfigurationError(f"{cause.message}; nothing was written", cause.recovery) from exc
         raise
     except SQLAlchemyError as exc:
         # A generator error inside the atomic write can be masked by a cleanup statement
@@ -449,16 +512,30 @@ def seed(
     db = open_database(url, create=False)
     try:
         _check_method(write_method, db.backend)
-        connect(db, create_schema=True)
-        mode, first_ids, rng = _prepare(db, reset=reset, append=append, rng=rng)
-        spec = dataset_spec(chosen, first_ids=first_ids)
-        if on_ready is not None:
-            on_ready(chosen, db)
-        log.info("seeding %s (seed %s, %s mode) into %s", chosen.name, rng.seed_value, mode, db.url)
-        write = _write(db, spec, rng, size, write_method, progress)
-    except BaseException:
+        db.check_connection()
+        try:
+            with db.write_transaction(qa.lock_timeout) as conn:
+                mode, first_ids, rng = _prepare(db, conn, reset=reset, append=append, rng=rng)
+                spec = dataset_spec(chosen, first_ids=first_ids)
+                if on_ready is not None:
+                    on_ready(chosen, db)
+                log.info("seeding %s (seed %s, %s mode) into %s", chosen.name, rng.seed_value, mode, db.url)
+                write = _write(db, conn, spec, rng, size, write_method, progress)
+                db.sync_sequences(conn)
+        except (SQLAlchemyError, PersistenceError) as exc:
+            if is_lock_timeout(exc) or is_lock_timeout(exc.__cause__ or exc):
+                raise db.busy_error(qa.lock_timeout, "waited for a lock another session holds") from None
+            raise
+    except BaseException as exc:
         if db is not url:  # an engine this call opened
             db.dispose()
+        # A new SQLite file stays (0 bytes, no tables: DDL was rolled back too). Deleting
+        # it could lose a concurrent run's rows: that run may have the file open already.
+        interrupt = _interruption(exc)
+        if interrupt is not None and interrupt is not exc:
+            # Ctrl-C/SIGTERM cut a driver call short and the cleanup failed on it: the
+            # interrupt is what happened (the transaction was rolled back either way).
+            raise interrupt from None
         raise
 
     enabled = qa.validation_enabled if validate is None else validate
@@ -481,6 +558,23 @@ def seed(
     )
 
 
+def _interruption(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt/Interrupted among the causes and contexts of ``exc``, if any."""
+    from healthcare_data.errors import Interrupted
+
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, KeyboardInterrupt | Interrupted):
+            return current
+        seen.add(id(current))
+        pending += [current.__cause__, current.__context__]
+    return None
+
+
 def _library_cause(exc: BaseException) -> HealthcareDataError | None:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -490,13 +584,6 @@ def _library_cause(exc: BaseException) -> HealthcareDataError | None:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
-
-
-def _next_ids(db: Database) -> dict[str, int]:
-    """First free id per table, so an appended dataset continues the numbering."""
-    from healthcare_data.bulk import next_ids
-
-    return dict(next_ids(db))
 
 
 def validate(url: str | Database | None = None, *, today: date | None = None) -> dict[str, ValidationReport]:

@@ -16,17 +16,21 @@ variables are those of the QA seed document, honoured where they make sense:
 ``QA_VALIDATION_ENABLED``   run the validators after seeding (true)
 ``QA_VALIDATION_SAMPLE_SIZE`` violations shown per validator in the summary (100)
 ``QA_STRICT_MODE``          statistics warnings fail the run too (false)
+``QA_LOCK_TIMEOUT``         seconds a seed waits for another run or a locked
+                            table before it stops, nothing written (30)
+``QA_CONNECT_TIMEOUT``      seconds to wait for a PostgreSQL/MySQL server (5)
 =========================== ====================================================
 
 A malformed value raises :class:`ConfigurationError` naming the variable, the value
-and what would be valid, so the CLI exits 2 with one line.
+and what would be valid, so the CLI exits 2 with one line; a variable is read only
+when no flag or argument replaced it (flags win, even over a malformed variable).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import cached_property
 
 from healthcare_data.errors import ConfigurationError
 
@@ -35,6 +39,8 @@ DEFAULT_PROFILE = "standard"
 DEFAULT_SEED = 0
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_VALIDATION_SAMPLE_SIZE = 100
+DEFAULT_LOCK_TIMEOUT = 30
+DEFAULT_CONNECT_TIMEOUT = 5
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
@@ -75,18 +81,57 @@ def _integer(environ: Mapping[str, str], name: str, default: int | None, minimum
     return value
 
 
-@dataclass(frozen=True)
 class QASettings:
-    """The QA_* environment settings, parsed and checked once."""
+    """The QA_* environment settings, each parsed and checked when first read.
 
-    environment: str = DEFAULT_PROFILE
-    seed: int = DEFAULT_SEED
-    batch_size: int = DEFAULT_BATCH_SIZE
-    use_bulk_insert: bool = True
-    parallel_workers: int = 1
-    validation_enabled: bool = True
-    validation_sample_size: int = DEFAULT_VALIDATION_SAMPLE_SIZE
-    strict_mode: bool = False
+    Lazily, because flags win: ``--seed 3`` must work while ``QA_SEED=abc`` is set, so a
+    variable is only parsed (and a malformed one only refused) when no flag replaced it.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = dict(os.environ if environ is None else environ)
+
+    @cached_property
+    def environment(self) -> str:
+        return (self._environ.get("QA_ENVIRONMENT") or "").strip() or DEFAULT_PROFILE
+
+    @cached_property
+    def seed(self) -> int:
+        return _integer(self._environ, "QA_SEED", DEFAULT_SEED, 0) or 0
+
+    @cached_property
+    def batch_size(self) -> int:
+        return _integer(self._environ, "QA_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1) or DEFAULT_BATCH_SIZE
+
+    @cached_property
+    def use_bulk_insert(self) -> bool:
+        return _flag(self._environ, "QA_USE_BULK_INSERT", True)
+
+    @cached_property
+    def parallel_workers(self) -> int:
+        return _integer(self._environ, "QA_PARALLEL_WORKERS", 1, 1) or 1
+
+    @cached_property
+    def validation_enabled(self) -> bool:
+        return _flag(self._environ, "QA_VALIDATION_ENABLED", True)
+
+    @cached_property
+    def validation_sample_size(self) -> int:
+        return _integer(self._environ, "QA_VALIDATION_SAMPLE_SIZE", DEFAULT_VALIDATION_SAMPLE_SIZE, 0) or 0
+
+    @cached_property
+    def strict_mode(self) -> bool:
+        return _flag(self._environ, "QA_STRICT_MODE", False)
+
+    @cached_property
+    def lock_timeout(self) -> float:
+        """Seconds a seed waits for another run's lock (or a locked table) before stopping."""
+        return float(_integer(self._environ, "QA_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT, 0) or 0)
+
+    @cached_property
+    def connect_timeout(self) -> int:
+        """Seconds to wait for a PostgreSQL/MySQL server to answer when connecting."""
+        return _integer(self._environ, "QA_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT, 1) or 1
 
     @property
     def write_method(self) -> str:
@@ -95,19 +140,5 @@ class QASettings:
 
 
 def qa_settings(environ: Mapping[str, str] | None = None) -> QASettings:
-    """Read every QA_* variable (from ``environ``, default ``os.environ``)."""
-    environ = os.environ if environ is None else environ
-    environment = (environ.get("QA_ENVIRONMENT") or "").strip() or DEFAULT_PROFILE
-    return QASettings(
-        environment=environment,
-        seed=_integer(environ, "QA_SEED", DEFAULT_SEED, 0) or 0,
-        batch_size=_integer(environ, "QA_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1) or DEFAULT_BATCH_SIZE,
-        use_bulk_insert=_flag(environ, "QA_USE_BULK_INSERT", True),
-        parallel_workers=_integer(environ, "QA_PARALLEL_WORKERS", 1, 1) or 1,
-        validation_enabled=_flag(environ, "QA_VALIDATION_ENABLED", True),
-        validation_sample_size=_integer(
-            environ, "QA_VALIDATION_SAMPLE_SIZE", DEFAULT_VALIDATION_SAMPLE_SIZE, 0
-        )
-        or 0,
-        strict_mode=_flag(environ, "QA_STRICT_MODE", False),
-    )
+    """The QA_* settings of ``environ`` (default ``os.environ``), parsed on first use."""
+    return QASettings(environ)

@@ -453,15 +453,26 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message
     assert not (tmp_path / "x.json").exists()
 
 
-def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, capsys):
-    # Only completed visits of insured patients carry a claim: 50 claims for 50 visits
-    # fails after patients and appointments were generated; the atomic write keeps nothing.
+def test_counts_the_generator_refuses_mid_stream_leave_the_database_as_it_was(db, capsys, monkeypatch):
+    # A refusal after patients and appointments were written (the eligibility check runs
+    # mid-stream): the reset and the write are one transaction, so the old rows stay.
+    from healthcare_data import generation
+    from healthcare_data.errors import ConfigurationError
+
+    first = cli(capsys, "seed", "--profile", "minimal", "-q", "--no-validate", "--database-url", url_of(db))
+    assert first[0] == 0
+    before = db.counts()
+
+    def refuse(plan, store):
+        raise ConfigurationError("insurance_claims=50 but only 41 appointments are eligible")
+
+    monkeypatch.setattr(generation, "_check_eligible", refuse)
     code, _, err = cli(
-        capsys, "seed", "--profile", "minimal", "--insurance-claims", "50", "--database-url", url_of(db)
+        capsys, "seed", "--profile", "minimal", "--seed", "9", "--reset", "--database-url", url_of(db)
     )
     assert code == 2
-    assert "insurance_claims=50" in one_line_error(err) and "0 rows kept" in err
-    assert db.is_empty()
+    assert "insurance_claims=50" in one_line_error(err) and "nothing was written" in err
+    assert db.counts() == before
 
 
 def test_unreachable_postgres_writes_nothing_even_with_a_valid_profile(tmp_path):

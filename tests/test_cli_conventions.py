@@ -211,7 +211,11 @@ def test_bad_population_is_a_one_line_exit_2_and_writes_nothing(tmp_path, args, 
         assert code == 0, err
         return
     assert code == 2 and message in err and err.count("\n") == 1, err
-    assert not (tmp_path / "bad.db").exists() or Database(url).is_empty()
+    # A refusal mid-stream rolls back the tables too (created inside the seed's transaction).
+    from sqlalchemy import inspect
+
+    db = Database(url)
+    assert not (tmp_path / "bad.db").exists() or not inspect(db.engine).get_table_names() or db.is_empty()
 
 
 def test_population_flags_need_a_generation_run_on_export(tmp_path):

@@ -60,7 +60,6 @@ MAX_AGE = 120
 # What to do when a unique column clashes on insert (keys: column names).
 UNIQUENESS_RECOVERY: dict[str, str] = {
     "id": "retry create(): the next id is read inside the transaction",
-    "uuid": "retry create() to draw a new uuid",
     "patient_id": "omit patient_id: it derives from the next id",
     "ssn": "omit ssn: it derives from the next id",
 }

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ from healthcare_data.export.codec import FORMAT_TAG, columns_of, encode, encode_
 FORMATS: tuple[str, ...] = ("json", "yaml", "csv", "ndjson")
 SUFFIXES: dict[str, str] = {"json": ".json", "yaml": ".yaml", "csv": ".csv", "ndjson": ".ndjson"}
 MANIFEST = "_manifest.json"
+#: The file a one-file layout writes when ``--output`` names a directory ("out/").
+DEFAULT_STEM = "dataset"
 NULL = "\\N"
 
 Tables = Mapping[str, list[dict[str, Any]]]
@@ -91,9 +95,34 @@ def _prepare(path: Path, directory: bool) -> None:
             raise ConfigurationError(f"Output {str(path)!r} is a file; this layout writes a directory")
         path.mkdir(parents=True, exist_ok=True)
     else:
-        if path.is_dir():
-            raise ConfigurationError(f"Output {str(path)!r} is a directory; give a file name or --per-table")
         path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _one_file_target(path: str | Path, fmt: str) -> Path:
+    """A one-file layout given a directory ("out/" or an existing one) writes dataset.<fmt> in it."""
+    target = Path(path)
+    if str(path).endswith(("/", os.sep)) or target.is_dir():
+        return target / f"{DEFAULT_STEM}{SUFFIXES[fmt]}"
+    return target
+
+
+@contextmanager
+def atomic_open(file: Path, newline: str | None = None) -> Iterator[Any]:
+    """Write ``file`` under a temporary name and rename it into place when complete.
+
+    A full disk or an interrupt leaves the previous file (or none) and no truncated one:
+    the temporary file is removed and the error propagates.
+    """
+    temporary = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, file)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_tables(
@@ -106,7 +135,7 @@ def write_tables(
 ) -> ExportResult:
     """Write ``tables`` (name -> rows, in dependency order) to ``path`` as ``fmt``."""
     check_format(fmt)
-    target = Path(path)
+    target = Path(path) if per_table or fmt == "csv" else _one_file_target(path, fmt)
     started = time.perf_counter()
     result = ExportResult(fmt, target, rows={name: len(rows) for name, rows in tables.items()})
     if fmt == "csv":
@@ -138,13 +167,14 @@ def write_tables(
         for name, rows in tables.items():
             columns = columns_of(name, rows)
             file = target / f"{name}.csv"
-            with file.open("w", newline="", encoding="utf-8") as handle:
+            with atomic_open(file, newline="") as handle:
                 writer = csv.writer(handle)
                 writer.writerow(columns)
                 writer.writerows([_csv_cell(row.get(c)) for c in columns] for row in rows)
             manifest["tables"][name] = {"file": file.name, "columns": columns, "rows": len(rows)}
             result.files.append(file)
-        (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+        with atomic_open(target / MANIFEST) as handle:
+            handle.write(json.dumps(manifest, indent=2) + "\n")
         result.files.append(target / MANIFEST)
     else:  # ndjson
         encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -152,11 +182,11 @@ def write_tables(
             for name, rows in tables.items():
                 columns = columns_of(name, rows)
                 file = target / f"{name}.ndjson"
-                with file.open("w", encoding="utf-8") as handle:
+                with atomic_open(file) as handle:
                     handle.writelines(encoder.encode(encode_row(r, columns)) + "\n" for r in rows)
                 result.files.append(file)
         else:
-            with target.open("w", encoding="utf-8") as handle:
+            with atomic_open(target) as handle:
                 # A first manifest line keeps empty tables and the column types; a stream
                 # without it (stream_to_ndjson's) loads as well.
                 manifest_line = {
@@ -177,7 +207,7 @@ def write_tables(
 
 
 def _dump(doc: Mapping[str, Any], file: Path, fmt: str) -> None:
-    with file.open("w", encoding="utf-8") as handle:
+    with atomic_open(file) as handle:
         if fmt == "json":
             json.dump(doc, handle, ensure_ascii=False, indent=1)
             handle.write("\n")

@@ -37,7 +37,7 @@ class AppointmentFactory(Factory[Appointment]):
     model = Appointment
     entity = "appointments"
     traits: ClassVar[Registry[Trait] | None] = APPOINTMENT_TRAITS
-    uniqueness_recovery: ClassVar[Mapping[str, str]] = {"uuid": "omit uuid so a fresh one is drawn"}
+    uniqueness_recovery: ClassVar[Mapping[str, str]] = {}  # uuid: errors.UUID_CLASH_RECOVERY
 
     def __init__(
         self,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from healthcare_data.db import Database
 from healthcare_data.errors import (
+    UUID_CLASH_RECOVERY,
     BusinessRuleViolation,
     ConfigurationError,
     FormatValidationError,
@@ -76,7 +77,9 @@ def uniqueness_error(
     if value is None:
         values = [r.get(column) for r in rows]
         value = values[0] if len(values) == 1 else values
-    hint = recovery.get(column, f"use a different {column} (omit it to derive one from the next id)")
+    hint = UUID_CLASH_RECOVERY if column == "uuid" else recovery.get(
+        column, f"use a different {column} (omit it to derive one from the next id)"
+    )
     return UniquenessViolation(entity, column, value, [hint, "nothing was written"])
 
 

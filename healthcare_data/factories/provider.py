@@ -36,7 +36,6 @@ class ProviderFactory(Factory[Provider]):
         "npi_number": "generate a new NPI: omit npi_number so it derives from the next id "
         "(identifiers.npi)",
         "license_number": "omit license_number so it derives from the next id",
-        "uuid": "omit uuid so a fresh one is drawn",
     }
 
     def draft(self, serial: int, traits: tuple[Trait, ...], inputs: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,11 @@ TERMINALS = ("create", "build")
 _LITERAL_NAMES: dict[str, Any] = {"null": None, "true": True, "false": False}
 _BUILDER_PREFIXES = ("with_", "as_")
 _BUILDER_NAMES = ("reset",)
+#: Input limits: a builder docstring is a few lines; these stop a pasted megabyte or a
+#: generated chain of thousands of calls (RecursionError in the parser) with one line.
+MAX_SCRIPT_CHARS = 20_000
+MAX_CHAIN_CALLS = 200
+_CALL = re.compile(r"\.\s*[A-Za-z_]\w*\s*\(")
 
 
 class BuilderScriptError(AssertionError):
@@ -101,9 +106,21 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
     text = source.strip()
     if not text:
         raise BuilderScriptError("The builder docstring is empty; start with PatientBuilder()")
+    if len(text) > MAX_SCRIPT_CHARS:
+        raise BuilderScriptError(
+            f"The builder docstring is {len(text):,} characters; at most {MAX_SCRIPT_CHARS:,} are accepted"
+        )
+    calls_written = len(_CALL.findall(text))
+    if calls_written > MAX_CHAIN_CALLS:
+        raise BuilderScriptError(
+            f"The builder docstring chains {calls_written:,} calls; at most {MAX_CHAIN_CALLS} are accepted"
+        )
     wrapped = f"(\n{text}\n)"
+    source = _Source(wrapped)
     try:
         tree = ast.parse(wrapped, mode="eval")
+    except (RecursionError, MemoryError):
+        raise BuilderScriptError("The builder docstring is nested too deeply to parse") from None
     except SyntaxError as exc:
         line = (exc.lineno or 2) - 1
         raise BuilderScriptError(
@@ -114,12 +131,12 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
     def snippet(node: ast.AST) -> str:
         """The node's own text; for a chained call or attribute only its ``.name(...)`` part."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            args = [ast.get_source_segment(wrapped, a) or "?" for a in node.args]
-            args += [ast.get_source_segment(wrapped, k) or "?" for k in node.keywords]
+            args = [source.segment(a) or "?" for a in node.args]
+            args += [source.segment(k) or "?" for k in node.keywords]
             return f".{node.func.attr}({', '.join(args)})"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
             return f".{node.attr}"
-        return ast.get_source_segment(wrapped, node) or ast.dump(node)
+        return source.segment(node) or ast.dump(node)
 
     def reject(node: ast.AST, why: str) -> BuilderScriptError:
         line = getattr(node, "end_lineno", None) or getattr(node, "lineno", 2)
@@ -176,6 +193,29 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
             f".{chain[-1].func.attr}()"  # type: ignore[attr-defined]
         )
     return BuilderScript(tuple(calls), terminal)
+
+
+class _Source:
+    """``ast.get_source_segment`` without re-splitting the source on every call.
+
+    The standard function splits the whole text per node, which made a 1 MB argument
+    take over a minute (quadratic); here the lines are split once. Offsets are UTF-8
+    byte columns, as the ``ast`` module reports them.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = [line.encode() for line in text.splitlines(keepends=True)]
+
+    def segment(self, node: ast.AST) -> str | None:
+        end_line, end_col = getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)
+        if end_line is None or end_col is None:
+            return None
+        first, last = node.lineno - 1, end_line - 1  # type: ignore[attr-defined]
+        start = node.col_offset  # type: ignore[attr-defined]
+        if first == last:
+            return self.lines[first][start:end_col].decode()
+        parts = [self.lines[first][start:], *self.lines[first + 1 : last], self.lines[last][:end_col]]
+        return b"".join(parts).decode()
 
 
 def _literal(node: ast.AST, reject: Any) -> Any:
