@@ -63,7 +63,7 @@ def check_lengths(table: str, values: Any) -> None:
 def _check_orm_lengths(_mapper: Any, _connection: Any, target: Any) -> None:
     """Every ORM write (builders, factories) checks string lengths before the SQL is sent."""
     table = getattr(target, "__tablename__", None)
-    if table in Base.metadata.tables:
+    if isinstance(table, str) and table in Base.metadata.tables:
         check_lengths(table, target)
 
 
@@ -227,6 +227,7 @@ class Database:
         import sqlite3
 
         raw = conn.connection.dbapi_connection
+        assert raw is not None, "a checked-out connection has its DBAPI connection"
         deadline = time.monotonic() + lock_timeout
         raw.execute(f"PRAGMA busy_timeout = {_SQLITE_WAIT_SLICE_MS}")
         try:
