@@ -590,8 +590,6 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     """Run the command line; returns the exit code (0 ok, 1 failed, 2 bad input)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    from sqlalchemy.exc import SQLAlchemyError
-
     from healthcare_data.errors import ConfigurationError, HealthcareDataError, UnknownNameError
 
     try:
@@ -630,13 +628,22 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except OSError as exc:  # an output path that cannot be written, a profile file that cannot be read
         print(f"{PROG}: error: {_one_line(exc)}", file=err)
         return EXIT_USAGE
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
         reason = getattr(exc, "orig", None) or exc
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=err)
         return 130
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error, checked without importing SQLAlchemy (``--help`` stays light):
+    if the module was never loaded, nothing can have raised one of its errors."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def _one_line(exc: BaseException) -> str:
