@@ -50,6 +50,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
 from healthcare_data.generation import Batch
+from healthcare_data.indexes import create_indexes, drop_indexes
+from healthcare_data.indexes import describe as describe_index
 from healthcare_data.schema import Base
 
 METHODS = ("auto", "core", "driver", "copy", "executemany")
@@ -298,6 +300,11 @@ class _Prefetch:
         self._thread.join(timeout=5)
 
 
+#: SQLite page cache during a load, in KiB (the default is 2 MB): random-key index pages
+#: and FK lookups stay in memory. Restored after the load.
+LOAD_CACHE_KIB = 65536
+
+
 def _tune(conn: Connection, backend: str) -> Callable[[], None]:
     """Job-only speed settings; returns the function that restores the connection."""
     if backend != "sqlite":
@@ -306,13 +313,16 @@ def _tune(conn: Connection, backend: str) -> Callable[[], None]:
     # the last batch but not corrupt the file. journal_mode=WAL was measured too and
     # gained nothing here (see benchmarks/README.md), so the file's mode is left alone.
     synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
     conn.commit()
 
     def restore() -> None:
         if conn.in_transaction():
             conn.rollback()
         conn.exec_driver_sql(f"PRAGMA synchronous={int(synchronous if synchronous is not None else 2)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size if cache_size is not None else -2000)}")
         conn.commit()
 
     return restore
@@ -326,6 +336,7 @@ def write_dataset(
     progress: ProgressCallback | None = None,
     atomic: bool = False,
     pipeline: bool = True,
+    defer_indexes: bool = False,
 ) -> WriteResult:
     """Write every batch of ``batches``; each batch is one transaction (or one for all).
 
@@ -343,7 +354,16 @@ def write_dataset(
     ``write_seconds`` include the writer's waits for the GIL the producer holds. On SQLite
     the overlap is small in practice (the sqlite3 module holds the GIL while it binds
     each row), so a pipelined run takes about as long as generation plus writing.
+
+    ``defer_indexes`` (for a load into empty tables; needs ``atomic=True``): secondary
+    and unique indexes are dropped before the first row and built after the last, in
+    the same transaction (:mod:`healthcare_data.indexes`); a duplicate fails the build
+    and the whole load is rolled back.
     """
+    if defer_indexes and not atomic:
+        raise ConfigurationError(
+            "defer_indexes=True needs atomic=True: the index build must be able to undo the load"
+        )
     writer_class = _writer_class(db.backend, method)
     result = WriteResult(backend=db.backend, method=writer_class.name)
     committed = 0  # rows durably in the database (non-atomic) or pending (atomic)
@@ -357,6 +377,7 @@ def write_dataset(
         stack.callback(restore)
         writer = writer_class(conn)
         outer = conn.begin() if atomic else None
+        deferred = drop_indexes(conn) if defer_indexes else []
         mark = time.perf_counter()
 
         def failure(what: str, exc: BaseException) -> PersistenceError:
@@ -415,6 +436,11 @@ def write_dataset(
             if progress is not None:
                 progress(batch.table, len(batch.rows), result.rows[batch.table])
             mark = time.perf_counter()
+        for index in deferred:
+            try:
+                create_indexes(conn, [index])
+            except failures as exc:
+                raise failure(f"Building {describe_index(index)} after the load", exc) from exc
         if outer is not None:
             outer.commit()
     db.sync_sequences()

@@ -389,14 +389,19 @@ def _write(
     size: int,
     method: str,
     progress: ProgressCallback | None,
+    defer_indexes: bool = False,
 ) -> WriteResult:
-    """Generate and write in ONE transaction: a failure anywhere keeps nothing."""
+    """Generate and write in ONE transaction: a failure anywhere keeps nothing.
+
+    ``defer_indexes`` (fresh or reset loads): indexes are built after the rows are in."""
     from healthcare_data.bulk import write_dataset
     from healthcare_data.generation import generate_dataset
 
     batches = generate_dataset(spec, rng, size)
     try:
-        return write_dataset(db, batches, method=method, progress=progress, atomic=True)
+        return write_dataset(
+            db, batches, method=method, progress=progress, atomic=True, defer_indexes=defer_indexes
+        )
     except PersistenceError as exc:
         # The generator refused the counts mid-stream (e.g. more claims than completed,
         # insured visits): still a bad request, and the atomic write kept nothing.
@@ -455,7 +460,7 @@ def seed(
         if on_ready is not None:
             on_ready(chosen, db)
         log.info("seeding %s (seed %s, %s mode) into %s", chosen.name, rng.seed_value, mode, db.url)
-        write = _write(db, spec, rng, size, write_method, progress)
+        write = _write(db, spec, rng, size, write_method, progress, defer_indexes=mode != "append")
     except BaseException:
         if db is not url:  # an engine this call opened
             db.dispose()
