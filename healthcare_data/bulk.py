@@ -281,6 +281,12 @@ class _Prefetch:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
             self._put((_DONE, exc))
             return
+        finally:
+            # A generator stopped early is closed here, in its own thread, so what it holds
+            # (the sharded stream's worker processes) is released now, not at garbage collection.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
         self._put((_DONE, None))
 
     def __iter__(self) -> _Prefetch:
@@ -372,6 +378,8 @@ def write_dataset(
     iterator = _Prefetch(batches) if pipeline else iter(batches)
     with db.engine.connect() as conn, ExitStack() as stack:
         if isinstance(iterator, _Prefetch):
+            stack.callback(iterator.close)
+        elif hasattr(iterator, "close"):  # release a stopped generator's workers now
             stack.callback(iterator.close)
         restore = _tune(conn, db.backend)
         stack.callback(restore)
