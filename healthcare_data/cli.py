@@ -248,6 +248,7 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             today=_today(args.today),
             progress=progress,
             on_ready=ready,
+            workers=args.workers,
         )
     finally:
         if bars is not None:
@@ -488,6 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
     seed.add_argument(
         "--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)"
+    )
+    seed.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="generation processes; the same rows for any N (default $QA_PARALLEL_WORKERS, else the CPUs)",
     )
     seed.add_argument("--method", help="writer: auto, core, driver (SQLite), copy (PostgreSQL), executemany")
     seed.add_argument(

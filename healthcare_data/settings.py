@@ -11,8 +11,8 @@ variables are those of the QA seed document, honoured where they make sense:
 ``QA_BATCH_SIZE``           rows per generated/written batch (1000)
 ``QA_USE_BULK_INSERT``      ``true``: fastest writer (COPY / driver tuples);
                             ``false``: plain SQLAlchemy Core executemany
-``QA_PARALLEL_WORKERS``     accepted for compatibility; generation is a single
-                            deterministic stream, so it is reported, not used
+``QA_PARALLEL_WORKERS``     generation processes (default: the CPUs); the rows
+                            are the same for any number (healthcare_data.shards)
 ``QA_VALIDATION_ENABLED``   run the validators after seeding (true)
 ``QA_VALIDATION_SAMPLE_SIZE`` violations shown per validator in the summary (100)
 ``QA_STRICT_MODE``          statistics warnings fail the run too (false)
@@ -83,7 +83,7 @@ class QASettings:
     seed: int = DEFAULT_SEED
     batch_size: int = DEFAULT_BATCH_SIZE
     use_bulk_insert: bool = True
-    parallel_workers: int = 1
+    parallel_workers: int = 0  # 0: one per CPU
     validation_enabled: bool = True
     validation_sample_size: int = DEFAULT_VALIDATION_SAMPLE_SIZE
     strict_mode: bool = False
@@ -103,7 +103,7 @@ def qa_settings(environ: Mapping[str, str] | None = None) -> QASettings:
         seed=_integer(environ, "QA_SEED", DEFAULT_SEED, 0) or 0,
         batch_size=_integer(environ, "QA_BATCH_SIZE", DEFAULT_BATCH_SIZE, 1) or DEFAULT_BATCH_SIZE,
         use_bulk_insert=_flag(environ, "QA_USE_BULK_INSERT", True),
-        parallel_workers=_integer(environ, "QA_PARALLEL_WORKERS", 1, 1) or 1,
+        parallel_workers=_integer(environ, "QA_PARALLEL_WORKERS", 0, 1) or 0,
         validation_enabled=_flag(environ, "QA_VALIDATION_ENABLED", True),
         validation_sample_size=_integer(
             environ, "QA_VALIDATION_SAMPLE_SIZE", DEFAULT_VALIDATION_SAMPLE_SIZE, 0

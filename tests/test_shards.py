@@ -146,3 +146,43 @@ def test_workers_must_be_a_positive_whole_number() -> None:
 
 def test_batches_are_batches() -> None:
     assert all(isinstance(b, Batch) for b in generate_dataset(SPEC, Randomness(1, today=TODAY)))
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _seed(tmp_path, name: str, *flags: str, env: dict[str, str] | None = None):
+    from tests.test_cli import run
+
+    # 5 care groups of ~1,100 rows: two tasks of shards.TASK_ROWS, so 2 workers use the pool.
+    counts = ["--patients", "1500", "--providers", "130", "--appointments", "4000"]
+    counts += ["--medical-records", "300", "--insurance-claims", "150", "--tenants", "0", "--locations", "0"]
+    url = f"sqlite:///{tmp_path / name}"
+    flags = ("-p", "minimal", "--database-url", url, "--no-validate", "-q", *counts, *flags)
+    return url, run("seed", *flags, env=env)
+
+
+def test_cli_workers_flag_and_environment_give_the_same_database(tmp_path) -> None:
+    from healthcare_data.generation import _Plan
+
+    spec = DatasetSpec(patients=1500, providers=130, appointments=4000)
+    assert len(shards.tasks(shards.units(_Plan(spec, Randomness(0, today=TODAY))))) == 2
+    one_url, one = _seed(tmp_path, "one.db", "--workers", "1")
+    two_url, two = _seed(tmp_path, "two.db", env={"QA_PARALLEL_WORKERS": "2"})
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    databases = [Database(one_url), Database(two_url)]
+    try:
+        assert _database_digest(databases[0]) == _database_digest(databases[1])
+    finally:
+        for database in databases:
+            database.dispose()
+
+
+def test_cli_refuses_a_bad_worker_count_in_one_line_before_touching_the_database(tmp_path) -> None:
+    _, flag = _seed(tmp_path, "bad.db", "--workers", "0")
+    assert flag.returncode == 2
+    message = "healthcare-data: error: workers must be a whole number >= 1, got 0"
+    assert flag.stderr.strip().splitlines() == [message]
+    _, env = _seed(tmp_path, "bad.db", env={"QA_PARALLEL_WORKERS": "many"})
+    assert env.returncode == 2 and "QA_PARALLEL_WORKERS='many' is not an integer >= 1" in env.stderr
+    assert not (tmp_path / "bad.db").exists() or Database(f"sqlite:///{tmp_path / 'bad.db'}").is_empty()
