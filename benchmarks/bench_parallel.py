@@ -10,8 +10,10 @@ Three tables, every figure from this run on this machine (compare ratios):
    (interpreter start included): the project with 1 and 2 workers, Faker + Core and
    mimesis + Core (``../shared/bench/peers``, run with ``/tmp/peers/bin/python``), and
    the raw ``sqlite3.executemany`` ceiling; plus each one's in-process rows/s.
-2. Scale ``--scale`` (x10 = 142,000 rows) with 1 and 2 workers to NDJSON files and to
-   SQLite: seconds, rows/s, speed-up, peak RSS of the parent and of the largest worker.
+2. Scale ``--scale`` (x10 = 142,000 rows) with 1 and 2 workers to NDJSON files, to
+   SQLite, and to NDJSON with the shards on a Dask LocalCluster of 1 and 2 worker
+   processes (started before the clock): seconds, rows/s, speed-up, CPU seconds of the
+   parent, peak RSS of the parent and of the largest worker.
 
 Each measurement runs in a fresh process; the median of ``--repeats`` is kept.
 """
@@ -42,18 +44,59 @@ SEED = 20261122
 ENTITY_TABLES = ("patients", "providers", "appointments", "medical_records", "insurance_claims")
 
 
+class _PeakRss:
+    """Samples the RSS of every descendant process (forkserver workers are grandchildren,
+    so ``RUSAGE_CHILDREN`` does not see them) every 0.2 s; keeps the largest."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            for process in me.children(recursive=True):
+                try:
+                    self.peak = max(self.peak, process.memory_info().rss / 2**20)
+                except psutil.Error:
+                    continue
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def child(target: str, scale: float, workers: int, out: str) -> None:
     """One run in this (fresh) process; prints a JSON line."""
     started = time.perf_counter()
+    sampler = _PeakRss()
     from healthcare_data.bulk import stream_to_ndjson, write_dataset
     from healthcare_data.db import Database
     from healthcare_data.generation import DatasetSpec, generate_dataset
     from healthcare_data.randomness import Randomness
 
     spec = DatasetSpec.bulk_scenario(scale)
-    batches = generate_dataset(spec, Randomness(SEED, today=TODAY), 5000, workers=workers)
+    cluster = None
+    scheduler = None
+    if target == "dask":  # a cluster that already runs, as on a real one: its start is not timed
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        scheduler = cluster.scheduler_address
+    batches = generate_dataset(
+        spec, Randomness(SEED, today=TODAY), 5000, workers=workers, dask_scheduler=scheduler
+    )
     begun = time.perf_counter()
-    if target == "ndjson":
+    if target in ("ndjson", "dask"):
         result = stream_to_ndjson(batches, out)
         rows, entity = result.total_rows, sum(result.rows.get(t, 0) for t in ENTITY_TABLES)
     else:
@@ -63,6 +106,8 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
         rows, entity = written.total_rows, sum(written.rows.get(t, 0) for t in ENTITY_TABLES)
         db.dispose()
     done = time.perf_counter()
+    if cluster is not None:
+        cluster.close()
     print(
         json.dumps(
             {
@@ -71,7 +116,9 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
                 "run_s": done - begun,
                 "process_s": done - started,
                 "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                "worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+                "worker_mb": sampler.stop(),
+                "parent_cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime
+                + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
             }
         )
     )
@@ -181,7 +228,7 @@ def main() -> None:
 
     print()
     table = []
-    for target in ("ndjson", "sqlite"):
+    for target in ("ndjson", "sqlite", "dask"):
         one = None
         for workers in (1, 2):
             r = project(target, args.scale, workers, args.repeats)
@@ -194,6 +241,7 @@ def main() -> None:
                     "run s": round(r["run_s"], 2),
                     "rows/s": round(r["rows"] / r["run_s"]),
                     "speed-up": round(one / r["run_s"], 2),
+                    "parent CPU s": round(r["parent_cpu_s"], 2),
                     "parent MB": round(r["parent_mb"]),
                     "largest worker MB": round(r["worker_mb"]) or None,
                 }

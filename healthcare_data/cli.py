@@ -249,6 +249,7 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             progress=progress,
             on_ready=ready,
             workers=args.workers,
+            dask_scheduler=args.dask_scheduler,
         )
     finally:
         if bars is not None:
@@ -495,6 +496,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="generation processes; the same rows for any N (default $QA_PARALLEL_WORKERS, else the CPUs)",
+    )
+    seed.add_argument(
+        "--dask-scheduler",
+        metavar="tcp://HOST:PORT",
+        help="generate the shards on this Dask cluster (pip install 'healthcare-data[dask]')",
     )
     seed.add_argument("--method", help="writer: auto, core, driver (SQLite), copy (PostgreSQL), executemany")
     seed.add_argument(

@@ -826,7 +826,12 @@ def check_eligible(spec: DatasetSpec, window_start: date, done: int, claimable: 
 
 
 def generate_dataset(
-    spec: DatasetSpec, rng: Randomness, batch_size: int = DEFAULT_BATCH_SIZE, *, workers: int = 1
+    spec: DatasetSpec,
+    rng: Randomness,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    workers: int = 1,
+    dask_scheduler: str | None = None,
 ) -> Iterator[Batch]:
     """The dataset ``spec`` describes as batches of at most ``batch_size`` rows per table.
 
@@ -834,7 +839,8 @@ def generate_dataset(
     the same rows for every ``batch_size`` and every number of ``workers``: the global
     tables (tenants, locations) come first, then the care groups as independent shards
     (:mod:`healthcare_data.shards`), each generated from its own stream, by ``workers``
-    processes when there is more than one shard.
+    processes when there is more than one shard, or on the Dask cluster at
+    ``dask_scheduler`` (``tcp://host:8786``; the ``dask`` extra).
     """
     spec.validate()
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -850,7 +856,7 @@ def generate_dataset(
         )
     from healthcare_data import shards
 
-    return shards.stream(plan, rng, batch_size, workers)
+    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
 
 
 def global_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:

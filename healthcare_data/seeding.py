@@ -403,6 +403,7 @@ def _write(
     progress: ProgressCallback | None,
     defer_indexes: bool = False,
     workers: int = 1,
+    dask_scheduler: str | None = None,
 ) -> WriteResult:
     """Generate and write in ONE transaction: a failure anywhere keeps nothing.
 
@@ -410,7 +411,7 @@ def _write(
     from healthcare_data.bulk import write_dataset
     from healthcare_data.generation import generate_dataset
 
-    batches = generate_dataset(spec, rng, size, workers=workers)
+    batches = generate_dataset(spec, rng, size, workers=workers, dask_scheduler=dask_scheduler)
     try:
         return write_dataset(
             db, batches, method=method, progress=progress, atomic=True, defer_indexes=defer_indexes
@@ -447,6 +448,7 @@ def seed(
     progress: ProgressCallback | None = None,
     on_ready: Callable[[Profile, Database], None] | None = None,
     workers: int | None = None,
+    dask_scheduler: str | None = None,
 ) -> SeedResult:
     """Fill the database at ``url`` with ``profile``'s dataset through the bulk engine.
 
@@ -454,7 +456,8 @@ def seed(
     ConfigurationError / UnknownNameError before writing anything when the request is
     bad; ``on_ready(profile, db)`` is called once every check has passed (the CLI
     prints its header there). ``workers``: generation processes (default
-    ``QA_PARALLEL_WORKERS``); the rows are the same for every number.
+    ``QA_PARALLEL_WORKERS``) or ``dask_scheduler`` (a Dask cluster): the rows are the
+    same either way.
     """
     started = time.perf_counter()
     qa = settings.qa_settings()
@@ -485,6 +488,7 @@ def seed(
             progress,
             defer_indexes=mode != "append",
             workers=processes,
+            dask_scheduler=dask_scheduler,
         )
     except BaseException:
         if db is not url:  # an engine this call opened

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
-from healthcare_data.errors import HealthcareDataError
+from healthcare_data.errors import ConfigurationError, HealthcareDataError
 from healthcare_data.generation import (
     GROUP_PROVIDERS,
     TABLE_ORDER,
@@ -291,7 +291,54 @@ class _Runner:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def stream(plan: _Plan, rng: Randomness, size: int, workers: int) -> Iterator[Batch]:
+class _DaskRunner:
+    """The same shard functions on a Dask distributed cluster (the ``dask`` extra).
+
+    Results come back to this process in task order, at most ``2 *`` the cluster's
+    worker threads in flight; the workers need ``healthcare-data`` installed.
+    """
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigurationError(
+                f"--dask-scheduler {address} needs Dask: pip install 'healthcare-data[dask]'"
+            ) from None
+        try:
+            self.client = Client(address, timeout="10s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigurationError(
+                f"Cannot reach the Dask scheduler {address!r}: {exc}; expected tcp://host:8786"
+            ) from None
+        threads = sum(self.client.nthreads().values()) or 1
+        self.depth = 2 * threads
+
+    def map(self, function: Callable[..., T], calls: Iterable[tuple[Any, ...]]) -> Iterator[T]:
+        pending: deque[Any] = deque()
+        upcoming = iter(calls)
+        try:
+            for args in upcoming:
+                pending.append(self.client.submit(function, *args, pure=False))
+                if len(pending) >= self.depth:
+                    break
+            while pending:
+                result = pending.popleft().result()
+                for args in upcoming:
+                    pending.append(self.client.submit(function, *args, pure=False))
+                    break
+                yield result
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def stream(
+    plan: _Plan, rng: Randomness, size: int, workers: int, dask_scheduler: str | None = None
+) -> Iterator[Batch]:
     """The whole dataset: global tables; every unit's patients, providers and appointments;
     then, dealt in proportion to what each unit can carry, its records and claims."""
     spec = plan.spec
@@ -299,7 +346,9 @@ def stream(plan: _Plan, rng: Randomness, size: int, workers: int) -> Iterator[Ba
     all_units = units(plan)
     work = tasks(all_units)
     seed, today = rng.seed_value, rng.today
-    runner = _Runner(workers if len(work) > 1 else 1)
+    runner: _Runner | _DaskRunner = (
+        _DaskRunner(dask_scheduler) if dask_scheduler else _Runner(workers if len(work) > 1 else 1)
+    )
     try:
         stores: list[tuple[_Store, int, int]] = []
         next_condition = plan.first["patient_conditions"]

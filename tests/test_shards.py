@@ -186,3 +186,25 @@ def test_cli_refuses_a_bad_worker_count_in_one_line_before_touching_the_database
     _, env = _seed(tmp_path, "bad.db", env={"QA_PARALLEL_WORKERS": "many"})
     assert env.returncode == 2 and "QA_PARALLEL_WORKERS='many' is not an integer >= 1" in env.stderr
     assert not (tmp_path / "bad.db").exists() or Database(f"sqlite:///{tmp_path / 'bad.db'}").is_empty()
+
+
+# --- Dask ---------------------------------------------------------------------------------------
+
+
+def test_dask_with_two_workers_gives_the_single_process_rows(small_tasks: None) -> None:
+    import distributed  # the dask extra is part of the test extra
+
+    one = digests(generate_dataset(SPEC, Randomness(7, today=TODAY), 1000, workers=1))
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        batches = generate_dataset(SPEC, Randomness(7, today=TODAY), 1000, dask_scheduler=address)
+        assert digests(batches) == one
+
+
+def test_an_unreachable_dask_scheduler_is_one_clear_error() -> None:
+    from healthcare_data.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="Cannot reach the Dask scheduler 'tcp://127.0.0.1:9'"):
+        list(generate_dataset(SPEC, Randomness(7, today=TODAY), dask_scheduler="tcp://127.0.0.1:9"))
