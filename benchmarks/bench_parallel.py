@@ -124,10 +124,20 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
     )
 
 
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run(command: list[str], cwd: Path | None = None) -> tuple[float, str]:
+    """Wall seconds and stdout of a whole process; its CPU seconds go to ``_run.cpu``
+    (user + system of it and the children it waited for: the load-independent figure
+    on a shared machine)."""
+    cpu = _cpu_of_children()
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    _run.cpu = _cpu_of_children() - cpu  # type: ignore[attr-defined]
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
     return wall, done.stdout
@@ -142,6 +152,7 @@ def project(target: str, scale: float, workers: int, repeats: int) -> dict[str, 
         wall, stdout = _run(command)
         figures = json.loads(stdout.strip().splitlines()[-1])
         figures["wall_s"] = wall
+        figures["cpu_s"] = _run.cpu  # type: ignore[attr-defined]
         runs.append(figures)
         shutil.rmtree(work, ignore_errors=True)
     keys = runs[0].keys()
@@ -158,9 +169,12 @@ def peer(script: str, repeats: int, *args: str) -> dict[str, float] | None:
         wall, stdout = _run([str(PEERS_PYTHON), str(PEERS / script), *args], cwd=work)
         shutil.rmtree(work, ignore_errors=True)
         lines = [line for line in stdout.splitlines() if line.startswith(("RESULT", "CEILING"))]
-        runs.append((wall, lines))
-    wall = statistics.median(w for w, _ in runs)
-    return {"wall_s": wall, "lines": runs[len(runs) // 2][1]}
+        runs.append((wall, _run.cpu, lines))  # type: ignore[attr-defined]
+    return {
+        "wall_s": statistics.median(r[0] for r in runs),
+        "cpu_s": statistics.median(r[1] for r in runs),
+        "lines": runs[len(runs) // 2][2],
+    }
 
 
 def _in_process(line: str) -> tuple[int, float]:
@@ -191,10 +205,12 @@ def main() -> None:
     for workers in (1, 2):
         r = project("sqlite", 1, workers, args.repeats)
         base.setdefault("project", r["wall_s"])
+        base.setdefault("project_cpu", r["cpu_s"])
         rows.append(
             {
                 "workload x1, SQLite": f"project, {workers} worker(s)",
                 "process wall s": round(r["wall_s"], 3),
+                "process CPU s": round(r["cpu_s"], 3) if workers == 1 else None,
                 "in-process entity rows/s": round(r["entity_rows"] / r["run_s"]),
                 "peak MB (parent/worker)": f"{r['parent_mb']:.0f}/{r['worker_mb']:.0f}",
             }
@@ -218,12 +234,14 @@ def main() -> None:
                 {
                     "workload x1, SQLite": f"{label}: {kind}",
                     "process wall s": round(p["wall_s"], 3) if script != "insert_ceiling.py" else None,
+                    "process CPU s": round(p["cpu_s"], 3) if script != "insert_ceiling.py" else None,
                     "in-process entity rows/s": round(n / s) if s else None,
                 }
             )
     for row in rows:
-        wall = row.get("process wall s")
+        wall, cpu = row.get("process wall s"), row.get("process CPU s")
         row["wall / project 1w"] = round(wall / base["project"], 2) if wall else None
+        row["CPU / project 1w"] = round(cpu / base["project_cpu"], 2) if cpu else None
     print(tabulate(rows, headers="keys", tablefmt="github"))
 
     print()
