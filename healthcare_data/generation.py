@@ -594,6 +594,41 @@ def _conditions_of(store: _Store, i: int) -> list[Any]:
     return found
 
 
+class _EligiblePace:
+    """Keeps enough visits eligible for the records and claims the spec asks for.
+
+    Only a completed (past) visit carries a record, and only a completed visit of an
+    insured patient a claim. Left to chance, their number varies by seed around the mix's
+    expectation, and a profile asking close to it (the QA document's 80 claims per 100
+    appointments) failed for about half the seeds. So appointments are drawn naturally
+    while the eligible visits keep pace with ``wanted * (k + 1) / appointments``; an
+    appointment that would fall behind is booked in the past (and with an insured patient
+    when claims lag). Falling behind only happens after a run of ineligible draws, so the
+    forced visits are spread through the stream rather than bunched at its end, and the
+    stream stays a pure function of the seed. By induction the pace holds at every
+    position, so the last one meets the counts whenever forcing is possible (a past part
+    of the window exists and the care group has an insured patient).
+    """
+
+    def __init__(self, plan: _Plan, has_past: bool) -> None:
+        spec = plan.spec
+        self.total = max(spec.appointments, 1)
+        self.want_completed = max(spec.medical_records, spec.insurance_claims) if has_past else 0
+        self.want_claimable = spec.insurance_claims if has_past else 0
+        self.completed = 0
+        self.claimable = 0
+
+    def needs(self, k: int) -> tuple[bool, bool]:
+        """(book in the past, book an insured patient) for appointment position ``k``."""
+        insured = self.claimable * self.total < self.want_claimable * (k + 1)
+        past = insured or self.completed * self.total < self.want_completed * (k + 1)
+        return past, insured
+
+    def count(self, completed: bool, claimable: bool) -> None:
+        self.completed += completed
+        self.claimable += claimable
+
+
 def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Appointments provider by provider, one care group (and one Scheduler) at a time."""
     from healthcare_data.errors import BusinessRuleViolation
@@ -619,10 +654,14 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
     rows: list[dict[str, Any]] = []
     epoch = plan.epoch
     rand = rng.random
+    pace = _EligiblePace(plan, past_days > 0)
+    completed_code = plan.completed_status
+    claimable = plan.claimable_payer
     for _tenant, (p0, p1), (q0, q1) in plan.groups():
         scheduler = Scheduler()
         patients = Scheduler()  # each patient's own calendar: never two visits at once
         pools: dict[int, list[int]] = {}
+        insured_pools: dict[int, list[int]] = {}
         everyone = list(range(q0, q1))
         for j in range(p0, p1):
             quota = plan.quota_of(j)
@@ -637,17 +676,28 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                 pool = pools[specialty_code] = [
                     i for i in everyone if store.persona[i] in fitting
                 ] or everyone
+            insured = insured_pools.get(specialty_code)
+            if insured is None:
+                insured = insured_pools[specialty_code] = [i for i in pool if claimable[store.payer[i]]] or [
+                    i for i in everyone if claimable[store.payer[i]]
+                ]
             for _ in range(quota):
                 row = None
-                for _attempt in range(50):
-                    i = pool[rand.randrange(len(pool))]
+                need_past, need_insured = pace.needs(k)
+                for attempt in range(50):
+                    if attempt == 40:  # the forced draw found no room: book naturally, check later
+                        need_past = need_insured = False
+                    draw_from = insured if need_insured and insured else pool
+                    i = draw_from[rand.randrange(len(draw_from))]
                     # Only what draft_appointment reads: a smaller dict is a faster hot loop.
                     patient = {
                         "id": first_patient + i,
                         "date_of_birth": date.fromordinal(store.birth[i]),
                         "tenant_id": provider["tenant_id"],
                     }
-                    future = future_share >= 1.0 or (future_share > 0 and rand.random() < future_share)
+                    future = not need_past and (
+                        future_share >= 1.0 or (future_share > 0 and rand.random() < future_share)
+                    )
                     start_day, days = (
                         (future_start, future_days) if future else (plan.window_start, past_days)
                     )
@@ -684,7 +734,8 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                 store.appt_slot[k] = slot
                 store.appt_duration[k] = row["duration_minutes"]
                 store.appt_type[k] = type_index[row["appointment_type"]]
-                store.appt_status[k] = status_index[row["status"]]
+                store.appt_status[k] = status = status_index[row["status"]]
+                pace.count(status == completed_code, status == completed_code and claimable[store.payer[i]])
                 k += 1
                 serial += 1
                 rows.append(row)

@@ -384,14 +384,21 @@ def _prepare(
         return "reset", {}, rng
     if append:
         first_ids = _next_ids(db)
-        # A fresh stream per starting point: appending twice with one seed must not
-        # repeat the random parts (uuids) of the first run.
-        label = "append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items()))
-        return "append", first_ids, rng.child(label)
+        return "append", first_ids, append_rng(rng, first_ids)
     raise ConfigurationError(
         f"Database {describe(db)} already holds {db.total_rows()} rows; pass --reset to empty it "
         "first or --append to add to it"
     )
+
+
+def append_rng(rng: Randomness, first_ids: Mapping[str, int]) -> Randomness:
+    """The stream an append starting at ``first_ids`` draws from.
+
+    A fresh stream per starting point: appending twice with one seed must not repeat
+    the random parts (uuids) of the first run.
+    """
+    label = "append:" + ",".join(f"{t}={n}" for t, n in sorted(first_ids.items()))
+    return rng.child(label)
 
 
 def _write(
