@@ -923,9 +923,14 @@ def entity_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Itera
     yield from _appointment_rows(plan, store, rng.child("appointments"), size)
 
 
+def _check_eligible(plan: _Plan, eligible: tuple[int, int]) -> None:
+    """``check_eligible`` for a plan and its (completed, claimable) visit counts."""
+    check_eligible(plan.spec, plan.window_start, *eligible)
+
+
 def visit_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Medical records and insurance claims of one plan, from its ``store``."""
-    check_eligible(plan.spec, plan.window_start, *eligible_counts(plan, store))
+    _check_eligible(plan, eligible_counts(plan, store))
     yield from _record_rows(plan, store, rng.child("medical_records"), size)
     yield from _claim_rows(plan, store, rng.child("insurance_claims"), size)
 

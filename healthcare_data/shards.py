@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, TypeVar
 
+from healthcare_data import generation
 from healthcare_data.errors import ConfigurationError, HealthcareDataError
 from healthcare_data.generation import (
     GROUP_PROVIDERS,
@@ -47,7 +48,6 @@ from healthcare_data.generation import (
     _Plan,
     _split,
     _Store,
-    check_eligible,
     eligible_counts,
     entity_rows,
     global_rows,
@@ -362,7 +362,7 @@ def stream(
                 yield batch
         if not (spec.medical_records or spec.insurance_claims):
             return
-        check_eligible(spec, plan.window_start, sum(s[1] for s in stores), sum(s[2] for s in stores))
+        generation._check_eligible(plan, (sum(s[1] for s in stores), sum(s[2] for s in stores)))
         records = allocate(spec.medical_records, [s[1] for s in stores])
         claims = allocate(spec.insurance_claims, [s[2] for s in stores])
         visits = [

@@ -453,9 +453,16 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, args, message
     assert not (tmp_path / "x.json").exists()
 
 
-def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, capsys):
-    # Only completed visits of insured patients carry a claim: 50 claims for 50 visits
-    # fails after patients and appointments were generated; the atomic write keeps nothing.
+def test_counts_the_generator_refuses_mid_stream_leave_the_database_empty(db, capsys, monkeypatch):
+    # A refusal after patients and appointments were generated (the eligibility check runs
+    # mid-stream; the pace rule makes the built-in profiles pass it): the atomic write keeps nothing.
+    from healthcare_data import generation
+    from healthcare_data.errors import ConfigurationError
+
+    def refuse(plan, eligible):
+        raise ConfigurationError("insurance_claims=50 but only 41 appointments are eligible")
+
+    monkeypatch.setattr(generation, "_check_eligible", refuse)
     code, _, err = cli(
         capsys, "seed", "--profile", "minimal", "--insurance-claims", "50", "--database-url", url_of(db)
     )
