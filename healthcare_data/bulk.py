@@ -444,11 +444,11 @@ def write_dataset(
             if progress is not None:
                 progress(batch.table, len(batch.rows), result.rows[batch.table])
             mark = time.perf_counter()
-        for index in deferred:
+        for built in deferred:
             try:
-                create_indexes(conn, [index])
+                create_indexes(conn, [built])
             except failures as exc:
-                raise failure(f"Building {describe_index(index)} after the load", exc) from exc
+                raise failure(f"Building {describe_index(built)} after the load", exc) from exc
         if outer is not None:
             outer.commit()
     db.sync_sequences()

@@ -25,7 +25,8 @@ def drop_indexes(conn: Connection) -> list[Index]:
     """Drop the schema's secondary and unique indexes that exist; returns what was dropped."""
     if conn.dialect.name not in BACKENDS:
         return []
-    if conn.dialect.name == "sqlite" and not conn.connection.driver_connection.in_transaction:
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "sqlite" and raw is not None and not raw.in_transaction:
         # Python's sqlite3 opens its implicit transaction only before DML: DDL issued first
         # would autocommit, and a failed load would leave the indexes dropped.
         conn.exec_driver_sql("BEGIN")
