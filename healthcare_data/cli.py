@@ -20,12 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from healthcare_data import vocabulary
-
 PROG = "healthcare-data"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
-VOCABULARY_SECTIONS = tuple(vocabulary.SECTIONS)
 
 
 class UsageError(Exception):
@@ -415,7 +412,15 @@ def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: I
 
 
 def cmd_vocabulary(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    sections = [args.section] if args.section else list(VOCABULARY_SECTIONS)
+    # Imported here, not at the top: the registries it reads load the whole library,
+    # which --help must not pay for (tests/test_startup.py).
+    from healthcare_data import vocabulary
+
+    known = tuple(vocabulary.SECTIONS)
+    if args.section is not None and args.section not in known:
+        choices = ", ".join(repr(k) for k in known)
+        raise UsageError(f"argument section: invalid choice: {args.section!r} (choose from {choices})")
+    sections = [args.section] if args.section else list(known)
     for number, section in enumerate(sections):
         rows = vocabulary.SECTIONS[section]()
         if number:
@@ -569,7 +574,9 @@ def build_parser() -> argparse.ArgumentParser:
     vocabulary = commands.add_parser(
         "vocabulary", help="personas, traits, specialties, ... for feature files"
     )
-    vocabulary.add_argument("section", nargs="?", choices=VOCABULARY_SECTIONS, help="only this section")
+    vocabulary.add_argument(
+        "section", nargs="?", help="only this section (personas, traits, specialties, rules, ...)"
+    )
     vocabulary.set_defaults(handler=cmd_vocabulary)
 
     profiles = commands.add_parser("profiles", help="list the seeding profiles and their counts")

@@ -271,17 +271,16 @@ class _Runner:
                 if len(pending) >= self.depth:
                     break
             while pending:
-                try:
-                    result = pending.popleft().result()
-                except BrokenProcessPool as exc:
-                    raise WorkerFailed(
-                        f"a generation worker process died ({exc}); nothing was kept",
-                        ["rerun; if it recurs, lower --workers (memory) or check the system log"],
-                    ) from None
+                result = pending.popleft().result()
                 for args in upcoming:
                     pending.append(self.pool.submit(function, *args))
                     break
                 yield result
+        except BrokenProcessPool as exc:  # from result() or from submit() once broken
+            raise WorkerFailed(
+                f"a generation worker process died ({exc}); nothing was kept",
+                ["rerun; if it recurs, lower --workers (memory) or check the system log"],
+            ) from None
         finally:
             for future in pending:
                 future.cancel()
