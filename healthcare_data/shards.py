@@ -127,7 +127,10 @@ def units(plan: _Plan) -> list[Unit]:
         for (g0, g1), (h0, h1) in groups:
             a0 = _before(spec.appointments, spec.providers, g0)
             a1 = _before(spec.appointments, spec.providers, g1)
-            unit_spec = DatasetSpec(
+            # replace(): every other field of the spec (mixes, window, population options)
+            # is the unit's too.
+            unit_spec = replace(
+                spec,
                 patients=h1 - h0,
                 providers=g1 - g0,
                 appointments=a1 - a0,
@@ -135,10 +138,9 @@ def units(plan: _Plan) -> list[Unit]:
                 # for. The records and claims themselves are dealt out by allocate().
                 medical_records=_share(spec.medical_records, a0, a1, spec.appointments),
                 insurance_claims=_share(spec.insurance_claims, a0, a1, spec.appointments),
-                persona_mix=spec.persona_mix,
-                specialty_mix=spec.specialty_mix,
-                months=spec.months,
                 start=plan.window_start,
+                tenants=0,
+                locations=0,
                 first_ids={
                     "patients": first["patients"] + h0,
                     "providers": first["providers"] + g0,
