@@ -51,6 +51,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
 from healthcare_data.generation import Batch
+from healthcare_data.indexes import create_indexes, drop_indexes
+from healthcare_data.indexes import describe as describe_index
 from healthcare_data.schema import Base
 
 METHODS = ("auto", "core", "driver", "copy", "executemany")
@@ -289,6 +291,12 @@ class _Prefetch:
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
             self._put((_DONE, exc))
             return
+        finally:
+            # A generator stopped early is closed here, in its own thread, so what it holds
+            # (the sharded stream's worker processes) is released now, not at garbage collection.
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
         self._put((_DONE, None))
 
     def __iter__(self) -> _Prefetch:
@@ -310,6 +318,11 @@ class _Prefetch:
             self._thread.join(timeout=5)
 
 
+#: SQLite page cache during a load, in KiB (the default is 2 MB): random-key index pages
+#: and FK lookups stay in memory. Restored after the load.
+LOAD_CACHE_KIB = 65536
+
+
 def _tune(conn: Connection, backend: str) -> Callable[[], None]:
     """Job-only speed settings; returns the function that restores the connection."""
     if backend != "sqlite":
@@ -318,13 +331,16 @@ def _tune(conn: Connection, backend: str) -> Callable[[], None]:
     # the last batch but not corrupt the file. journal_mode=WAL was measured too and
     # gained nothing here (see benchmarks/README.md), so the file's mode is left alone.
     synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
     conn.commit()
 
     def restore() -> None:
         if conn.in_transaction():
             conn.rollback()
         conn.exec_driver_sql(f"PRAGMA synchronous={int(synchronous if synchronous is not None else 2)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache_size if cache_size is not None else -2000)}")
         conn.commit()
 
     return restore
@@ -339,6 +355,7 @@ def write_dataset(
     atomic: bool = False,
     pipeline: bool = True,
     connection: Connection | None = None,
+    defer_indexes: bool = False,
 ) -> WriteResult:
     """Write every batch of ``batches``; each batch is one transaction (or one for all).
 
@@ -360,8 +377,17 @@ def write_dataset(
     ``connection``: write inside the caller's open transaction (implies ``atomic``): no
     commit, no job tuning, no sequence sync here; the caller commits or rolls back the
     whole unit (the seed's reset, write and sequence sync are one transaction).
+
+    ``defer_indexes`` (for a load into empty tables; needs ``atomic=True`` or a
+    ``connection``): secondary and unique indexes are dropped before the first row and
+    built after the last, in the same transaction (:mod:`healthcare_data.indexes`); a
+    duplicate fails the build and the whole load is rolled back.
     """
     atomic = atomic or connection is not None
+    if defer_indexes and not atomic:
+        raise ConfigurationError(
+            "defer_indexes=True needs atomic=True: the index build must be able to undo the load"
+        )
     writer_class = _writer_class(db.backend, method)
     result = WriteResult(backend=db.backend, method=writer_class.name)
     committed = 0  # rows durably in the database (non-atomic) or pending (atomic)
@@ -375,10 +401,13 @@ def write_dataset(
             # On Ctrl-C/SIGTERM do not wait for the batch being generated: the daemon
             # thread stops at its next put, and the rollback should not wait for it.
             stack.push(lambda kind, _exc, _tb: prefetch.close(wait=not _is_interrupt(kind)))
+        elif hasattr(iterator, "close"):  # release a stopped generator's workers now
+            stack.callback(iterator.close)
         if connection is None:
             stack.callback(_tune(conn, db.backend))
         writer = writer_class(conn)
         outer = conn.begin() if atomic and connection is None else None
+        deferred = drop_indexes(conn) if defer_indexes else []
         mark = time.perf_counter()
 
         def failure(what: str, exc: BaseException) -> PersistenceError:
@@ -439,6 +468,11 @@ def write_dataset(
             if progress is not None:
                 progress(batch.table, len(batch.rows), result.rows[batch.table])
             mark = time.perf_counter()
+        for built in deferred:
+            try:
+                create_indexes(conn, [built])
+            except failures as exc:
+                raise failure(f"Building {describe_index(built)} after the load", exc) from exc
         if outer is not None:
             outer.commit()
     if connection is None:

@@ -21,12 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from healthcare_data import vocabulary
-
 PROG = "healthcare-data"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
-VOCABULARY_SECTIONS = tuple(vocabulary.SECTIONS)
 
 
 class UsageError(Exception):
@@ -272,6 +269,8 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             today=_today(args.today),
             progress=progress,
             on_ready=ready,
+            workers=args.workers,
+            dask_scheduler=args.dask_scheduler,
         )
     finally:
         if bars is not None:
@@ -438,7 +437,15 @@ def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: I
 
 
 def cmd_vocabulary(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    sections = [args.section] if args.section else list(VOCABULARY_SECTIONS)
+    # Imported here, not at the top: the registries it reads load the whole library,
+    # which --help must not pay for (tests/test_startup.py).
+    from healthcare_data import vocabulary
+
+    known = tuple(vocabulary.SECTIONS)
+    if args.section is not None and args.section not in known:
+        choices = ", ".join(repr(k) for k in known)
+        raise UsageError(f"argument section: invalid choice: {args.section!r} (choose from {choices})")
+    sections = [args.section] if args.section else list(known)
     for number, section in enumerate(sections):
         rows = vocabulary.SECTIONS[section]()
         if number:
@@ -516,6 +523,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)"
     )
+    seed.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="generation processes; the same rows for any N (default $QA_PARALLEL_WORKERS, else the CPUs)",
+    )
+    seed.add_argument(
+        "--dask-scheduler",
+        metavar="tcp://HOST:PORT",
+        help="generate the shards on this Dask cluster (pip install 'healthcare-data[dask]')",
+    )
     seed.add_argument("--method", help="writer: auto, core, driver (SQLite), copy (PostgreSQL), executemany")
     seed.add_argument(
         "--validate",
@@ -583,7 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
     vocabulary = commands.add_parser(
         "vocabulary", help="personas, traits, specialties, ... for feature files"
     )
-    vocabulary.add_argument("section", nargs="?", choices=VOCABULARY_SECTIONS, help="only this section")
+    vocabulary.add_argument(
+        "section", nargs="?", help="only this section (personas, traits, specialties, rules, ...)"
+    )
     vocabulary.set_defaults(handler=cmd_vocabulary)
 
     profiles = commands.add_parser("profiles", help="list the seeding profiles and their counts")
@@ -617,8 +637,6 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     """Run the command line; returns the exit code (0 ok, 1 failed, 2 bad input)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    from sqlalchemy.exc import SQLAlchemyError
-
     from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, UnknownNameError
 
     previous = _interrupt_on_sigterm()
@@ -658,7 +676,9 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     except OSError as exc:  # an output path that cannot be written, a profile file that cannot be read
         print(f"{PROG}: error: {_one_line(exc)}", file=err)
         return EXIT_USAGE
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
         reason = getattr(exc, "orig", None) or exc
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
@@ -720,6 +740,13 @@ def _restore_sigterm(previous: Any) -> None:
 
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A SQLAlchemy error, checked without importing SQLAlchemy (``--help`` stays light):
+    if the module was never loaded, nothing can have raised one of its errors."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.SQLAlchemyError)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,10 +1,10 @@
 """Fast, seeded, HIPAA-safe person and place data (``HealthcareFakes``).
 
 Names come from Faker's en_US frequency-weighted name lists and addresses from real
-ZIP code data (the ``zipcodes`` package), drawn with our own seeded ``random.Random``
-rather than a Faker call per field: the same data, two orders of magnitude faster,
-which is what lets the bulk engine and the single-record builders share these
-functions (one source of truth).
+ZIP code data (the ``zipcodes`` package, precomputed in ``reference/zip_codes.tsv.gz``),
+drawn with our own seeded ``random.Random`` rather than a Faker call per field: the
+same data, two orders of magnitude faster, which is what lets the bulk engine and the
+single-record builders share these functions (one source of truth).
 
 Safety by construction: phone numbers only in the fictional 555-0100..0199 range,
 e-mail addresses only on reserved domains (RFC 2606 / RFC 6761).
@@ -13,14 +13,13 @@ e-mail addresses only on reserved domains (RFC 2606 / RFC 6761).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
 
 from faker.providers.address.en_US import Provider as _FakerAddress
 from faker.providers.person.en_US import Provider as _FakerPerson
 
 from healthcare_data.randomness import Randomness, Weighted
-from healthcare_data.reference import STATE_WEIGHTS
+from healthcare_data.reference import STATE_WEIGHTS, zip_codes
+from healthcare_data.reference.zip_codes import Place
 
 SAFE_EMAIL_DOMAINS: tuple[str, ...] = ("example.com", "example.org", "example.net")
 SAFE_EMAIL_SUFFIXES: tuple[str, ...] = (".test", ".invalid", ".example")
@@ -41,40 +40,14 @@ STREET_SUFFIXES: tuple[str, ...] = tuple(_FakerAddress.street_suffixes)
 STATES: Weighted[str] = Weighted(STATE_WEIGHTS)
 
 
-@dataclass(frozen=True)
-class Place:
-    """A real ZIP code with its city, state and telephone area code."""
-
-    zip: str
-    city: str
-    state: str
-    area_code: str
-
-
-@cache
 def places_in(state: str) -> tuple[Place, ...]:
-    """Active standard ZIP codes of ``state`` (loaded once; zipcodes ships the data)."""
-    import zipcodes
-
-    rows = zipcodes.filter_by(state=state, zip_code_type="STANDARD", active=True)
-    return tuple(
-        Place(r["zip_code"], r["city"], r["state"], (r.get("area_codes") or ["555"])[0])
-        for r in rows
-    )
+    """Active standard ZIP codes of ``state`` (from the precomputed reference table)."""
+    return zip_codes.places_in(state)
 
 
 def place_for_zip(zip_code: str) -> Place | None:
     """The city and state a ZIP code belongs to, or None if it is not a real ZIP."""
-    import zipcodes
-
-    try:
-        rows = zipcodes.matching(zip_code)
-    except (TypeError, ValueError):
-        return None
-    if not rows:
-        return None
-    r = rows[0]
-    return Place(r["zip_code"], r["city"], r["state"], (r.get("area_codes") or ["555"])[0])
+    return zip_codes.place_for_zip(zip_code)
 
 
 def address_is_consistent(city: str | None, state: str | None, zip_code: str | None) -> bool:
@@ -82,13 +55,7 @@ def address_is_consistent(city: str | None, state: str | None, zip_code: str | N
     if not (city and state and zip_code):
         return False
     place = place_for_zip(zip_code)
-    if place is None or place.state != state:
-        return False
-    import zipcodes
-
-    row = zipcodes.matching(zip_code)[0]
-    cities = {row["city"].lower(), *(c.lower() for c in row.get("acceptable_cities") or [])}
-    return city.lower() in cities
+    return place is not None and place.state == state and zip_codes.city_matches(zip_code, city)
 
 
 def first_name(rng: Randomness, gender: str) -> str:

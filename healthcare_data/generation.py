@@ -330,8 +330,10 @@ def _zeros(typecode: str, n: int) -> array[Any]:
 class _Plan:
     """Everything decided up front from the spec: id ranges, tenants, groups, quotas."""
 
-    def __init__(self, spec: DatasetSpec, rng: Randomness) -> None:
+    def __init__(self, spec: DatasetSpec, rng: Randomness, tenant_id: int | None = None) -> None:
         self.spec = spec
+        # A shard's plan (healthcare_data.shards) belongs to one tenant of the whole dataset.
+        self.fixed_tenant = tenant_id
         self.today = rng.today
         self.window_start = spec.window_start(rng.today)
         self.window_days = spec.window_days
@@ -370,16 +372,22 @@ class _Plan:
         return _part_of(a, self.spec.appointments, max(self.spec.providers, 1))
 
     def patient_tenant(self, i: int) -> int | None:
+        if self.fixed_tenant is not None:
+            return self.fixed_tenant
         if not self.spec.tenants:
             return None
         return self.first["tenants"] + _part_of(i, self.spec.patients, self.tenant_count)
 
     def provider_tenant(self, j: int) -> int | None:
+        if self.fixed_tenant is not None:
+            return self.fixed_tenant
         if not self.spec.tenants:
             return None
         return self.first["tenants"] + _part_of(j, self.spec.providers, self.tenant_count)
 
     def tenant_id(self, tenant_index: int) -> int | None:
+        if self.fixed_tenant is not None:
+            return self.fixed_tenant
         return None if not self.spec.tenants else self.first["tenants"] + tenant_index
 
     def groups(self) -> Iterator[tuple[int, tuple[int, int], tuple[int, int]]]:
@@ -840,39 +848,56 @@ def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Itera
         yield Batch("insurance_claims", rows)
 
 
-def _check_eligible(plan: _Plan, store: _Store) -> None:
-    """Fail before the first record if the appointments cannot carry the records/claims asked for."""
-    spec = plan.spec
+def eligible_counts(plan: _Plan, store: _Store) -> tuple[int, int]:
+    """(completed appointments, completed visits of insured patients): what records and
+    claims can document."""
     completed = plan.completed_status
-    done = store.appt_status.count(completed)
+    status, payer, insured = store.appt_status, store.payer, plan.claimable_payer
+    done = status.count(completed)
+    claimable = sum(
+        1 for a, i in enumerate(store.appt_patient) if status[a] == completed and insured[payer[i]]
+    )
+    return done, claimable
+
+
+def check_eligible(spec: DatasetSpec, window_start: date, done: int, claimable: int) -> None:
+    """Fail before the first record if the appointments cannot carry the records/claims asked for."""
     if spec.medical_records > done:
         raise ConfigurationError(
             f"medical_records={spec.medical_records} but only {done} of {spec.appointments} "
-            f"appointments are completed (in the past) in the window from {plan.window_start}",
+            f"appointments are completed (in the past) in the window from {window_start}",
             ["lower medical_records", "start the window earlier (DatasetSpec.start)"],
         )
-    if spec.insurance_claims:
-        status, payer = store.appt_status, store.payer
-        claimable = sum(1 for a, i in enumerate(store.appt_patient) if status[a] == completed and payer[i])
-        if spec.insurance_claims > claimable:
-            raise ConfigurationError(
-                f"insurance_claims={spec.insurance_claims} but only {claimable} appointments are "
-                "completed visits of insured patients (uninsured visits have no claim)",
-                ["lower insurance_claims", "use fewer uninsured patients in persona_mix"],
-            )
+    if spec.insurance_claims > claimable:
+        raise ConfigurationError(
+            f"insurance_claims={spec.insurance_claims} but only {claimable} appointments are "
+            "completed visits of insured patients (uninsured visits have no claim)",
+            ["lower insurance_claims", "use fewer uninsured patients in persona_mix"],
+        )
 
 
 def generate_dataset(
-    spec: DatasetSpec, rng: Randomness, batch_size: int = DEFAULT_BATCH_SIZE
+    spec: DatasetSpec,
+    rng: Randomness,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    workers: int = 1,
+    dask_scheduler: str | None = None,
 ) -> Iterator[Batch]:
     """The dataset ``spec`` describes as batches of at most ``batch_size`` rows per table.
 
     The spec is validated now (not on the first ``next()``). Same ``spec`` and seed give
-    the same rows in the same order for every ``batch_size``.
+    the same rows for every ``batch_size`` and every number of ``workers``: the global
+    tables (tenants, locations) come first, then the care groups as independent shards
+    (:mod:`healthcare_data.shards`), each generated from its own stream, by ``workers``
+    processes when there is more than one shard, or on the Dask cluster at
+    ``dask_scheduler`` (``tcp://host:8786``; the ``dask`` extra).
     """
     spec.validate()
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigurationError(f"workers must be a whole number >= 1, got {workers!r}")
     plan = _Plan(spec, rng)
     if (spec.medical_records or spec.insurance_claims) and plan.window_start >= rng.today:
         raise ConfigurationError(
@@ -880,17 +905,32 @@ def generate_dataset(
             "every visit is a future 'scheduled' one, which no record or claim can document",
             ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
         )
-    return _stream(plan, rng, batch_size)
+    from healthcare_data import shards
+
+    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
 
 
-def _stream(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
-    store = _Store(plan.spec)
+def global_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
+    """The tables every shard may reference: tenants, then locations."""
     yield from _tenant_rows(plan, rng.child("tenants"), size)
     yield from _location_rows(plan, rng.child("locations"), size)
+
+
+def entity_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Patients, providers and appointments of one plan (a shard), facts kept in ``store``."""
     yield from _patient_rows(plan, store, rng.child("patients"), size)
     yield from _provider_rows(plan, store, rng.child("providers"), size)
     yield from _appointment_rows(plan, store, rng.child("appointments"), size)
-    _check_eligible(plan, store)
+
+
+def _check_eligible(plan: _Plan, eligible: tuple[int, int]) -> None:
+    """``check_eligible`` for a plan and its (completed, claimable) visit counts."""
+    check_eligible(plan.spec, plan.window_start, *eligible)
+
+
+def visit_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
+    """Medical records and insurance claims of one plan, from its ``store``."""
+    _check_eligible(plan, eligible_counts(plan, store))
     yield from _record_rows(plan, store, rng.child("medical_records"), size)
     yield from _claim_rows(plan, store, rng.child("insurance_claims"), size)
 

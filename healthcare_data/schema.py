@@ -15,6 +15,11 @@ beside it, never instead of it:
 * patient journeys (:mod:`healthcare_data.journeys`): ``care_journeys`` and
   ``journey_steps`` (each journey run and the states it entered), ``prescriptions``,
   ``dispensings``, ``referrals`` and ``ledger_entries``.
+
+UNIQUE columns are declared ``unique=True, index=True``: a named unique *index*
+(``ix_<table>_<column>``) rather than an inline constraint, so a fresh bulk load can drop
+it and build it after the rows are in (:mod:`healthcare_data.indexes`); it enforces the
+same rule.
 """
 
 from __future__ import annotations
@@ -48,8 +53,8 @@ class Tenant(Base):
     __tablename__ = "tenants"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
     created_at: Mapped[datetime | None] = mapped_column(DateTime, server_default=func.now())
 
     def __repr__(self) -> str:
@@ -62,7 +67,7 @@ class Location(Base):
     __tablename__ = "locations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     address_street: Mapped[str | None] = mapped_column(String(255))
@@ -83,13 +88,13 @@ class Patient(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    patient_id: Mapped[str] = mapped_column(String(20), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    patient_id: Mapped[str] = mapped_column(String(20), unique=True, index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(Date)
     gender: Mapped[str | None] = mapped_column(String(10))
-    ssn: Mapped[str | None] = mapped_column(String(11), unique=True)
+    ssn: Mapped[str | None] = mapped_column(String(11), unique=True, index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(255))
     address_street: Mapped[str | None] = mapped_column(String(255))
@@ -121,12 +126,12 @@ class Provider(Base):
     __tablename__ = "providers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    npi_number: Mapped[str] = mapped_column(String(10), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    npi_number: Mapped[str] = mapped_column(String(10), unique=True, index=True)
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     specialty: Mapped[str] = mapped_column(String(100))
-    license_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    license_number: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(255))
     practice_name: Mapped[str | None] = mapped_column(String(255))
@@ -145,7 +150,7 @@ class Appointment(Base):
     __tablename__ = "appointments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     appointment_date: Mapped[datetime] = mapped_column(DateTime)
@@ -171,7 +176,7 @@ class MedicalRecord(Base):
     __tablename__ = "medical_records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
@@ -191,8 +196,8 @@ class InsuranceClaim(Base):
     __tablename__ = "insurance_claims"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    claim_number: Mapped[str] = mapped_column(String(20), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    claim_number: Mapped[str] = mapped_column(String(20), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
@@ -300,7 +305,7 @@ class Prescription(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), index=True)
@@ -327,7 +332,7 @@ class Dispensing(Base):
     __table_args__ = (CheckConstraint("quantity > 0", name="ck_dispensings_quantity"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     pharmacy: Mapped[str] = mapped_column(String(200))
@@ -344,7 +349,7 @@ class Referral(Base):
     __tablename__ = "referrals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     referring_provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     from_appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
@@ -366,7 +371,7 @@ class LedgerEntry(Base):
     __table_args__ = (CheckConstraint("amount >= 0", name="ck_ledger_entries_amount"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(ForeignKey("insurance_claims.id"), index=True)

@@ -223,6 +223,18 @@ def generate_tables(
     return tables
 
 
+def _workers(workers: int | None, qa: settings.QASettings) -> int:
+    """Generation processes: the argument, else QA_PARALLEL_WORKERS, else one per CPU."""
+    chosen = qa.parallel_workers if workers is None else workers
+    if chosen == 0 and workers is None:
+        from healthcare_data.shards import default_workers
+
+        return default_workers()
+    if isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 1:
+        raise ConfigurationError(f"workers must be a whole number >= 1, got {chosen!r}")
+    return chosen
+
+
 def _batch_size(batch_size: int | None, qa: settings.QASettings) -> int:
     size = qa.batch_size if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -451,14 +463,21 @@ def _write(
     size: int,
     method: str,
     progress: ProgressCallback | None,
+    defer_indexes: bool = False,
+    workers: int = 1,
+    dask_scheduler: str | None = None,
 ) -> WriteResult:
-    """Generate and write inside the seed's ONE transaction: a failure anywhere keeps nothing."""
+    """Generate and write inside the seed's ONE transaction: a failure anywhere keeps nothing.
+
+    ``defer_indexes`` (fresh or reset loads): indexes are built after the rows are in."""
     from healthcare_data.bulk import write_dataset
     from healthcare_data.generation import generate_dataset
 
-    batches = generate_dataset(spec, rng, size)
+    batches = generate_dataset(spec, rng, size, workers=workers, dask_scheduler=dask_scheduler)
     try:
-        return write_dataset(db, batches, method=method, progress=progress, connection=conn)
+        return write_dataset(
+            db, batches, method=method, progress=progress, connection=conn, defer_indexes=defer_indexes
+        )
     except PersistenceError as exc:
         # The generator refused the counts mid-stream (e.g. more claims than completed,
         # insured visits): still a bad request, and the atomic write kept nothing.
@@ -491,13 +510,17 @@ def seed(
     today: date | None = None,
     progress: ProgressCallback | None = None,
     on_ready: Callable[[Profile, Database], None] | None = None,
+    workers: int | None = None,
+    dask_scheduler: str | None = None,
 ) -> SeedResult:
     """Fill the database at ``url`` with ``profile``'s dataset through the bulk engine.
 
     Flags win over the QA_* environment settings (``settings.qa_settings``). Raises
     ConfigurationError / UnknownNameError before writing anything when the request is
     bad; ``on_ready(profile, db)`` is called once every check has passed (the CLI
-    prints its header there).
+    prints its header there). ``workers``: generation processes (default
+    ``QA_PARALLEL_WORKERS``) or ``dask_scheduler`` (a Dask cluster): the rows are the
+    same either way.
     """
     started = time.perf_counter()
     qa = settings.qa_settings()
@@ -507,6 +530,7 @@ def seed(
     dataset_spec(chosen)  # counts the bulk engine cannot honour fail before the database is touched
     rng = _rng(seed, today, qa)
     size = _batch_size(batch_size, qa)
+    processes = _workers(workers, qa)
     write_method = method or qa.write_method
 
     db = open_database(url, create=False)
@@ -520,7 +544,18 @@ def seed(
                 if on_ready is not None:
                     on_ready(chosen, db)
                 log.info("seeding %s (seed %s, %s mode) into %s", chosen.name, rng.seed_value, mode, db.url)
-                write = _write(db, conn, spec, rng, size, write_method, progress)
+                write = _write(
+                    db,
+                    conn,
+                    spec,
+                    rng,
+                    size,
+                    write_method,
+                    progress,
+                    defer_indexes=mode != "append",
+                    workers=processes,
+                    dask_scheduler=dask_scheduler,
+                )
                 db.sync_sequences(conn)
         except (SQLAlchemyError, PersistenceError) as exc:
             if is_lock_timeout(exc) or is_lock_timeout(exc.__cause__ or exc):

@@ -11,8 +11,8 @@ variables are those of the QA seed document, honoured where they make sense:
 ``QA_BATCH_SIZE``           rows per generated/written batch (1000)
 ``QA_USE_BULK_INSERT``      ``true``: fastest writer (COPY / driver tuples);
                             ``false``: plain SQLAlchemy Core executemany
-``QA_PARALLEL_WORKERS``     accepted for compatibility; generation is a single
-                            deterministic stream, so it is reported, not used
+``QA_PARALLEL_WORKERS``     generation processes (default: the CPUs); the rows
+                            are the same for any number (healthcare_data.shards)
 ``QA_VALIDATION_ENABLED``   run the validators after seeding (true)
 ``QA_VALIDATION_SAMPLE_SIZE`` violations shown per validator in the summary (100)
 ``QA_STRICT_MODE``          statistics warnings fail the run too (false)
@@ -109,7 +109,8 @@ class QASettings:
 
     @cached_property
     def parallel_workers(self) -> int:
-        return _integer(self._environ, "QA_PARALLEL_WORKERS", 1, 1) or 1
+        """Generation processes; 0: one per CPU."""
+        return _integer(self._environ, "QA_PARALLEL_WORKERS", 0, 1) or 0
 
     @cached_property
     def validation_enabled(self) -> bool:

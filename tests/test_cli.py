@@ -463,7 +463,7 @@ def test_counts_the_generator_refuses_mid_stream_leave_the_database_as_it_was(db
     assert first[0] == 0
     before = db.counts()
 
-    def refuse(plan, store):
+    def refuse(plan, eligible):
         raise ConfigurationError("insurance_claims=50 but only 41 appointments are eligible")
 
     monkeypatch.setattr(generation, "_check_eligible", refuse)

@@ -191,6 +191,9 @@ def unique_off(db: Database, tmp_path: Any) -> Iterator[Connection]:
                 for table in ("patients", "providers", "insurance_claims"):
                     for constraint in inspector.get_unique_constraints(table):
                         conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{constraint["name"]}"')
+                    for index in inspector.get_indexes(table):  # uniques are named unique indexes
+                        if index["unique"] and not index.get("duplicates_constraint"):
+                            conn.exec_driver_sql(f'DROP INDEX "{index["name"]}"')
                 yield conn
                 tx.rollback()
         return
@@ -203,6 +206,9 @@ def unique_off(db: Database, tmp_path: Any) -> Iterator[Connection]:
         for constraint in list(copy.constraints):
             if isinstance(constraint, UniqueConstraint):
                 copy.constraints.discard(constraint)
+        for index in list(copy.indexes):  # uniques are named unique indexes
+            if index.unique:
+                copy.indexes.discard(index)
     engine = create_engine(f"sqlite:///{tmp_path / 'no_unique.db'}")
     metadata.create_all(engine)
     try:
