@@ -402,7 +402,7 @@ def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, An
         "claim": ctx.ref("Claim", row["uuid"]),
         "outcome": outcome,
         "disposition": f"Denied: {row['denial_reason']}" if row["status"] == "denied" else row["status"],
-        "insurance": _claim_insurance(row, ctx),
+        "insurance": [{"focal": True, "coverage": ctx.ref("Coverage", coverage_id(row["patient_uuid"]))}],
         "total": [
             {"category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
              "amount": _money(row["claim_amount"])},
