@@ -585,7 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
     )
     export.add_argument(
-        "--per-table", action="store_true", help="a file per table (csv and parquet always; ndjson unless -o ends in .ndjson)"
+        "--per-table",
+        action="store_true",
+        help="a file per table (csv and parquet always; ndjson unless -o ends in .ndjson)",
     )
     export.add_argument("--tables", metavar="T1,T2", help="only these tables")
     export.add_argument(

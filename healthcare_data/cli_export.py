@@ -17,7 +17,10 @@ FORMAT_HELP = "json, yaml, csv, ndjson, parquet, sql, django, rails, prisma, fhi
 def add_export_options(export: argparse.ArgumentParser) -> None:
     export.add_argument("--dialect", default="sqlite", help="sql format: sqlite, postgresql or mysql")
     export.add_argument(
-        "--timezone", default="UTC", metavar="ZONE", help="fhir formats: the zone of stored timestamps (IANA name)"
+        "--timezone",
+        default="UTC",
+        metavar="ZONE",
+        help="fhir formats: the zone of stored timestamps (IANA name)",
     )
     export.add_argument("--quiet", "-q", action="store_true", help="no progress on the terminal")
 
@@ -36,12 +39,16 @@ def add_deidentify(commands: Any) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--database-url", metavar="URL", help="the identified database to read")
     source.add_argument("--input", metavar="PATH", help="an export (json, yaml, csv, ndjson) to read")
-    parser.add_argument("--output-url", metavar="URL", help="write the de-identified rows into this (empty) database")
+    parser.add_argument(
+        "--output-url", metavar="URL", help="write the de-identified rows into this (empty) database"
+    )
     parser.add_argument("--output", "-o", metavar="PATH", help="or export them to PATH")
     parser.add_argument("--format", "-f", default="json", help=f"format of --output ({FORMAT_HELP})")
     parser.add_argument("--report", metavar="PATH", help="write the per-column report as JSON to PATH")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="reference date of the 90-or-older rule")
-    parser.add_argument("--seed", type=int, help="fix the secret re-keying (tests only: it allows linking back)")
+    parser.add_argument(
+        "--seed", type=int, help="fix the secret re-keying (tests only: it allows linking back)"
+    )
     parser.set_defaults(handler=cmd_deidentify)
 
 
@@ -52,12 +59,20 @@ def cmd_deidentify(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if (args.output_url is None) == (args.output is None):
         raise UsageError("give exactly one of --output-url URL or --output PATH")
     report = deidentify(
-        url=args.database_url, input_path=args.input, output_url=args.output_url,
-        output_path=args.output, format=args.format, today=_today(args.today), seed=args.seed,
+        url=args.database_url,
+        input_path=args.input,
+        output_url=args.output_url,
+        output_path=args.output,
+        format=args.format,
+        today=_today(args.today),
+        seed=args.seed,
     )
     _table(report.rows(), out)
     if args.report:
         report.write_json(args.report)
-    print(f"\nDe-identified {report.total_rows} rows under HIPAA Safe Harbor (45 CFR 164.514(b)(2)) "
-          f"to {args.output_url or args.output}", file=out)
+    print(
+        f"\nDe-identified {report.total_rows} rows under HIPAA Safe Harbor (45 CFR 164.514(b)(2)) "
+        f"to {args.output_url or args.output}",
+        file=out,
+    )
     return EXIT_OK

@@ -50,10 +50,27 @@ CITATION = "45 CFR 164.514(b)(2)"
 # Three-digit ZIP areas with 20,000 or fewer people (2000 Census), which Safe Harbor
 # requires to be reported as 000. Source: HHS OCR, "Guidance Regarding Methods for
 # De-identification of PHI in Accordance with the HIPAA Privacy Rule" (2012), section 3.4.
-RESTRICTED_ZIP3: frozenset[str] = frozenset({
-    "036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830", "831",
-    "878", "879", "884", "890", "893",
-})
+RESTRICTED_ZIP3: frozenset[str] = frozenset(
+    {
+        "036",
+        "059",
+        "063",
+        "102",
+        "203",
+        "556",
+        "692",
+        "790",
+        "821",
+        "823",
+        "830",
+        "831",
+        "878",
+        "879",
+        "884",
+        "890",
+        "893",
+    }
+)
 AGE_CEILING = 90  # ages over 89 are aggregated into one "90 or older" category
 REDACTED = "REDACTED"
 
@@ -80,25 +97,48 @@ _GONE = {"phone": Rule("remove", "D"), "email": Rule("remove", "F")}
 _YEAR = Rule("year", "C")
 RULES: dict[str, dict[str, Rule]] = {
     "patients": {
-        "id": Rule("rekey", "R"), "uuid": Rule("new-uuid", "R"), "patient_id": Rule("surrogate", "H"),
-        "first_name": _NAME, "last_name": _NAME, "date_of_birth": Rule("birth-year", "C"),
-        "ssn": Rule("remove", "G"), **_GONE, "address_street": Rule("remove", "B"),
-        "address_city": Rule("remove", "B"), "address_zip": Rule("zip3", "B"),
-        "emergency_contact_name": Rule("remove", "A"), "emergency_contact_phone": Rule("remove", "D"),
-        "insurance_policy_number": Rule("remove", "I"), "created_at": _YEAR, "updated_at": _YEAR,
+        "id": Rule("rekey", "R"),
+        "uuid": Rule("new-uuid", "R"),
+        "patient_id": Rule("surrogate", "H"),
+        "first_name": _NAME,
+        "last_name": _NAME,
+        "date_of_birth": Rule("birth-year", "C"),
+        "ssn": Rule("remove", "G"),
+        **_GONE,
+        "address_street": Rule("remove", "B"),
+        "address_city": Rule("remove", "B"),
+        "address_zip": Rule("zip3", "B"),
+        "emergency_contact_name": Rule("remove", "A"),
+        "emergency_contact_phone": Rule("remove", "D"),
+        "insurance_policy_number": Rule("remove", "I"),
+        "created_at": _YEAR,
+        "updated_at": _YEAR,
     },
     "appointments": {
-        "id": Rule("rekey", "R"), "uuid": Rule("new-uuid", "R"), "patient_id": Rule("rekey", "R"),
-        "appointment_date": _YEAR, "notes": Rule("remove", "R"), "created_at": _YEAR,
+        "id": Rule("rekey", "R"),
+        "uuid": Rule("new-uuid", "R"),
+        "patient_id": Rule("rekey", "R"),
+        "appointment_date": _YEAR,
+        "notes": Rule("remove", "R"),
+        "created_at": _YEAR,
     },
     "medical_records": {
-        "id": Rule("rekey", "R"), "uuid": Rule("new-uuid", "R"), "patient_id": Rule("rekey", "R"),
-        "appointment_id": Rule("rekey", "R"), "treatment_notes": Rule("remove", "R"), "record_date": _YEAR,
+        "id": Rule("rekey", "R"),
+        "uuid": Rule("new-uuid", "R"),
+        "patient_id": Rule("rekey", "R"),
+        "appointment_id": Rule("rekey", "R"),
+        "treatment_notes": Rule("remove", "R"),
+        "record_date": _YEAR,
     },
     "insurance_claims": {
-        "id": Rule("rekey", "R"), "uuid": Rule("new-uuid", "R"), "claim_number": Rule("surrogate", "J"),
-        "patient_id": Rule("rekey", "R"), "appointment_id": Rule("rekey", "R"),
-        "submitted_date": _YEAR, "processed_date": _YEAR, "created_at": _YEAR,
+        "id": Rule("rekey", "R"),
+        "uuid": Rule("new-uuid", "R"),
+        "claim_number": Rule("surrogate", "J"),
+        "patient_id": Rule("rekey", "R"),
+        "appointment_id": Rule("rekey", "R"),
+        "submitted_date": _YEAR,
+        "processed_date": _YEAR,
+        "created_at": _YEAR,
     },
     "patient_conditions": {"id": Rule("rekey", "R"), "patient_id": Rule("rekey", "R")},
     "patient_profiles": {"patient_id": Rule("rekey", "R")},
@@ -128,14 +168,23 @@ class DeidentificationReport:
 
     def rows(self) -> list[dict[str, Any]]:
         return [
-            {"table": c.table, "column": c.column, "action": c.rule.action,
-             "rule": c.rule.citation or "not an identifier", "values changed": c.changed}
+            {
+                "table": c.table,
+                "column": c.column,
+                "action": c.rule.action,
+                "rule": c.rule.citation or "not an identifier",
+                "values changed": c.changed,
+            }
             for c in self.columns.values()
         ]
 
     def write_json(self, path: str | Path) -> None:
-        body = {"standard": f"HIPAA Safe Harbor, {CITATION}", "reference_date": str(self.reference_date),
-                "tables": self.tables, "columns": self.rows()}
+        body = {
+            "standard": f"HIPAA Safe Harbor, {CITATION}",
+            "reference_date": str(self.reference_date),
+            "tables": self.tables,
+            "columns": self.rows(),
+        }
         Path(path).write_text(json.dumps(body, indent=2) + "\n", "utf-8")
 
 
@@ -162,7 +211,9 @@ class Deidentifier:
 
     def __init__(self, max_ids: Mapping[str, int], *, today: date, seed: int | None = None) -> None:
         rng = Randomness(secrets.randbits(62) if seed is None else seed)
-        self.permutations = {t: AffinePermutation(max(int(max_ids.get(t) or 1), 1), rng.child(t)) for t in REKEYED}
+        self.permutations = {
+            t: AffinePermutation(max(int(max_ids.get(t) or 1), 1), rng.child(t)) for t in REKEYED
+        }
         self.uuids = rng.child("uuids").random
         self.today = today
         self.report = DeidentificationReport(reference_date=today)
@@ -209,7 +260,9 @@ class Deidentifier:
                 rule = rules.get(column, KEEP)
                 entry = self.report.columns.get((batch.table, column))
                 if entry is None:
-                    entry = self.report.columns[(batch.table, column)] = ColumnReport(batch.table, column, rule)
+                    entry = self.report.columns[(batch.table, column)] = ColumnReport(
+                        batch.table, column, rule
+                    )
                 clean[column] = self._apply(batch.table, column, rule, value, new_id)
                 if clean[column] != value:
                     entry.changed += 1
@@ -222,7 +275,10 @@ class Deidentifier:
 
 
 def _max_ids_of_tables(tables: Mapping[str, list[dict[str, Any]]]) -> dict[str, int]:
-    return {t: max((int(r["id"]) for r in rows if r.get("id") is not None), default=1) for t, rows in tables.items()}
+    return {
+        t: max((int(r["id"]) for r in rows if r.get("id") is not None), default=1)
+        for t, rows in tables.items()
+    }
 
 
 def _max_ids_of_database(db: Any) -> dict[str, int]:
@@ -231,8 +287,10 @@ def _max_ids_of_database(db: Any) -> dict[str, int]:
     from healthcare_data.schema import Base
 
     with db.engine.connect() as conn:
-        return {t: int(conn.execute(select(func.max(Base.metadata.tables[t].c.id))).scalar_one() or 1)
-                for t in REKEYED}
+        return {
+            t: int(conn.execute(select(func.max(Base.metadata.tables[t].c.id))).scalar_one() or 1)
+            for t in REKEYED
+        }
 
 
 def deidentify(
@@ -259,7 +317,9 @@ def deidentify(
     if (url is None) == (input_path is None):
         raise ConfigurationError("deidentify reads either a database (url) or an export (input_path)")
     if (output_url is None) == (output_path is None):
-        raise ConfigurationError("deidentify writes either a database (output_url) or an export (output_path)")
+        raise ConfigurationError(
+            "deidentify writes either a database (output_url) or an export (output_path)"
+        )
     reference = today or date.today()
     source_db = None
     if url is not None:

@@ -17,9 +17,21 @@ from tests.conftest import TEST_TODAY
 from tests.export_support import seeded
 
 IDENTIFYING = {  # Safe Harbor kinds of the patient tables' identifying columns
-    "patients": ("uuid", "patient_id", "first_name", "last_name", "ssn", "phone", "email", "address_street",
-                 "address_city", "address_zip", "emergency_contact_name", "emergency_contact_phone",
-                 "insurance_policy_number"),
+    "patients": (
+        "uuid",
+        "patient_id",
+        "first_name",
+        "last_name",
+        "ssn",
+        "phone",
+        "email",
+        "address_street",
+        "address_city",
+        "address_zip",
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "insurance_policy_number",
+    ),
     "appointments": ("uuid", "notes"),
     "medical_records": ("uuid", "treatment_notes"),
     "insurance_claims": ("uuid", "claim_number"),
@@ -71,7 +83,9 @@ def test_no_identifier_survives_and_dates_keep_only_their_year(source, tmp_path)
                 assert value is None or (value.month, value.day) == (1, 1), f"{table}.{column} kept {value}"
                 if isinstance(value, datetime):
                     assert value.time() == datetime.min.time()
-    assert {row["address_zip"] for row in after["patients"]} <= {zip3(r["address_zip"]) for r in before["patients"]}
+    assert {row["address_zip"] for row in after["patients"]} <= {
+        zip3(r["address_zip"]) for r in before["patients"]
+    }
     assert all(z is None or len(z) == 3 for z in (r["address_zip"] for r in after["patients"]))
     assert "000" in {r["address_zip"] for r in after["patients"]}  # 036 is a restricted area
     oldest = min(r["date_of_birth"] for r in after["patients"])
@@ -104,8 +118,19 @@ def test_rules_name_only_schema_columns():
 
 
 def test_cli_deidentifies_to_an_export_with_a_report(source, tmp_path, capsys):
-    code = main(["deidentify", "--database-url", source.url, "-o", str(tmp_path / "out.json"),
-                 "--report", str(tmp_path / "report.json"), "--today", TEST_TODAY.isoformat()])
+    code = main(
+        [
+            "deidentify",
+            "--database-url",
+            source.url,
+            "-o",
+            str(tmp_path / "out.json"),
+            "--report",
+            str(tmp_path / "report.json"),
+            "--today",
+            TEST_TODAY.isoformat(),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "45 CFR 164.514(b)(2)" in captured.out

@@ -92,8 +92,10 @@ def test_bundles_are_transactions_whose_urn_uuid_references_resolve_in_the_bundl
         assert bundle["type"] == "transaction"
         urls = {e["fullUrl"] for e in bundle["entry"]}
         assert all(u.startswith("urn:uuid:") for u in urls)
-        assert all(e["request"]["method"] == "POST" and e["request"]["url"] == e["resource"]["resourceType"]
-                   for e in bundle["entry"])
+        assert all(
+            e["request"]["method"] == "POST" and e["request"]["url"] == e["resource"]["resourceType"]
+            for e in bundle["entry"]
+        )
         patients = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
         assert len(patients) == 1
         refs = set(_references(bundle))
@@ -108,16 +110,22 @@ def test_identifier_systems_statuses_and_instants(bulk, standard_db):
     patient = by_type["Patient"][0]
     systems = {i["system"] for i in patient["identifier"]}
     assert fhir.SYSTEM_MRN in systems and "http://hl7.org/fhir/sid/us-ssn" in systems
-    assert all(p["identifier"][0]["system"] == "http://hl7.org/fhir/sid/us-npi" for p in by_type["Practitioner"])
-    assert all(c["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm" for c in by_type["Condition"])
+    assert all(
+        p["identifier"][0]["system"] == "http://hl7.org/fhir/sid/us-npi" for p in by_type["Practitioner"]
+    )
+    assert all(
+        c["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm" for c in by_type["Condition"]
+    )
     statuses = {a["status"] for a in by_type["Appointment"]}
     assert statuses <= {"booked", "fulfilled", "cancelled", "noshow", "checked-in"}
     assert "fulfilled" in statuses and "completed" not in statuses
     for a in by_type["Appointment"]:
         assert a["start"].endswith("+00:00") and a["end"] > a["start"]
-    completed = standard_db.engine.connect().exec_driver_sql(
-        "SELECT count(*) FROM appointments WHERE status = 'completed'"
-    ).scalar_one()
+    completed = (
+        standard_db.engine.connect()
+        .exec_driver_sql("SELECT count(*) FROM appointments WHERE status = 'completed'")
+        .scalar_one()
+    )
     assert len(by_type["Encounter"]) == completed
 
 

@@ -36,8 +36,14 @@ def test_django_loaddata_loads_the_fixture_with_the_same_counts_and_values(sourc
     fixture = tmp_path / "healthcare.json"
     seeding.export(fixture, "django", url=source)
     env = {**os.environ, "HD_DJANGO_DB": str(tmp_path / "django.db"), "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, str(ROOT / "tests" / "django_app" / "load_fixture.py"), str(fixture)],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "django_app" / "load_fixture.py"), str(fixture)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     loaded = json.loads(run.stdout)
     expected = read_database(source)
@@ -46,7 +52,9 @@ def test_django_loaddata_loads_the_fixture_with_the_same_counts_and_values(sourc
         key = "patient_id" if table == "patient_profiles" else "id"
         django_rows = {r[key]: r for r in loaded[table]}
         for row in rows:
-            assert {c: _plain(v) for c, v in row.items()} == {c: _plain(django_rows[row[key]][c]) for c in row}
+            assert {c: _plain(v) for c, v in row.items()} == {
+                c: _plain(django_rows[row[key]][c]) for c in row
+            }
 
 
 def test_rails_fixtures_are_labelled_with_associations_by_label_and_round_trip(source, tmp_path):
@@ -80,7 +88,9 @@ def test_prisma_seed_script_parses_with_node_and_batches_create_many_in_transact
     check = subprocess.run(["node", "--check", str(seed)], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
     text = seed.read_text("utf-8")
-    assert text.count("prisma.$transaction([") >= len([t for t, rows in read_database(source).items() if rows])
+    assert text.count("prisma.$transaction([") >= len(
+        [t for t, rows in read_database(source).items() if rows]
+    )
     assert "prisma.patients.createMany({ data: [" in text
     broken = tmp_path / "broken.mjs"
     broken.write_text(text.replace("createMany({ data: [", "createMany({ data: [[", 1))

@@ -37,23 +37,43 @@ def test_sqlite_dump_loads_with_the_sqlite3_module(source, tmp_path):
     loaded.dispose()
 
 
-def test_postgresql_dump_loads_with_psql(source, tmp_path, scratch_postgres):
+def test_postgresql_dump_loads_with_psql(source, tmp_path, scratch_postgres):  # noqa: F811 - fixture
     seeding.export(tmp_path / "dump.sql", "sql", url=source, dialect="postgresql")
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_url(scratch_postgres),
-                    "-f", str(tmp_path / "dump.sql")], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            libpq_url(scratch_postgres),
+            "-f",
+            str(tmp_path / "dump.sql"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     loaded = Database(scratch_postgres)
     assert read_database(loaded) == read_database(source)
     assert loaded.sequence_positions()["patients"] == source.counts()["patients"] + 1
     loaded.dispose()
 
 
-def test_mysql_dump_loads_with_the_mysql_client(source, tmp_path, scratch_mysql):
+def test_mysql_dump_loads_with_the_mysql_client(source, tmp_path, scratch_mysql):  # noqa: F811 - fixture
     seeding.export(tmp_path / "dump.sql", "sql", url=source, dialect="mysql")
     url = make_url(scratch_mysql)
-    client = "mariadb" if subprocess.run(["which", "mariadb"], capture_output=True).returncode == 0 else "mysql"
+    client = (
+        "mariadb" if subprocess.run(["which", "mariadb"], capture_output=True).returncode == 0 else "mysql"
+    )
     with (tmp_path / "dump.sql").open("rb") as dump:
-        subprocess.run([client, "-h", url.host, "-P", str(url.port or 3306), "-u", url.username, url.database],
-                       stdin=dump, check=True, capture_output=True)
+        subprocess.run(
+            [client, "-h", url.host, "-P", str(url.port or 3306), "-u", url.username, url.database],
+            stdin=dump,
+            check=True,
+            capture_output=True,
+        )
     loaded = Database(scratch_mysql)
     assert read_database(loaded) == read_database(source)
     loaded.dispose()

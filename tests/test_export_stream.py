@@ -20,8 +20,13 @@ STREAM_FORMATS = ("json", "yaml", "csv", "ndjson", "parquet", "sql", "django", "
 
 
 def _target(tmp_path, fmt):
-    return tmp_path / {"django": "fixture.json", "prisma": "seed.mjs", "sql": "dump.sql", "json": "out.json",
-                       "yaml": "out.yaml"}.get(fmt, "out")
+    return tmp_path / {
+        "django": "fixture.json",
+        "prisma": "seed.mjs",
+        "sql": "dump.sql",
+        "json": "out.json",
+        "yaml": "out.yaml",
+    }.get(fmt, "out")
 
 
 def _failing(after: int):
@@ -50,16 +55,24 @@ def test_a_failed_export_leaves_no_file_and_keeps_an_older_one(tmp_path, fmt):
 
 
 def test_contiguous_regroups_interleaved_tables_in_first_seen_order(tmp_path):
-    stream = [Batch("a", [{"i": 1}]), Batch("b", [{"i": 2}]), Batch("a", [{"i": 3}]), Batch("c", []),
-              Batch("b", [{"i": 4}])]
+    stream = [
+        Batch("a", [{"i": 1}]),
+        Batch("b", [{"i": 2}]),
+        Batch("a", [{"i": 3}]),
+        Batch("c", []),
+        Batch("b", [{"i": 4}]),
+    ]
     out = [(b.table, b.rows) for b in contiguous(stream, tmp_path)]
     assert out == [("a", [{"i": 1}]), ("a", [{"i": 3}]), ("b", [{"i": 2}]), ("b", [{"i": 4}]), ("c", [])]
 
 
 def test_a_generation_run_exports_equal_whatever_the_batch_size(tmp_path):
     for size in (7, 1000):
-        write_batches(seeding.generate("minimal", 3, today=TEST_TODAY, batch_size=size), tmp_path / f"{size}.json",
-                      "json")
+        write_batches(
+            seeding.generate("minimal", 3, today=TEST_TODAY, batch_size=size),
+            tmp_path / f"{size}.json",
+            "json",
+        )
     assert (tmp_path / "7.json").read_bytes() == (tmp_path / "1000.json").read_bytes()
     assert load_dataset(tmp_path / "7.json") == seeding.generate_tables("minimal", 3, today=TEST_TODAY)
 
@@ -71,8 +84,10 @@ def _synthetic(rows: int, template: dict[str, list[dict]]):
     patient, condition = template["patients"][0], template["patient_conditions"][0]
     for start in range(0, rows, 100):
         ids = range(start + 1, start + 101)
-        yield Batch("patients", [{**patient, "id": i, "uuid": f"u{i}", "patient_id": f"P{i}", "ssn": None}
-                                 for i in ids])
+        yield Batch(
+            "patients",
+            [{**patient, "id": i, "uuid": f"u{i}", "patient_id": f"P{i}", "ssn": None} for i in ids],
+        )
         yield Batch("patient_conditions", [{**condition, "id": i, "patient_id": i} for i in ids])
 
 
@@ -100,19 +115,37 @@ def test_writer_memory_stays_flat_when_the_dataset_grows_ten_times(tmp_path, fmt
 
 def test_the_cli_lists_and_accepts_every_format(tmp_path, capsys):
     assert FORMAT_HELP.split(", ") == list(FORMATS)
-    code = main(["export", "-f", "sql", "--dialect", "postgresql", "-o", str(tmp_path / "d.sql"),
-                 "--profile", "minimal", "--seed", "1", "--today", TEST_TODAY.isoformat()])
+    code = main(
+        [
+            "export",
+            "-f",
+            "sql",
+            "--dialect",
+            "postgresql",
+            "-o",
+            str(tmp_path / "d.sql"),
+            "--profile",
+            "minimal",
+            "--seed",
+            "1",
+            "--today",
+            TEST_TODAY.isoformat(),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert "setval" in (tmp_path / "d.sql").read_text()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["-f", "xml"], "Unknown export format 'xml'"),
-    (["-f", "sql", "--dialect", "oracle"], "'oracle'"),
-    (["-f", "fhir", "--timezone", "Nowhere/Land"], "Unknown time zone 'Nowhere/Land'"),
-    (["-f", "fhir", "--tables", "patients"], "--tables does not apply to fhir"),
-    (["-f", "parquet", "-o", "x.parquet"], "must be a directory"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-f", "xml"], "Unknown export format 'xml'"),
+        (["-f", "sql", "--dialect", "oracle"], "'oracle'"),
+        (["-f", "fhir", "--timezone", "Nowhere/Land"], "Unknown time zone 'Nowhere/Land'"),
+        (["-f", "fhir", "--tables", "patients"], "--tables does not apply to fhir"),
+        (["-f", "parquet", "-o", "x.parquet"], "must be a directory"),
+    ],
+)
 def test_bad_export_options_exit_2_with_one_line_and_no_output(tmp_path, capsys, args, message):
     output = ["-o", str(tmp_path / "out")] if "-o" not in args else []
     code = main(["export", *args, *output, "--profile", "minimal", "--seed", "1"])

@@ -27,7 +27,7 @@ def _source_facts(db: Database) -> dict:
         }
 
 
-def test_standard_seed_has_what_the_consumers_got_wrong(standard_db):
+def test_standard_seed_has_what_the_consumers_got_wrong(standard_db):  # noqa: F811 - fixture
     """The comparisons below mean something: NULLs, leading-zero ZIPs and cents exist."""
     facts = _source_facts(standard_db)
     assert facts["null_emails"] > 0 and facts["null_payers"] > 0
@@ -35,17 +35,30 @@ def test_standard_seed_has_what_the_consumers_got_wrong(standard_db):
     assert facts["claim_sum"] % 1 != 0
 
 
-def test_csv_loads_into_postgresql_with_its_load_script_equal_to_the_source(tmp_path, scratch_postgres):
+def test_csv_loads_into_postgresql_with_its_load_script_equal_to_the_source(tmp_path, scratch_postgres):  # noqa: F811 - fixture
     source = seeded(tmp_path / "src.db", "minimal", 5)
     with source.engine.begin() as conn:  # an empty string must stay distinct from NULL
         conn.execute(Patient.__table__.update().where(Patient.id == 1).values(email="", address_street=None))
     out = tmp_path / "csv"
     seeding.export(out, "csv", url=source)
     script = (out / "load_postgres.sql").read_text()
-    assert "\\copy \"patients\"" in script and "setval" in script
+    assert '\\copy "patients"' in script and "setval" in script
     subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", libpq_url(scratch_postgres), "-f", "load_postgres.sql"],
-        cwd=out, check=True, capture_output=True, text=True,
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            libpq_url(scratch_postgres),
+            "-f",
+            "load_postgres.sql",
+        ],
+        cwd=out,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     target = Database(scratch_postgres)
     try:
@@ -53,8 +66,14 @@ def test_csv_loads_into_postgresql_with_its_load_script_equal_to_the_source(tmp_
         assert _source_facts(target) == _source_facts(source)
         with target.engine.begin() as conn:  # the next insert takes a fresh id, no collision
             new_id = conn.execute(
-                insert(Patient).values(uuid="x", patient_id="PAT-X", first_name="A", last_name="B",
-                                       date_of_birth=read_database(source)["patients"][0]["date_of_birth"])
+                insert(Patient)
+                .values(
+                    uuid="x",
+                    patient_id="PAT-X",
+                    first_name="A",
+                    last_name="B",
+                    date_of_birth=read_database(source)["patients"][0]["date_of_birth"],
+                )
                 .returning(Patient.id)
             ).scalar_one()
         assert new_id == source.counts()["patients"] + 1
@@ -71,7 +90,7 @@ def test_csv_null_is_an_unquoted_empty_field_and_an_empty_string_is_quoted(tmp_p
     assert (tmp_path / "t" / "notes.csv").read_text().splitlines()[1] == ',"","x,y","say ""hi"""'
 
 
-def test_parquet_keeps_types_nulls_leading_zeros_and_exact_sums_in_pandas_and_duckdb(standard_db, tmp_path):
+def test_parquet_keeps_types_nulls_leading_zeros_and_exact_sums_in_pandas_and_duckdb(standard_db, tmp_path):  # noqa: F811 - fixture
     pd = pytest.importorskip("pandas")
     duckdb = pytest.importorskip("duckdb")
     pytest.importorskip("pyarrow")
@@ -94,26 +113,37 @@ def test_parquet_keeps_types_nulls_leading_zeros_and_exact_sums_in_pandas_and_du
     ).fetchone()
     assert (total, kind) == (facts["claim_sum"], "DECIMAL(10,2)")
     zip_type, nulls = con.execute(
-        f"SELECT typeof(any_value(address_zip)), count(*) FILTER (WHERE email IS NULL) FROM '{out / 'patients.parquet'}'"
+        "SELECT typeof(any_value(address_zip)), count(*) FILTER (WHERE email IS NULL) "
+        f"FROM '{out / 'patients.parquet'}'"
     ).fetchone()
     assert (zip_type, nulls) == ("VARCHAR", facts["null_emails"])
-    types = dict(con.execute(f"DESCRIBE SELECT * FROM '{out / 'appointments.parquet'}'").fetchall()[i][:2]
-                 for i in range(3))
+    types = dict(
+        con.execute(f"DESCRIBE SELECT * FROM '{out / 'appointments.parquet'}'").fetchall()[i][:2]
+        for i in range(3)
+    )
     assert types.get("id") == "BIGINT"
-    when = con.execute(f"SELECT typeof(appointment_date) FROM '{out / 'appointments.parquet'}' LIMIT 1").fetchone()
+    when = con.execute(
+        f"SELECT typeof(appointment_date) FROM '{out / 'appointments.parquet'}' LIMIT 1"
+    ).fetchone()
     assert when == ("TIMESTAMP",)
 
 
-def test_ndjson_is_per_table_by_default_and_duckdb_keeps_zip_codes_as_text(standard_db, tmp_path):
+def test_ndjson_is_per_table_by_default_and_duckdb_keeps_zip_codes_as_text(standard_db, tmp_path):  # noqa: F811 - fixture
     duckdb = pytest.importorskip("duckdb")
     out = tmp_path / "ndjson"
     result = seeding.export(out, "ndjson", url=standard_db)
     assert out.is_dir() and (out / "patients.ndjson").is_file() and result.path == out
     facts = _source_facts(standard_db)
     con = duckdb.connect()
-    zips = [r[0] for r in con.execute(f"SELECT address_zip FROM read_json_auto('{out / 'patients.ndjson'}')").fetchall()]
+    zips = [
+        r[0]
+        for r in con.execute(
+            f"SELECT address_zip FROM read_json_auto('{out / 'patients.ndjson'}')"
+        ).fetchall()
+    ]
     assert sorted(zips, key=str) == facts["zips"]
     total = con.execute(
-        f"SELECT sum(CAST(claim_amount AS DECIMAL(10,2))) FROM read_json_auto('{out / 'insurance_claims.ndjson'}')"
+        "SELECT sum(CAST(claim_amount AS DECIMAL(10,2))) "
+        f"FROM read_json_auto('{out / 'insurance_claims.ndjson'}')"
     ).fetchone()[0]
     assert total == facts["claim_sum"]

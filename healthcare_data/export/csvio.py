@@ -57,7 +57,7 @@ def _parse(record: str) -> list[str | None]:
         if position >= len(record):
             return values
         if record[position] != ",":
-            raise ValueError(f"bad CSV record near {record[position:position + 20]!r}")
+            raise ValueError(f"bad CSV record near {record[position : position + 20]!r}")
         position += 1
         if position == len(record):
             values.append(None)

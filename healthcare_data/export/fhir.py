@@ -75,8 +75,12 @@ NAMESPACE = uuid.UUID("6f1c1f39-0d55-4d4e-9a57-2f1f3f6c0b7e")  # the project's U
 
 # Status value sets. Appointment.status: http://hl7.org/fhir/R4B/valueset-appointmentstatus.html
 APPOINTMENT_STATUS = {
-    "scheduled": "booked", "confirmed": "booked", "completed": "fulfilled",
-    "cancelled": "cancelled", "no_show": "noshow", "checked_in": "checked-in",
+    "scheduled": "booked",
+    "confirmed": "booked",
+    "completed": "fulfilled",
+    "cancelled": "cancelled",
+    "no_show": "noshow",
+    "checked_in": "checked-in",
 }
 # Encounter.status (only visits that happened become encounters).
 ENCOUNTER_STATUS = {"completed": "finished"}
@@ -85,14 +89,26 @@ ENCOUNTER_STATUS = {"completed": "finished"}
 EOB_OUTCOME = {"processed": "complete", "paid": "complete", "denied": "complete"}
 # Appointment type -> v2-0276 (appointment reason codes) where one fits.
 APPOINTMENT_REASON = {
-    "Annual Physical": "CHECKUP", "Well-Child Visit": "CHECKUP", "Follow-up": "FOLLOWUP",
-    "Urgent Care": "WALKIN", "Emergency Visit": "EMERGENCY",
+    "Annual Physical": "CHECKUP",
+    "Well-Child Visit": "CHECKUP",
+    "Follow-up": "FOLLOWUP",
+    "Urgent Care": "WALKIN",
+    "Emergency Visit": "EMERGENCY",
 }
 GENDERS = {"male": "male", "female": "female", "other": "other", "unknown": "unknown"}
 
 RESOURCE_TYPES: tuple[str, ...] = (
-    "Organization", "Location", "Practitioner", "PractitionerRole", "Patient", "Coverage",
-    "Condition", "Appointment", "Encounter", "Claim", "ExplanationOfBenefit",
+    "Organization",
+    "Location",
+    "Practitioner",
+    "PractitionerRole",
+    "Patient",
+    "Coverage",
+    "Condition",
+    "Appointment",
+    "Encounter",
+    "Claim",
+    "ExplanationOfBenefit",
 )
 
 
@@ -178,18 +194,25 @@ def _clean(resource: dict[str, Any]) -> dict[str, Any]:
 
 
 def organization_of_tenant(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    return _clean({
-        "resourceType": "Organization", "id": row["uuid"],
-        "identifier": [_uri_identifier(row["uuid"])], "active": True,
-        "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
-        "name": row["name"],
-    })
+    return _clean(
+        {
+            "resourceType": "Organization",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "active": True,
+            "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
+            "name": row["name"],
+        }
+    )
 
 
 def organization_of_payer(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     rid = payer_id(row["name"])
     return {
-        "resourceType": "Organization", "id": rid, "identifier": [_uri_identifier(rid)], "active": True,
+        "resourceType": "Organization",
+        "id": rid,
+        "identifier": [_uri_identifier(rid)],
+        "active": True,
         "type": [{"coding": [{"system": ORG_TYPE, "code": "ins", "display": "Insurance Company"}]}],
         "name": row["name"],
     }
@@ -197,100 +220,157 @@ def organization_of_payer(row: Mapping[str, Any], ctx: Context) -> dict[str, Any
 
 def organization_of_practice(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     rid = practice_id(row["name"])
-    return _clean({
-        "resourceType": "Organization", "id": rid, "identifier": [_uri_identifier(rid)], "active": True,
-        "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
-        "name": row["name"],
-        "address": [{"text": row["address"]}] if row.get("address") else [],
-    })
+    return _clean(
+        {
+            "resourceType": "Organization",
+            "id": rid,
+            "identifier": [_uri_identifier(rid)],
+            "active": True,
+            "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
+            "name": row["name"],
+            "address": [{"text": row["address"]}] if row.get("address") else [],
+        }
+    )
 
 
 def location(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    return _clean({
-        "resourceType": "Location", "id": row["uuid"], "identifier": [_uri_identifier(row["uuid"])],
-        "status": "active", "name": row["name"],
-        "address": _address(row["address_street"], row["address_city"], row["address_state"], row["address_zip"]),
-        "managingOrganization": ctx.ref("Organization", row["tenant_uuid"]) if row.get("tenant_uuid") else None,
-    })
+    return _clean(
+        {
+            "resourceType": "Location",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "status": "active",
+            "name": row["name"],
+            "address": _address(
+                row["address_street"], row["address_city"], row["address_state"], row["address_zip"]
+            ),
+            "managingOrganization": ctx.ref("Organization", row["tenant_uuid"])
+            if row.get("tenant_uuid")
+            else None,
+        }
+    )
 
 
 def practitioner(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    return _clean({
-        "resourceType": "Practitioner", "id": row["uuid"],
-        "identifier": [{"system": SYSTEM_NPI, "value": row["npi_number"]}],
-        "active": row["status"] in (None, "active"),
-        "name": [{"use": "official", "family": row["last_name"], "given": [row["first_name"]]}],
-        "telecom": _telecom(row["phone"], row["email"]),
-    })
+    return _clean(
+        {
+            "resourceType": "Practitioner",
+            "id": row["uuid"],
+            "identifier": [{"system": SYSTEM_NPI, "value": row["npi_number"]}],
+            "active": row["status"] in (None, "active"),
+            "name": [{"use": "official", "family": row["last_name"], "given": [row["first_name"]]}],
+            "telecom": _telecom(row["phone"], row["email"]),
+        }
+    )
 
 
 def practitioner_role(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     rid = uuid5("role", row["uuid"])
-    return _clean({
-        "resourceType": "PractitionerRole", "id": rid, "identifier": [_uri_identifier(rid)],
-        "active": row["status"] in (None, "active"),
-        "practitioner": ctx.ref("Practitioner", row["uuid"]),
-        "organization": ctx.ref("Organization", practice_id(row["practice_name"])) if row["practice_name"] else None,
-        "specialty": [{"text": row["specialty"]}],
-    })
+    return _clean(
+        {
+            "resourceType": "PractitionerRole",
+            "id": rid,
+            "identifier": [_uri_identifier(rid)],
+            "active": row["status"] in (None, "active"),
+            "practitioner": ctx.ref("Practitioner", row["uuid"]),
+            "organization": ctx.ref("Organization", practice_id(row["practice_name"]))
+            if row["practice_name"]
+            else None,
+            "specialty": [{"text": row["specialty"]}],
+        }
+    )
 
 
 def patient(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    identifiers = [{
-        "use": "usual", "type": {"coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}]},
-        "system": SYSTEM_MRN, "value": row["patient_id"],
-    }]
+    identifiers = [
+        {
+            "use": "usual",
+            "type": {"coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}]},
+            "system": SYSTEM_MRN,
+            "value": row["patient_id"],
+        }
+    ]
     if row["ssn"]:
-        identifiers.append({
-            "use": "official",
-            "type": {"coding": [{"system": V2_0203, "code": "SS", "display": "Social Security number"}]},
-            "system": SYSTEM_SSN, "value": row["ssn"],
-        })
+        identifiers.append(
+            {
+                "use": "official",
+                "type": {"coding": [{"system": V2_0203, "code": "SS", "display": "Social Security number"}]},
+                "system": SYSTEM_SSN,
+                "value": row["ssn"],
+            }
+        )
     contact = []
     if row["emergency_contact_name"]:
-        contact.append(_clean({
-            "relationship": [{"coding": [{"system": V2_0131, "code": "C", "display": "Emergency Contact"}]}],
-            "name": {"text": row["emergency_contact_name"]},
-            "telecom": _telecom(row["emergency_contact_phone"], None),
-        }))
-    return _clean({
-        "resourceType": "Patient", "id": row["uuid"], "identifier": identifiers,
-        "active": row["status"] in (None, "active"),
-        "name": [{"use": "official", "family": row["last_name"], "given": [row["first_name"]]}],
-        "telecom": _telecom(row["phone"], row["email"]),
-        "gender": GENDERS.get(row["gender"] or "", None),
-        "birthDate": row["date_of_birth"].isoformat(),
-        "address": [_address(row["address_street"], row["address_city"], row["address_state"], row["address_zip"])],
-        "contact": contact,
-        "managingOrganization": ctx.ref("Organization", row["tenant_uuid"]) if row.get("tenant_uuid") else None,
-    })
+        contact.append(
+            _clean(
+                {
+                    "relationship": [
+                        {"coding": [{"system": V2_0131, "code": "C", "display": "Emergency Contact"}]}
+                    ],
+                    "name": {"text": row["emergency_contact_name"]},
+                    "telecom": _telecom(row["emergency_contact_phone"], None),
+                }
+            )
+        )
+    return _clean(
+        {
+            "resourceType": "Patient",
+            "id": row["uuid"],
+            "identifier": identifiers,
+            "active": row["status"] in (None, "active"),
+            "name": [{"use": "official", "family": row["last_name"], "given": [row["first_name"]]}],
+            "telecom": _telecom(row["phone"], row["email"]),
+            "gender": GENDERS.get(row["gender"] or "", None),
+            "birthDate": row["date_of_birth"].isoformat(),
+            "address": [
+                _address(row["address_street"], row["address_city"], row["address_state"], row["address_zip"])
+            ],
+            "contact": contact,
+            "managingOrganization": ctx.ref("Organization", row["tenant_uuid"])
+            if row.get("tenant_uuid")
+            else None,
+        }
+    )
 
 
 def coverage(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     rid = coverage_id(row["uuid"])
-    return _clean({
-        "resourceType": "Coverage", "id": rid,
-        "identifier": [{"system": SYSTEM_POLICY, "value": row["insurance_policy_number"]}]
-        if row["insurance_policy_number"] else [_uri_identifier(rid)],
-        "status": "active",
-        "subscriberId": row["insurance_policy_number"],
-        "beneficiary": ctx.ref("Patient", row["uuid"]),
-        "relationship": {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship", "code": "self",
-        }]},
-        "payor": [ctx.ref("Organization", payer_id(row["insurance_provider"]))],
-    })
+    return _clean(
+        {
+            "resourceType": "Coverage",
+            "id": rid,
+            "identifier": [{"system": SYSTEM_POLICY, "value": row["insurance_policy_number"]}]
+            if row["insurance_policy_number"]
+            else [_uri_identifier(rid)],
+            "status": "active",
+            "subscriberId": row["insurance_policy_number"],
+            "beneficiary": ctx.ref("Patient", row["uuid"]),
+            "relationship": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship",
+                        "code": "self",
+                    }
+                ]
+            },
+            "payor": [ctx.ref("Organization", payer_id(row["insurance_provider"]))],
+        }
+    )
 
 
 def condition_of_history(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     rid = uuid5("patient_conditions", row["id"])
     return {
-        "resourceType": "Condition", "id": rid, "identifier": [_uri_identifier(rid)],
+        "resourceType": "Condition",
+        "id": rid,
+        "identifier": [_uri_identifier(rid)],
         "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
         "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
         "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
-        "code": {"coding": [{"system": SYSTEM_ICD10CM, "code": row["icd10_code"], "display": row["condition"]}],
-                 "text": row["condition"]},
+        "code": {
+            "coding": [{"system": SYSTEM_ICD10CM, "code": row["icd10_code"], "display": row["condition"]}],
+            "text": row["condition"],
+        },
         "subject": ctx.ref("Patient", row["patient_uuid"]),
     }
 
@@ -300,18 +380,23 @@ def condition_of_record(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     coding: dict[str, Any] = {"system": SYSTEM_ICD10CM, "code": row["diagnosis_code"]}
     if row["diagnosis_description"]:
         coding["display"] = row["diagnosis_description"]
-    return _clean({
-        "resourceType": "Condition", "id": rid, "identifier": [_uri_identifier(rid)],
-        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-        "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
-        "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
-        "code": {"coding": [coding], "text": row["diagnosis_description"]},
-        "subject": ctx.ref("Patient", row["patient_uuid"]),
-        "encounter": ctx.ref("Encounter", encounter_id(row["appointment_uuid"]))
-        if row.get("appointment_status") in ENCOUNTER_STATUS else None,
-        "recordedDate": ctx.date_time(row["record_date"]) if row["record_date"] else None,
-        "recorder": ctx.ref("Practitioner", row["provider_uuid"]),
-    })
+    return _clean(
+        {
+            "resourceType": "Condition",
+            "id": rid,
+            "identifier": [_uri_identifier(rid)],
+            "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+            "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
+            "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "encounter-diagnosis"}]}],
+            "code": {"coding": [coding], "text": row["diagnosis_description"]},
+            "subject": ctx.ref("Patient", row["patient_uuid"]),
+            "encounter": ctx.ref("Encounter", encounter_id(row["appointment_uuid"]))
+            if row.get("appointment_status") in ENCOUNTER_STATUS
+            else None,
+            "recordedDate": ctx.date_time(row["record_date"]) if row["record_date"] else None,
+            "recorder": ctx.ref("Practitioner", row["provider_uuid"]),
+        }
+    )
 
 
 def _visit_end(row: Mapping[str, Any]) -> datetime:
@@ -323,21 +408,33 @@ def appointment(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     kind: dict[str, Any] = {"text": row["appointment_type"]}
     if reason:
         kind["coding"] = [{"system": V2_0276, "code": reason}]
-    return _clean({
-        "resourceType": "Appointment", "id": row["uuid"], "identifier": [_uri_identifier(row["uuid"])],
-        "status": APPOINTMENT_STATUS.get(row["status"] or "scheduled", "booked"),
-        "appointmentType": kind,
-        "description": row["appointment_type"],
-        "start": ctx.instant(row["appointment_date"]),
-        "end": ctx.instant(_visit_end(row)),
-        "minutesDuration": row["duration_minutes"] or 30,
-        "created": ctx.date_time(row["created_at"]) if row["created_at"] else None,
-        "comment": row["notes"],
-        "participant": [
-            {"actor": ctx.ref("Patient", row["patient_uuid"]), "required": "required", "status": "accepted"},
-            {"actor": ctx.ref("Practitioner", row["provider_uuid"]), "required": "required", "status": "accepted"},
-        ],
-    })
+    return _clean(
+        {
+            "resourceType": "Appointment",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "status": APPOINTMENT_STATUS.get(row["status"] or "scheduled", "booked"),
+            "appointmentType": kind,
+            "description": row["appointment_type"],
+            "start": ctx.instant(row["appointment_date"]),
+            "end": ctx.instant(_visit_end(row)),
+            "minutesDuration": row["duration_minutes"] or 30,
+            "created": ctx.date_time(row["created_at"]) if row["created_at"] else None,
+            "comment": row["notes"],
+            "participant": [
+                {
+                    "actor": ctx.ref("Patient", row["patient_uuid"]),
+                    "required": "required",
+                    "status": "accepted",
+                },
+                {
+                    "actor": ctx.ref("Practitioner", row["provider_uuid"]),
+                    "required": "required",
+                    "status": "accepted",
+                },
+            ],
+        }
+    )
 
 
 def encounter(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
@@ -347,9 +444,15 @@ def encounter(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
     rid = encounter_id(row["uuid"])
     virtual = row["visit_mode"] == "telemedicine"
     return {
-        "resourceType": "Encounter", "id": rid, "identifier": [_uri_identifier(rid)], "status": status,
-        "class": {"system": V3_ACT_CODE, "code": "VR" if virtual else "AMB",
-                  "display": "virtual" if virtual else "ambulatory"},
+        "resourceType": "Encounter",
+        "id": rid,
+        "identifier": [_uri_identifier(rid)],
+        "status": status,
+        "class": {
+            "system": V3_ACT_CODE,
+            "code": "VR" if virtual else "AMB",
+            "display": "virtual" if virtual else "ambulatory",
+        },
         "type": [{"text": row["appointment_type"]}],
         "subject": ctx.ref("Patient", row["patient_uuid"]),
         "participant": [{"individual": ctx.ref("Practitioner", row["provider_uuid"])}],
@@ -365,22 +468,30 @@ def _claim_insurance(row: Mapping[str, Any], ctx: Context) -> list[dict[str, Any
 def claim(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
     if not row["insurance_provider"]:
         return None  # a claim needs a Coverage; uninsured visits have none
-    return _clean({
-        "resourceType": "Claim", "id": row["uuid"],
-        "identifier": [{"system": SYSTEM_CLAIM, "value": row["claim_number"]}],
-        "status": "active",
-        "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
-        "use": "claim",
-        "patient": ctx.ref("Patient", row["patient_uuid"]),
-        "created": ctx.date_time(row["submitted_date"]),
-        "insurer": ctx.ref("Organization", payer_id(row["insurance_provider"])),
-        "provider": ctx.ref("Practitioner", row["provider_uuid"]),
-        "priority": {"coding": [{"system": PROCESS_PRIORITY, "code": "normal"}]},
-        "insurance": _claim_insurance(row, ctx),
-        "item": [{"sequence": 1, "productOrService": {"text": row["appointment_type"] or "professional service"},
-                  "net": _money(row["claim_amount"])}],
-        "total": _money(row["claim_amount"]),
-    })
+    return _clean(
+        {
+            "resourceType": "Claim",
+            "id": row["uuid"],
+            "identifier": [{"system": SYSTEM_CLAIM, "value": row["claim_number"]}],
+            "status": "active",
+            "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
+            "use": "claim",
+            "patient": ctx.ref("Patient", row["patient_uuid"]),
+            "created": ctx.date_time(row["submitted_date"]),
+            "insurer": ctx.ref("Organization", payer_id(row["insurance_provider"])),
+            "provider": ctx.ref("Practitioner", row["provider_uuid"]),
+            "priority": {"coding": [{"system": PROCESS_PRIORITY, "code": "normal"}]},
+            "insurance": _claim_insurance(row, ctx),
+            "item": [
+                {
+                    "sequence": 1,
+                    "productOrService": {"text": row["appointment_type"] or "professional service"},
+                    "net": _money(row["claim_amount"]),
+                }
+            ],
+            "total": _money(row["claim_amount"]),
+        }
+    )
 
 
 def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
@@ -390,7 +501,8 @@ def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, An
     rid = uuid5("eob", row["uuid"])
     paid = row["payment_amount"]
     resource = {
-        "resourceType": "ExplanationOfBenefit", "id": rid,
+        "resourceType": "ExplanationOfBenefit",
+        "id": rid,
         "identifier": [{"system": SYSTEM_CLAIM, "value": row["claim_number"]}],
         "status": "active",
         "type": {"coding": [{"system": CLAIM_TYPE, "code": "professional"}]},
@@ -404,8 +516,10 @@ def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, An
         "disposition": f"Denied: {row['denial_reason']}" if row["status"] == "denied" else row["status"],
         "insurance": [{"focal": True, "coverage": ctx.ref("Coverage", coverage_id(row["patient_uuid"]))}],
         "total": [
-            {"category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
-             "amount": _money(row["claim_amount"])},
+            {
+                "category": {"coding": [{"system": ADJUDICATION, "code": "submitted"}]},
+                "amount": _money(row["claim_amount"]),
+            },
         ],
     }
     if paid is not None:
@@ -423,16 +537,19 @@ Mapper = Callable[[Row, Context], dict[str, Any] | None]
 
 
 def _patient_query() -> Select[Any]:
-    return select(Patient.__table__, Tenant.uuid.label("tenant_uuid")).outerjoin(
-        Tenant, Tenant.id == Patient.tenant_id
-    ).order_by(Patient.id)
+    return (
+        select(Patient.__table__, Tenant.uuid.label("tenant_uuid"))
+        .outerjoin(Tenant, Tenant.id == Patient.tenant_id)
+        .order_by(Patient.id)
+    )
 
 
 def _visit_query() -> Select[Any]:
     p, r = Patient.__table__.alias("p"), Provider.__table__.alias("r")
     return (
         select(Appointment.__table__, p.c.uuid.label("patient_uuid"), r.c.uuid.label("provider_uuid"))
-        .join(p, p.c.id == Appointment.patient_id).join(r, r.c.id == Appointment.provider_id)
+        .join(p, p.c.id == Appointment.patient_id)
+        .join(r, r.c.id == Appointment.provider_id)
         .order_by(Appointment.id)
     )
 
@@ -440,9 +557,15 @@ def _visit_query() -> Select[Any]:
 def _claim_query() -> Select[Any]:
     p, r, a = Patient.__table__.alias("p"), Provider.__table__.alias("r"), Appointment.__table__.alias("a")
     return (
-        select(InsuranceClaim.__table__, p.c.uuid.label("patient_uuid"), p.c.insurance_provider,
-               r.c.uuid.label("provider_uuid"), a.c.appointment_type)
-        .join(p, p.c.id == InsuranceClaim.patient_id).join(r, r.c.id == InsuranceClaim.provider_id)
+        select(
+            InsuranceClaim.__table__,
+            p.c.uuid.label("patient_uuid"),
+            p.c.insurance_provider,
+            r.c.uuid.label("provider_uuid"),
+            a.c.appointment_type,
+        )
+        .join(p, p.c.id == InsuranceClaim.patient_id)
+        .join(r, r.c.id == InsuranceClaim.provider_id)
         .outerjoin(a, a.c.id == InsuranceClaim.appointment_id)
         .order_by(InsuranceClaim.id)
     )
@@ -451,9 +574,15 @@ def _claim_query() -> Select[Any]:
 def _record_query() -> Select[Any]:
     p, r, a = Patient.__table__.alias("p"), Provider.__table__.alias("r"), Appointment.__table__.alias("a")
     return (
-        select(MedicalRecord.__table__, p.c.uuid.label("patient_uuid"), r.c.uuid.label("provider_uuid"),
-               a.c.uuid.label("appointment_uuid"), a.c.status.label("appointment_status"))
-        .join(p, p.c.id == MedicalRecord.patient_id).join(r, r.c.id == MedicalRecord.provider_id)
+        select(
+            MedicalRecord.__table__,
+            p.c.uuid.label("patient_uuid"),
+            r.c.uuid.label("provider_uuid"),
+            a.c.uuid.label("appointment_uuid"),
+            a.c.status.label("appointment_status"),
+        )
+        .join(p, p.c.id == MedicalRecord.patient_id)
+        .join(r, r.c.id == MedicalRecord.provider_id)
         .outerjoin(a, a.c.id == MedicalRecord.appointment_id)
         .where(MedicalRecord.diagnosis_code.is_not(None))
         .order_by(MedicalRecord.id)
@@ -463,7 +592,8 @@ def _record_query() -> Select[Any]:
 def _history_query() -> Select[Any]:
     return (
         select(PatientCondition.__table__, Patient.uuid.label("patient_uuid"))
-        .join(Patient, Patient.id == PatientCondition.patient_id).order_by(PatientCondition.id)
+        .join(Patient, Patient.id == PatientCondition.patient_id)
+        .order_by(PatientCondition.id)
     )
 
 
@@ -480,8 +610,10 @@ class Mapping_:
 
 def _payer_query() -> Select[Any]:
     return (
-        select(Patient.insurance_provider.label("name")).where(Patient.insurance_provider.is_not(None))
-        .distinct().order_by(Patient.insurance_provider)
+        select(Patient.insurance_provider.label("name"))
+        .where(Patient.insurance_provider.is_not(None))
+        .distinct()
+        .order_by(Patient.insurance_provider)
     )
 
 
@@ -489,14 +621,17 @@ def _practice_query() -> Select[Any]:
     return (
         select(Provider.practice_name.label("name"), Provider.practice_address.label("address"))
         .where(Provider.practice_name.is_not(None))
-        .distinct().order_by(Provider.practice_name, Provider.practice_address)
+        .distinct()
+        .order_by(Provider.practice_name, Provider.practice_address)
     )
 
 
 def _location_query() -> Select[Any]:
-    return select(Location.__table__, Tenant.uuid.label("tenant_uuid")).outerjoin(
-        Tenant, Tenant.id == Location.tenant_id
-    ).order_by(Location.id)
+    return (
+        select(Location.__table__, Tenant.uuid.label("tenant_uuid"))
+        .outerjoin(Tenant, Tenant.id == Location.tenant_id)
+        .order_by(Location.id)
+    )
 
 
 def _insured_query() -> Select[Any]:
@@ -543,7 +678,9 @@ def _rows(db: Database, statement: Select[Any], batch_size: int) -> Iterator[Row
             yield from (row._mapping for row in part)
 
 
-def bulk_resources(db: Database, *, timezone: str = "UTC", batch_size: int = 2000) -> Iterator[dict[str, Any]]:
+def bulk_resources(
+    db: Database, *, timezone: str = "UTC", batch_size: int = 2000
+) -> Iterator[dict[str, Any]]:
     """Every resource of the database, type by type in :data:`MAPPINGS` order (streamed)."""
     ctx = Context(bulk_ref, _zone(timezone))
     for mapping in MAPPINGS:
@@ -553,8 +690,9 @@ def bulk_resources(db: Database, *, timezone: str = "UTC", batch_size: int = 200
                 yield resource
 
 
-def write_bulk(db: Database, out: Path, *, timezone: str = "UTC",
-               progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+def write_bulk(
+    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
     """``<ResourceType>.ndjson`` per type under ``out``; returns resources per type."""
     counts: dict[str, int] = {}
     handles: dict[str, Any] = {}
@@ -584,15 +722,21 @@ def _shared_entry(resource: dict[str, Any]) -> dict[str, Any]:
     return {
         "fullUrl": f"urn:uuid:{resource['id']}",
         "resource": body,
-        "request": {"method": "POST", "url": resource["resourceType"],
-                    "ifNoneExist": f"identifier={identifier['system']}|{identifier['value']}"},
+        "request": {
+            "method": "POST",
+            "url": resource["resourceType"],
+            "ifNoneExist": f"identifier={identifier['system']}|{identifier['value']}",
+        },
     }
 
 
 def _entry(resource: dict[str, Any]) -> dict[str, Any]:
     body = {k: v for k, v in resource.items() if k != "id"}
-    return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": body,
-            "request": {"method": "POST", "url": resource["resourceType"]}}
+    return {
+        "fullUrl": f"urn:uuid:{resource['id']}",
+        "resource": body,
+        "request": {"method": "POST", "url": resource["resourceType"]},
+    }
 
 
 def _referenced(resources: Iterable[dict[str, Any]]) -> set[str]:
@@ -602,7 +746,7 @@ def _referenced(resources: Iterable[dict[str, Any]]) -> set[str]:
         if isinstance(node, dict):
             ref = node.get("reference")
             if isinstance(ref, str) and ref.startswith("urn:uuid:"):
-                found.add(ref[len("urn:uuid:"):])
+                found.add(ref[len("urn:uuid:") :])
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -624,8 +768,9 @@ def _shared_resources(db: Database, ctx: Context) -> Iterator[dict[str, Any]]:
                     yield resource
 
 
-def patient_bundles(db: Database, *, timezone: str = "UTC", patients_per_query: int = 500) -> Iterator[
-        tuple[str, dict[str, Any]]]:
+def patient_bundles(
+    db: Database, *, timezone: str = "UTC", patients_per_query: int = 500
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """(MRN, transaction Bundle) per patient, in patient id order.
 
     Patients are read ``patients_per_query`` at a time and each patient-scoped mapping is
@@ -635,7 +780,8 @@ def patient_bundles(db: Database, *, timezone: str = "UTC", patients_per_query: 
     ctx = Context(bundle_ref, _zone(timezone))
     shared = {r["id"]: r for r in _shared_resources(db, ctx)}
     roles_by_practitioner = {
-        r["practitioner"]["reference"][len("urn:uuid:"):]: r for r in shared.values()
+        r["practitioner"]["reference"][len("urn:uuid:") :]: r
+        for r in shared.values()
         if r["resourceType"] == "PractitionerRole"
     }
     scoped = [m for m in MAPPINGS if m.patient_column is not None]
@@ -658,7 +804,11 @@ def patient_bundles(db: Database, *, timezone: str = "UTC", patients_per_query: 
                     resource = mapping.build(data, ctx)
                     if resource is None:
                         continue
-                    owner = data["uuid"] if mapping.resource_type in ("Patient", "Coverage") else data["patient_uuid"]
+                    owner = (
+                        data["uuid"]
+                        if mapping.resource_type in ("Patient", "Coverage")
+                        else data["patient_uuid"]
+                    )
                     if mapping.resource_type == "Patient":
                         mrn[owner] = data["patient_id"]
                     per_patient.setdefault(owner, []).append(resource)
@@ -672,8 +822,9 @@ def _scope_column(table_name: str, column_name: str) -> Any:
     return Base.metadata.tables[table_name].c[column_name]
 
 
-def _bundle(resources: list[dict[str, Any]], shared: Mapping[str, dict[str, Any]],
-            roles: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def _bundle(
+    resources: list[dict[str, Any]], shared: Mapping[str, dict[str, Any]], roles: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
     """The patient's resources after the shared ones they reference (and their roles)."""
     own = {r["id"] for r in resources}
     wanted: list[str] = []
@@ -689,15 +840,19 @@ def _bundle(resources: list[dict[str, Any]], shared: Mapping[str, dict[str, Any]
             extra.append(roles[rid])
         pending.extend(sorted(_referenced(extra) - own - set(wanted)))
     order = {kind: i for i, kind in enumerate(RESOURCE_TYPES)}
-    shared_entries = sorted((shared[rid] for rid in wanted), key=lambda r: (order[r["resourceType"]], r["id"]))
+    shared_entries = sorted(
+        (shared[rid] for rid in wanted), key=lambda r: (order[r["resourceType"]], r["id"])
+    )
     return {
-        "resourceType": "Bundle", "type": "transaction",
+        "resourceType": "Bundle",
+        "type": "transaction",
         "entry": [_shared_entry(r) for r in shared_entries] + [_entry(r) for r in resources],
     }
 
 
-def write_bundles(db: Database, out: Path, *, timezone: str = "UTC",
-                  progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+def write_bundles(
+    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
     """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type."""
     counts: dict[str, int] = {}
     for number, (mrn, bundle) in enumerate(patient_bundles(db, timezone=timezone), 1):
@@ -723,4 +878,8 @@ def validate_resource(resource: Mapping[str, Any]) -> Any:
             "FHIR validation needs fhir.resources; install the extra: pip install 'healthcare-data[fhir]'"
         ) from None
     model = get_fhir_model_class(resource["resourceType"])
-    return model.model_validate(dict(resource)) if hasattr(model, "model_validate") else model.parse_obj(resource)
+    return (
+        model.model_validate(dict(resource))
+        if hasattr(model, "model_validate")
+        else model.parse_obj(resource)
+    )

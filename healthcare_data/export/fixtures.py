@@ -71,9 +71,7 @@ def write_django(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]
             fks = foreign_keys(batch.table)
             pk = _primary_key(batch.table)
             for row in batch.rows:
-                fields = {
-                    (fks[c][0] if c in fks else c): _json_value(v) for c, v in row.items() if c != pk
-                }
+                fields = {(fks[c][0] if c in fks else c): _json_value(v) for c, v in row.items() if c != pk}
                 item = {"model": model, "pk": row.get(pk), "fields": fields}
                 handle.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
                 first = False
@@ -118,7 +116,9 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
                         fields[column] = _yaml_scalar_safe(value)
                 document[label(batch.table, row.get(pk))] = fields
             if document:
-                handle.write(yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000))
+                handle.write(
+                    yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
+                )
     finally:
         for handle in handles.values():
             handle.close()
@@ -129,7 +129,11 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
 
 def _js_value(value: object) -> str:
     if isinstance(value, datetime):
-        return f'new Date("{value.isoformat()}Z")' if value.tzinfo is None else f'new Date("{value.isoformat()}")'
+        return (
+            f'new Date("{value.isoformat()}Z")'
+            if value.tzinfo is None
+            else f'new Date("{value.isoformat()}")'
+        )
     if isinstance(value, date):
         return f'new Date("{value.isoformat()}T00:00:00Z")'
     if isinstance(value, Decimal):

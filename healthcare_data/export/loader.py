@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from healthcare_data.errors import ConfigurationError
-from healthcare_data.export.codec import decode_rows
 from healthcare_data.export import csvio
+from healthcare_data.export.codec import decode_rows
 from healthcare_data.export.writers import MANIFEST
 from healthcare_data.schema import Base
 

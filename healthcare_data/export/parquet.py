@@ -69,9 +69,13 @@ def write_parquet(batches: Iterable[Batch], out: Path) -> None:
             writer = writers.get(batch.table)
             if writer is None:
                 columns = columns_for(batch.table, batch.rows)
-                schema = pa.schema([pa.field(c, arrow_type(pa, batch.table, c, k)) for c, k in columns.items()])
+                schema = pa.schema(
+                    [pa.field(c, arrow_type(pa, batch.table, c, k)) for c, k in columns.items()]
+                )
                 schemas[batch.table] = schema
-                writer = writers[batch.table] = pa.parquet.ParquetWriter(str(out / f"{batch.table}.parquet"), schema)
+                writer = writers[batch.table] = pa.parquet.ParquetWriter(
+                    str(out / f"{batch.table}.parquet"), schema
+                )
             schema = schemas[batch.table]
             columns_data = {name: [row.get(name) for row in batch.rows] for name in schema.names}
             writer.write_table(pa.Table.from_pydict(columns_data, schema=schema))

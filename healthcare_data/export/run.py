@@ -33,15 +33,24 @@ from healthcare_data.generation import Batch
 FHIR_FORMATS = ("fhir", "fhir-bundle")
 
 
-def _check_fhir_options(fmt: str, tables: Sequence[str] | None, fields: Mapping[str, Any] | None,
-                        per_table: bool | None) -> None:
+def _check_fhir_options(
+    fmt: str, tables: Sequence[str] | None, fields: Mapping[str, Any] | None, per_table: bool | None
+) -> None:
     for flag, value in (("--tables", tables), ("--fields", fields), ("--per-table", per_table)):
         if value:
-            raise ConfigurationError(f"{flag} does not apply to {fmt} (it maps whole tables to FHIR resources)")
+            raise ConfigurationError(
+                f"{flag} does not apply to {fmt} (it maps whole tables to FHIR resources)"
+            )
 
 
-def export_fhir(db: Database, path: str | Path, fmt: str = "fhir", *, timezone: str = "UTC",
-                progress: ProgressCallback | None = None) -> ExportResult:
+def export_fhir(
+    db: Database,
+    path: str | Path,
+    fmt: str = "fhir",
+    *,
+    timezone: str = "UTC",
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
     """Bulk FHIR NDJSON (``fhir``) or per-patient transaction Bundles (``fhir-bundle``)."""
     from healthcare_data.export import fhir
 
@@ -57,8 +66,9 @@ def export_fhir(db: Database, path: str | Path, fmt: str = "fhir", *, timezone: 
     return ExportResult(fmt, target, files, rows, time.perf_counter() - started, resources=counts)
 
 
-def _generated(profile: Any, seed: int | None, tenants: int | None, today: date | None,
-               batch_size: int | None) -> Iterator[Batch]:
+def _generated(
+    profile: Any, seed: int | None, tenants: int | None, today: date | None, batch_size: int | None
+) -> Iterator[Batch]:
     from healthcare_data.seeding import generate
 
     return generate(profile, seed, tenants=tenants, today=today, batch_size=batch_size)
@@ -111,6 +121,9 @@ def export_dataset(
     if db is not None:
         batches: Iterator[Batch] = database_batches(db, tables or table_names(), fields, size)
     else:
-        batches = select_columns(only_tables(_generated(profile, seed, tenants, today, batch_size), tables), fields)
-    return write_batches(batches, path, fmt, per_table=per_table, source=source, progress=progress,
-                         options=settings)
+        batches = select_columns(
+            only_tables(_generated(profile, seed, tenants, today, batch_size), tables), fields
+        )
+    return write_batches(
+        batches, path, fmt, per_table=per_table, source=source, progress=progress, options=settings
+    )

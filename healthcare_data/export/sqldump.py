@@ -57,7 +57,9 @@ def create_statements(dialect: str, tables: Sequence[str]) -> list[str]:
         out.append(str(CreateTable(table, if_not_exists=True).compile(dialect=compiled)).strip() + ";")
         if dialect != "mysql":  # InnoDB indexes foreign keys itself; MySQL lacks CREATE INDEX IF NOT EXISTS
             for index in sorted(table.indexes, key=lambda i: str(i.name)):
-                out.append(str(CreateIndex(index, if_not_exists=True).compile(dialect=compiled)).strip() + ";")
+                out.append(
+                    str(CreateIndex(index, if_not_exists=True).compile(dialect=compiled)).strip() + ";"
+                )
     return out
 
 

@@ -60,7 +60,9 @@ def database_batches(
                 yield Batch(name, [])
 
 
-def table_batches(tables: Mapping[str, list[dict[str, Any]]], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[Batch]:
+def table_batches(
+    tables: Mapping[str, list[dict[str, Any]]], batch_size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[Batch]:
     """An in-memory ``name -> rows`` mapping as a batch stream (the :func:`write_tables` API)."""
     for name, rows in tables.items():
         if not rows:
@@ -110,7 +112,9 @@ def columns_for(table: str, rows: Sequence[Mapping[str, Any]]) -> dict[str, str]
     return ordered
 
 
-def counted(batches: Iterable[Batch], counts: dict[str, int], progress: ProgressCallback | None) -> Iterator[Batch]:
+def counted(
+    batches: Iterable[Batch], counts: dict[str, int], progress: ProgressCallback | None
+) -> Iterator[Batch]:
     """Pass batches through, counting rows per table and reporting progress."""
     for batch in batches:
         counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)

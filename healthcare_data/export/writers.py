@@ -30,6 +30,7 @@ import shutil
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,7 +50,17 @@ from healthcare_data.generation import Batch
 
 # Every format of ``export --format``; the first four are the round-trip formats.
 FORMATS: tuple[str, ...] = (
-    "json", "yaml", "csv", "ndjson", "parquet", "sql", "django", "rails", "prisma", "fhir", "fhir-bundle",
+    "json",
+    "yaml",
+    "csv",
+    "ndjson",
+    "parquet",
+    "sql",
+    "django",
+    "rails",
+    "prisma",
+    "fhir",
+    "fhir-bundle",
 )
 SUFFIXES: dict[str, str] = {"json": ".json", "yaml": ".yaml", "csv": ".csv", "ndjson": ".ndjson"}
 MANIFEST = "_manifest.json"
@@ -128,9 +139,11 @@ def _tables_in_turn(
     batches: Iterable[Batch],
 ) -> Iterator[tuple[str, dict[str, str], Iterator[list[dict[str, Any]]]]]:
     """(table, columns, its row batches) per run of a table-contiguous stream."""
-    for name, group in itertools.groupby(batches, key=lambda b: b.table):
+    for name, group in itertools.groupby(batches, key=attrgetter("table")):
         first = next(group)
-        yield name, columns_for(name, first.rows), itertools.chain([first.rows], (b.rows for b in group))
+        # the caller reads the group before groupby moves on, as groupby requires
+        rows = itertools.chain([first.rows], (b.rows for b in group))  # noqa: B031
+        yield name, columns_for(name, first.rows), rows
 
 
 # --- the four round-trip formats ----------------------------------------------------------
@@ -140,13 +153,18 @@ def _write_document(batches: Iterable[Batch], out: Path, fmt: str, source: Mappi
     """One JSON or YAML document, written table by table, batch by batch."""
     with out.open("w", encoding="utf-8") as handle:
         if fmt == "json":
-            handle.write(f'{{"format":{_json_text(FORMAT_TAG)},"source":{_json_text(dict(source))},"tables":{{')
+            handle.write(
+                f'{{"format":{_json_text(FORMAT_TAG)},"source":{_json_text(dict(source))},"tables":{{'
+            )
         else:
             handle.write(_yaml_text({"format": FORMAT_TAG, "source": dict(source)}) + "tables:\n")
         wrote_table = False
         for name, columns, chunks in _tables_in_turn(batches):
             if fmt == "json":
-                handle.write(("," if wrote_table else "") + f'\n{_json_text(name)}:{{"columns":{_json_text(columns)},"rows":[')
+                handle.write(
+                    ("," if wrote_table else "")
+                    + f'\n{_json_text(name)}:{{"columns":{_json_text(columns)},"rows":['
+                )
                 first = True
                 for rows in chunks:
                     for row in rows:
@@ -165,8 +183,14 @@ def _indent(text: str, by: int) -> str:
     return "".join(pad + line if line.strip() else line for line in text.splitlines(keepends=True))
 
 
-def _yaml_rows(handle: TextIO, chunks: Iterable[list[dict[str, Any]]], columns: Mapping[str, str], *, indent: int,
-               key: str) -> None:
+def _yaml_rows(
+    handle: TextIO,
+    chunks: Iterable[list[dict[str, Any]]],
+    columns: Mapping[str, str],
+    *,
+    indent: int,
+    key: str,
+) -> None:
     handle.write(" " * indent + f"{key}:")
     empty = True
     for rows in chunks:
@@ -179,12 +203,15 @@ def _yaml_rows(handle: TextIO, chunks: Iterable[list[dict[str, Any]]], columns: 
         handle.write(" []\n")
 
 
-def _write_table_document(name: str, columns: dict[str, str], chunks: Iterable[list[dict[str, Any]]],
-                          file: Path, fmt: str) -> None:
+def _write_table_document(
+    name: str, columns: dict[str, str], chunks: Iterable[list[dict[str, Any]]], file: Path, fmt: str
+) -> None:
     with file.open("w", encoding="utf-8") as handle:
         if fmt == "json":
-            handle.write(f'{{"format":{_json_text(FORMAT_TAG)},"table":{_json_text(name)},'
-                         f'"columns":{_json_text(columns)},"rows":[')
+            handle.write(
+                f'{{"format":{_json_text(FORMAT_TAG)},"table":{_json_text(name)},'
+                f'"columns":{_json_text(columns)},"rows":['
+            )
             first = True
             for rows in chunks:
                 for row in rows:
@@ -227,7 +254,9 @@ class _PerTable:
             handle.close()
 
 
-def _write_csv(batches: Iterable[Batch], out: Path, source: Mapping[str, Any], counts: dict[str, int]) -> None:
+def _write_csv(
+    batches: Iterable[Batch], out: Path, source: Mapping[str, Any], counts: dict[str, int]
+) -> None:
     files = _PerTable(out, ".csv")
     try:
         for batch in batches:
@@ -296,8 +325,15 @@ def _write_ndjson_file(batches: Iterable[Batch], out: Path, spool: Path) -> None
             shutil.copyfileobj(source, handle)
 
 
-def _write_round_trip(batches: Iterable[Batch], out: Path, fmt: str, per_table: bool, source: Mapping[str, Any],
-                      counts: dict[str, int], spool: Path) -> None:
+def _write_round_trip(
+    batches: Iterable[Batch],
+    out: Path,
+    fmt: str,
+    per_table: bool,
+    source: Mapping[str, Any],
+    counts: dict[str, int],
+    spool: Path,
+) -> None:
     if fmt == "csv":
         _write_csv(batches, out, source, counts)
     elif fmt == "ndjson" and per_table:
@@ -355,9 +391,10 @@ def write_batches(
     counts: dict[str, int] = {}
     stream = counted(batches, counts, progress)
     settings = dict(options or {})
-    with atomic_output(target, directory=writes_directory(fmt, layout)) as out, spool_directory(
-        target.parent
-    ) as spool:
+    with (
+        atomic_output(target, directory=writes_directory(fmt, layout)) as out,
+        spool_directory(target.parent) as spool,
+    ):
         if fmt in ("json", "yaml", "csv", "ndjson"):
             _write_round_trip(stream, out, fmt, layout, source or {}, counts, spool)
         elif fmt == "parquet":
@@ -387,5 +424,6 @@ def write_tables(
     options: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     """Write ``tables`` (name -> rows, in dependency order) to ``path`` as ``fmt``."""
-    return write_batches(table_batches(tables), path, fmt, per_table=per_table, source=source, options=options)
-
+    return write_batches(
+        table_batches(tables), path, fmt, per_table=per_table, source=source, options=options
+    )
