@@ -143,3 +143,20 @@ def test_cli_deidentifies_to_an_export_with_a_report(source, tmp_path, capsys):
 def test_a_non_empty_output_database_is_refused(source, tmp_path):
     with pytest.raises(ConfigurationError, match="not empty"):
         deidentify(url=source.url, output_url=source.url, today=TEST_TODAY)
+
+
+def test_an_export_can_be_deidentified_into_an_export(tmp_path):
+    from healthcare_data import seeding
+
+    seeding.export(tmp_path / "identified.json", "json", profile="minimal", seed=2, today=TEST_TODAY)
+    before = load_dataset(tmp_path / "identified.json")
+    report = deidentify(
+        input_path=tmp_path / "identified.json",
+        output_path=tmp_path / "deid.csv.d",
+        format="csv",
+        today=TEST_TODAY,
+    )
+    after = load_dataset(tmp_path / "deid.csv.d")
+    assert report.tables["patients"] == len(before["patients"]) == len(after["patients"])
+    assert not {r["email"] for r in after["patients"]} - {None}
+    assert {r["first_name"] for r in after["patients"]} == {"REDACTED"}

@@ -152,3 +152,16 @@ def test_bad_export_options_exit_2_with_one_line_and_no_output(tmp_path, capsys,
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_is_shown_on_a_terminal_and_not_otherwise(tmp_path, capsys):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for err, expected in ((Terminal(), True), (io.StringIO(), False)):
+        args = ["export", "-f", "csv", "-o", str(tmp_path / f"csv{expected}"), "--profile", "minimal"]
+        assert main(args, out=io.StringIO(), err=err) == 0
+        assert ("patients" in err.getvalue()) is expected
