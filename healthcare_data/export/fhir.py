@@ -219,18 +219,16 @@ def organization_of_payer(row: Mapping[str, Any], ctx: Context) -> dict[str, Any
 
 
 def organization_of_practice(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """A practice, by name (its providers may list different addresses, so none is chosen)."""
     rid = practice_id(row["name"])
-    return _clean(
-        {
-            "resourceType": "Organization",
-            "id": rid,
-            "identifier": [_uri_identifier(rid)],
-            "active": True,
-            "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
-            "name": row["name"],
-            "address": [{"text": row["address"]}] if row.get("address") else [],
-        }
-    )
+    return {
+        "resourceType": "Organization",
+        "id": rid,
+        "identifier": [_uri_identifier(rid)],
+        "active": True,
+        "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
+        "name": row["name"],
+    }
 
 
 def location(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
@@ -619,10 +617,10 @@ def _payer_query() -> Select[Any]:
 
 def _practice_query() -> Select[Any]:
     return (
-        select(Provider.practice_name.label("name"), Provider.practice_address.label("address"))
+        select(Provider.practice_name.label("name"))
         .where(Provider.practice_name.is_not(None))
         .distinct()
-        .order_by(Provider.practice_name, Provider.practice_address)
+        .order_by(Provider.practice_name)
     )
 
 
@@ -758,14 +756,33 @@ def _referenced(resources: Iterable[dict[str, Any]]) -> set[str]:
     return found
 
 
-def _shared_resources(db: Database, ctx: Context) -> Iterator[dict[str, Any]]:
-    """Organisations, practitioners and roles: few (a practice's staff), held by id."""
+def _static_shared(db: Database, ctx: Context) -> dict[str, dict[str, Any]]:
+    """Tenant and payer organisations: a handful, from the reference payers and tenants."""
+    out: dict[str, dict[str, Any]] = {}
     for mapping in MAPPINGS:
-        if mapping.patient_column is None and mapping.resource_type != "Location":
+        if mapping.build in (organization_of_tenant, organization_of_payer):
             for row in _rows(db, mapping.query(), 2000):
                 resource = mapping.build(row, ctx)
-                if resource is not None:
-                    yield resource
+                out[resource["id"]] = resource
+    return out
+
+
+def _providers_shared(db: Database, ctx: Context, uuids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Practitioner, PractitionerRole and practice Organization of the providers ``uuids``
+    (the ones a slice of patients points at), so memory does not grow with the staff."""
+    out: dict[str, dict[str, Any]] = {}
+    wanted = sorted(uuids)
+    with db.engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            statement = select(Provider.__table__).where(Provider.uuid.in_(wanted[start : start + 500]))
+            for row in conn.execute(statement.order_by(Provider.id)):
+                data = row._mapping
+                for resource in (practitioner(data, ctx), practitioner_role(data, ctx)):
+                    out[resource["id"]] = resource
+                if data["practice_name"]:
+                    org = organization_of_practice({"name": data["practice_name"]}, ctx)
+                    out.setdefault(org["id"], org)
+    return out
 
 
 def patient_bundles(
@@ -773,17 +790,12 @@ def patient_bundles(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """(MRN, transaction Bundle) per patient, in patient id order.
 
-    Patients are read ``patients_per_query`` at a time and each patient-scoped mapping is
-    queried for that id range, so memory holds one slice of patients, plus the shared
-    practitioners and organisations that the bundles copy in.
+    Patients are read ``patients_per_query`` at a time; each patient-scoped mapping is
+    queried for that id range and the providers they reference are fetched for it, so
+    memory holds one slice of patients whatever the size of the database.
     """
     ctx = Context(bundle_ref, _zone(timezone))
-    shared = {r["id"]: r for r in _shared_resources(db, ctx)}
-    roles_by_practitioner = {
-        r["practitioner"]["reference"][len("urn:uuid:") :]: r
-        for r in shared.values()
-        if r["resourceType"] == "PractitionerRole"
-    }
+    static = _static_shared(db, ctx)
     scoped = [m for m in MAPPINGS if m.patient_column is not None]
     last = None
     while True:
@@ -812,8 +824,15 @@ def patient_bundles(
                     if mapping.resource_type == "Patient":
                         mrn[owner] = data["patient_id"]
                     per_patient.setdefault(owner, []).append(resource)
+        referenced = _referenced(r for resources in per_patient.values() for r in resources)
+        shared = {**static, **_providers_shared(db, ctx, referenced - static.keys())}
+        roles = {
+            r["practitioner"]["reference"][len("urn:uuid:") :]: r
+            for r in shared.values()
+            if r["resourceType"] == "PractitionerRole"
+        }
         for owner, resources in per_patient.items():
-            yield mrn[owner], _bundle(resources, shared, roles_by_practitioner)
+            yield mrn[owner], _bundle(resources, shared, roles)
 
 
 def _scope_column(table_name: str, column_name: str) -> Any:
