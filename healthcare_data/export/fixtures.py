@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from healthcare_data.export import yamlrows
 from healthcare_data.export.codec import encode
 from healthcare_data.generation import Batch
 from healthcare_data.schema import Base
@@ -93,9 +94,6 @@ def _yaml_scalar_safe(value: object) -> object:
 
 
 def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]) -> None:
-    import yaml
-
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     handles: dict[str, Any] = {}
     try:
         for batch in batches:
@@ -105,7 +103,7 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
                 handle.write(f"# Rails fixtures for {batch.table}; associations by label\n")
             fks = foreign_keys(batch.table)
             pk = _primary_key(batch.table)
-            document: dict[str, dict[str, object]] = {}
+            parts: list[str] = []
             for row in batch.rows:
                 fields: dict[str, object] = {}
                 for column, value in row.items():
@@ -114,11 +112,9 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
                         fields[relation] = None if value is None else label(parent, value)
                     elif column != pk:
                         fields[column] = _yaml_scalar_safe(value)
-                document[label(batch.table, row.get(pk))] = fields
-            if document:
-                handle.write(
-                    yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=1000)
-                )
+                parts.append(f"{yamlrows.key(label(batch.table, row.get(pk)))}:\n")
+                parts.append(yamlrows.mapping(fields, 2))
+            handle.write("".join(parts))
     finally:
         for handle in handles.values():
             handle.close()

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from healthcare_data.errors import ConfigurationError, UnknownNameError
-from healthcare_data.export import csvio
+from healthcare_data.export import csvio, yamlrows
 from healthcare_data.export.codec import FORMAT_TAG, encode, encode_row
 from healthcare_data.export.stream import (
     ProgressCallback,
@@ -198,7 +198,7 @@ def _yaml_rows(
             if empty:
                 handle.write("\n")
             empty = False
-            handle.write(_indent(_yaml_text([encode_row(r, columns) for r in rows]), indent))
+            handle.write(yamlrows.sequence((encode_row(r, columns) for r in rows), indent))
     if empty:
         handle.write(" []\n")
 
