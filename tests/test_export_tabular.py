@@ -147,3 +147,21 @@ def test_ndjson_is_per_table_by_default_and_duckdb_keeps_zip_codes_as_text(stand
         f"FROM read_json_auto('{out / 'insurance_claims.ndjson'}')"
     ).fetchone()[0]
     assert total == facts["claim_sum"]
+
+
+def test_pandas_reads_per_table_ndjson_and_csv_with_zip_codes_nulls_and_cents_intact(standard_db, tmp_path):  # noqa: F811
+    pd = pytest.importorskip("pandas")
+    facts = _source_facts(standard_db)
+    seeding.export(tmp_path / "ndjson", "ndjson", url=standard_db)
+    seeding.export(tmp_path / "csv", "csv", url=standard_db)
+    # NDJSON: dtype=False keeps JSON strings as strings (pandas' default re-types digit strings)
+    patients = pd.read_json(tmp_path / "ndjson" / "patients.ndjson", lines=True, dtype=False)
+    claims = pd.read_json(tmp_path / "ndjson" / "insurance_claims.ndjson", lines=True, dtype=False)
+    # CSV: every column as text, an empty field as NULL (the source holds no empty strings)
+    text = {"dtype": str, "keep_default_na": False, "na_values": [""]}
+    csv_patients = pd.read_csv(tmp_path / "csv" / "patients.csv", **text)
+    csv_claims = pd.read_csv(tmp_path / "csv" / "insurance_claims.csv", **text)
+    for frame, amounts in ((patients, claims), (csv_patients, csv_claims)):
+        assert sorted(frame["address_zip"], key=str) == facts["zips"]
+        assert int(frame["email"].isna().sum()) == facts["null_emails"]
+        assert sum(Decimal(v) for v in amounts["claim_amount"]) == facts["claim_sum"]
