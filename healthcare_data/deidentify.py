@@ -21,6 +21,8 @@ column, which kind it is and what happens to it; one function per action applies
   the copy cannot be joined back to the source; UUIDs are new random ones; MRNs and claim
   numbers become ``DEID-<new id>``.
 * Free text that can hold any identifier (appointment notes, treatment notes) is removed.
+* A table or column without a rule here (added to the schema later) gets :func:`rule_for`'s
+  cautious generic rule instead of being copied.
 
 Kept: clinical content (diagnosis codes, conditions, medications, amounts, statuses),
 gender, state, payer name. **Providers** (names, NPI, phone, practice) are kept: Safe
@@ -32,6 +34,7 @@ be suppressed. An NPI identifies the clinician, not the patient. Remove provider
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import uuid
@@ -74,10 +77,8 @@ RESTRICTED_ZIP3: frozenset[str] = frozenset(
 AGE_CEILING = 90  # ages over 89 are aggregated into one "90 or older" category
 REDACTED = "REDACTED"
 
-# Tables whose rows describe one patient: their ids are re-keyed.
-REKEYED = ("patients", "appointments", "medical_records", "insurance_claims", "patient_conditions")
-# Foreign key column -> the re-keyed table it points at.
-FOREIGN = {"patient_id": "patients", "appointment_id": "appointments"}
+# Tables about the organisation, not the patient: kept as they are (see the docstring).
+KEPT_TABLES = frozenset({"tenants", "locations", "providers"})
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,95 @@ RULES: dict[str, dict[str, Rule]] = {
     "patient_profiles": {"patient_id": Rule("rekey", "R")},
 }
 KEEP = Rule("keep", "")
+# Columns of the patient tables that are not identifiers (clinical and administrative
+# content). A column in neither RULES nor here gets the cautious generic rule.
+KEPT: dict[str, frozenset[str]] = {
+    "patients": frozenset({"gender", "address_state", "insurance_provider", "status", "tenant_id"}),
+    "appointments": frozenset(
+        {"provider_id", "duration_minutes", "appointment_type", "status", "visit_mode", "tenant_id"}
+    ),
+    "medical_records": frozenset(
+        {
+            "provider_id",
+            "record_type",
+            "diagnosis_code",
+            "diagnosis_description",
+            "medications",
+            "follow_up_required",
+        }
+    ),
+    "insurance_claims": frozenset(
+        {"provider_id", "claim_amount", "status", "denial_reason", "payment_amount"}
+    ),
+    "patient_conditions": frozenset({"condition", "icd10_code", "chronic", "medication"}),
+    "patient_profiles": frozenset(
+        {
+            "persona",
+            "preferred_language",
+            "medication_compliance",
+            "appointment_compliance",
+            "communication_style",
+            "tech_savviness",
+            "coverage_level",
+            "annual_deductible",
+            "payment_arrangement",
+            "visits_per_year",
+            "emergency_contact_relationship",
+            "allergies",
+        }
+    ),
+}
+
+
+def _schema_column(table: str, column: str) -> Any:
+    from healthcare_data.schema import Base
+
+    found = Base.metadata.tables.get(table)
+    return found.c[column] if found is not None and column in found.c else None
+
+
+def _references(table: str, column: str) -> str | None:
+    """The table a foreign key column points at (None: not a foreign key)."""
+    found = _schema_column(table, column)
+    if found is None:
+        return {"patient_id": "patients", "appointment_id": "appointments"}.get(column)
+    return next((str(fk.column.table.name) for fk in found.foreign_keys), None)
+
+
+def _rekeyed(table: str) -> bool:
+    """A table whose ids are re-keyed: it has an id and is about a patient."""
+    if table in KEPT_TABLES:
+        return False
+    if table in RULES:
+        return RULES[table].get("id", KEEP).action == "rekey"
+    return _schema_column(table, "id") is not None
+
+
+@functools.cache
+def rule_for(table: str, column: str) -> Rule:
+    """The explicit rule, else keep, else (a table or column added since these rules were
+    written) a cautious generic one: re-key ids and keys of patient rows, new UUIDs, dates
+    to the year, text removed, numbers and flags kept."""
+    explicit = RULES.get(table, {}).get(column)
+    if explicit is not None:
+        return explicit
+    if table in KEPT_TABLES or column in KEPT.get(table, ()):
+        return KEEP
+    target = _references(table, column)
+    if column == "id" and _rekeyed(table) or target is not None and _rekeyed(target):
+        return Rule("rekey", "R")
+    if target is not None:
+        return KEEP
+    if column == "uuid":
+        return Rule("new-uuid", "R")
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric
+
+    kind = getattr(_schema_column(table, column), "type", None)
+    if isinstance(kind, Date | DateTime):
+        return _YEAR
+    if isinstance(kind, Boolean | Integer | Float | Numeric):
+        return KEEP
+    return Rule("remove", "R")
 
 
 @dataclass
@@ -212,7 +302,7 @@ class Deidentifier:
     def __init__(self, max_ids: Mapping[str, int], *, today: date, seed: int | None = None) -> None:
         rng = Randomness(secrets.randbits(62) if seed is None else seed)
         self.permutations = {
-            t: AffinePermutation(max(int(max_ids.get(t) or 1), 1), rng.child(t)) for t in REKEYED
+            t: AffinePermutation(max(int(n or 1), 1), rng.child(t)) for t, n in max_ids.items() if _rekeyed(t)
         }
         self.uuids = rng.child("uuids").random
         self.today = today
@@ -220,7 +310,10 @@ class Deidentifier:
         self.oldest_year = today.year - AGE_CEILING
 
     def rekey(self, table: str, value: int | None) -> int | None:
-        return None if value is None else self.permutations[table](int(value) - 1) + 1
+        """The new id of row ``value`` of ``table``; a key into a table the input does not
+        hold cannot be re-keyed consistently, so it is dropped."""
+        permutation = self.permutations.get(table)
+        return None if value is None or permutation is None else permutation(int(value) - 1) + 1
 
     def _birth_year(self, value: date) -> date:
         age = self.today.year - value.year - ((self.today.month, self.today.day) < (value.month, value.day))
@@ -245,19 +338,20 @@ class Deidentifier:
         if action == "surrogate":
             return f"DEID-{new_id:08d}"
         if action == "rekey":
-            target = table if column == "id" else FOREIGN.get(column, table)
+            target = table if column == "id" else (_references(table, column) or table)
             return self.rekey(target, value)
         raise ConfigurationError(f"Unknown de-identification action {action!r}")  # pragma: no cover
 
     def batch(self, batch: Batch) -> Batch:
-        rules = RULES.get(batch.table, {})
         self.report.tables[batch.table] = self.report.tables.get(batch.table, 0) + len(batch.rows)
         out: list[dict[str, Any]] = []
         for row in batch.rows:
-            new_id = self.rekey(batch.table, row.get("id")) if batch.table in REKEYED else row.get("id")
+            new_id = (
+                self.rekey(batch.table, row.get("id")) if batch.table in self.permutations else row.get("id")
+            )
             clean: dict[str, Any] = {}
             for column, value in row.items():
-                rule = rules.get(column, KEEP)
+                rule = rule_for(batch.table, column)
                 entry = self.report.columns.get((batch.table, column))
                 if entry is None:
                     entry = self.report.columns[(batch.table, column)] = ColumnReport(
@@ -288,8 +382,9 @@ def _max_ids_of_database(db: Any) -> dict[str, int]:
 
     with db.engine.connect() as conn:
         return {
-            t: int(conn.execute(select(func.max(Base.metadata.tables[t].c.id))).scalar_one() or 1)
-            for t in REKEYED
+            name: int(conn.execute(select(func.max(table.c.id))).scalar_one() or 1)
+            for name, table in Base.metadata.tables.items()
+            if "id" in table.c and _rekeyed(name)
         }
 
 

@@ -110,11 +110,23 @@ def test_every_restricted_zip_prefix_becomes_000():
     assert zip3("02134") == "021" and zip3(None) is None
 
 
-def test_rules_name_only_schema_columns():
+def test_rules_name_only_schema_columns_and_cover_every_patient_table_column():
+    from healthcare_data.deidentify import KEPT
     from healthcare_data.schema import Base
 
     for table, rules in RULES.items():
-        assert set(rules) <= set(Base.metadata.tables[table].columns.keys()), table
+        columns = set(Base.metadata.tables[table].columns.keys())
+        assert set(rules) <= columns, table
+        assert columns - set(rules) == set(KEPT[table]), f"{table}: every column has an explicit rule"
+
+
+def test_a_table_added_later_gets_the_cautious_generic_rules():
+    from healthcare_data.deidentify import rule_for
+
+    assert rule_for("pharmacy_notes", "note").action == "remove"
+    assert rule_for("pharmacy_notes", "uuid").action == "new-uuid"
+    assert rule_for("pharmacy_notes", "patient_id").action == "rekey"
+    assert rule_for("providers", "npi_number").action == "keep"
 
 
 def test_cli_deidentifies_to_an_export_with_a_report(source, tmp_path, capsys):
