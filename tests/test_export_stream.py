@@ -108,8 +108,8 @@ def test_writer_memory_stays_flat_when_the_dataset_grows_ten_times(tmp_path, fmt
         pytest.importorskip("pyarrow")
     template = seeding.generate_tables("minimal", 1, today=TEST_TODAY)
     _peak(fmt, _target(tmp_path / "warm", fmt), 100, template)  # imports and caches load once
-    small = _peak(fmt, _target(tmp_path / "small", fmt), 300, template)
-    large = _peak(fmt, _target(tmp_path / "large", fmt), 3_000, template)
+    small = _peak(fmt, _target(tmp_path / "small", fmt), 200, template)
+    large = _peak(fmt, _target(tmp_path / "large", fmt), 2_000, template)
     assert large < small * 1.5 + 200_000, f"{small / 1e6:.2f} MB -> {large / 1e6:.2f} MB"
 
 
