@@ -24,6 +24,7 @@ models, which read R4 resources without complaint but wrongly.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -116,10 +117,12 @@ def uuid5(kind: str, key: object) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}/{key}"))
 
 
+@functools.cache
 def payer_id(name: str) -> str:
     return uuid5("payer", name)
 
 
+@functools.cache
 def practice_id(name: str) -> str:
     return uuid5("practice", name)
 
@@ -145,10 +148,27 @@ def bundle_ref(resource_type: str, resource_id: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Context:
-    """What every mapping function needs besides its row."""
+    """What every mapping function needs besides its row. ``log`` (bundles) collects the
+    ids each :meth:`ref` points at, so a bundle knows what to include without walking
+    every resource."""
 
-    ref: Ref
+    make_ref: Ref
     zone: ZoneInfo
+    log: list[str] | None = None
+
+    def ref(self, resource_type: str, resource_id: str) -> dict[str, str]:
+        if self.log is not None:
+            self.log.append(resource_id)
+        return self.make_ref(resource_type, resource_id)
+
+    def build(
+        self, mapper: Callable[[Row, Context], dict[str, Any] | None], row: Row
+    ) -> tuple[dict[str, Any] | None, set[str]]:
+        """``mapper(row)`` and the ids its references point at."""
+        if self.log is not None:
+            self.log.clear()
+        resource = mapper(row, self)
+        return resource, set(self.log or ())
 
     def instant(self, value: datetime) -> str:
         return (value if value.tzinfo else value.replace(tzinfo=self.zone)).isoformat()
@@ -737,52 +757,41 @@ def _entry(resource: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _referenced(resources: Iterable[dict[str, Any]]) -> set[str]:
-    found: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            ref = node.get("reference")
-            if isinstance(ref, str) and ref.startswith("urn:uuid:"):
-                found.add(ref[len("urn:uuid:") :])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    for resource in resources:
-        walk(resource)
-    return found
+Shared = tuple[dict[str, dict[str, Any]], dict[str, set[str]]]
 
 
-def _static_shared(db: Database, ctx: Context) -> dict[str, dict[str, Any]]:
-    """Tenant and payer organisations: a handful, from the reference payers and tenants."""
-    out: dict[str, dict[str, Any]] = {}
+def _static_shared(db: Database, ctx: Context) -> Shared:
+    """Tenant and payer organisations (a handful), with the ids they reference."""
+    resources: dict[str, dict[str, Any]] = {}
+    refs: dict[str, set[str]] = {}
     for mapping in MAPPINGS:
         if mapping.build in (organization_of_tenant, organization_of_payer):
             for row in _rows(db, mapping.query(), 2000):
-                resource = mapping.build(row, ctx)
-                out[resource["id"]] = resource
-    return out
+                resource, points_at = ctx.build(mapping.build, row)
+                if resource is not None:
+                    resources[resource["id"]], refs[resource["id"]] = resource, points_at
+    return resources, refs
 
 
-def _providers_shared(db: Database, ctx: Context, uuids: Iterable[str]) -> dict[str, dict[str, Any]]:
+def _providers_shared(db: Database, ctx: Context, uuids: Iterable[str]) -> Shared:
     """Practitioner, PractitionerRole and practice Organization of the providers ``uuids``
     (the ones a slice of patients points at), so memory does not grow with the staff."""
-    out: dict[str, dict[str, Any]] = {}
+    resources: dict[str, dict[str, Any]] = {}
+    refs: dict[str, set[str]] = {}
     wanted = sorted(uuids)
     with db.engine.connect() as conn:
         for start in range(0, len(wanted), 500):
             statement = select(Provider.__table__).where(Provider.uuid.in_(wanted[start : start + 500]))
             for row in conn.execute(statement.order_by(Provider.id)):
-                data = row._mapping
-                for resource in (practitioner(data, ctx), practitioner_role(data, ctx)):
-                    out[resource["id"]] = resource
+                data = dict(row._mapping)
+                builds = [(practitioner, data), (practitioner_role, data)]
                 if data["practice_name"]:
-                    org = organization_of_practice({"name": data["practice_name"]}, ctx)
-                    out.setdefault(org["id"], org)
-    return out
+                    builds.append((organization_of_practice, {"name": data["practice_name"]}))
+                for mapper, source in builds:
+                    resource, points_at = ctx.build(mapper, source)
+                    if resource is not None:
+                        resources[resource["id"]], refs[resource["id"]] = resource, points_at
+    return resources, refs
 
 
 def patient_bundles(
@@ -794,8 +803,8 @@ def patient_bundles(
     queried for that id range and the providers they reference are fetched for it, so
     memory holds one slice of patients whatever the size of the database.
     """
-    ctx = Context(bundle_ref, _zone(timezone))
-    static = _static_shared(db, ctx)
+    ctx = Context(bundle_ref, _zone(timezone), log=[])
+    static, static_refs = _static_shared(db, ctx)
     scoped = [m for m in MAPPINGS if m.patient_column is not None]
     last = None
     while True:
@@ -806,6 +815,7 @@ def patient_bundles(
             return
         low, high, last = ids[0], ids[-1], ids[-1]
         per_patient: dict[str, list[dict[str, Any]]] = {}
+        points_at: dict[str, set[str]] = {}
         mrn: dict[str, str] = {}
         with db.engine.connect() as conn:
             for mapping in scoped:
@@ -813,7 +823,7 @@ def patient_bundles(
                 column = _scope_column(table_name, column_name)
                 for row in conn.execute(mapping.query().where(and_(column >= low, column <= high))):
                     data = row._mapping
-                    resource = mapping.build(data, ctx)
+                    resource, refs = ctx.build(mapping.build, data)
                     if resource is None:
                         continue
                     owner = (
@@ -824,15 +834,17 @@ def patient_bundles(
                     if mapping.resource_type == "Patient":
                         mrn[owner] = data["patient_id"]
                     per_patient.setdefault(owner, []).append(resource)
-        referenced = _referenced(r for resources in per_patient.values() for r in resources)
-        shared = {**static, **_providers_shared(db, ctx, referenced - static.keys())}
+                    points_at.setdefault(owner, set()).update(refs)
+        referenced = set().union(*points_at.values()) if points_at else set()
+        staff, staff_refs = _providers_shared(db, ctx, referenced - static.keys())
+        shared, shared_refs = {**static, **staff}, {**static_refs, **staff_refs}
         roles = {
             r["practitioner"]["reference"][len("urn:uuid:") :]: r
             for r in shared.values()
             if r["resourceType"] == "PractitionerRole"
         }
         for owner, resources in per_patient.items():
-            yield mrn[owner], _bundle(resources, shared, roles)
+            yield mrn[owner], _bundle(resources, points_at[owner], shared, shared_refs, roles)
 
 
 def _scope_column(table_name: str, column_name: str) -> Any:
@@ -842,22 +854,26 @@ def _scope_column(table_name: str, column_name: str) -> Any:
 
 
 def _bundle(
-    resources: list[dict[str, Any]], shared: Mapping[str, dict[str, Any]], roles: Mapping[str, dict[str, Any]]
+    resources: list[dict[str, Any]],
+    refs: set[str],
+    shared: Mapping[str, dict[str, Any]],
+    shared_refs: Mapping[str, set[str]],
+    roles: Mapping[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """The patient's resources after the shared ones they reference (and their roles)."""
     own = {r["id"] for r in resources}
     wanted: list[str] = []
-    pending = sorted(_referenced(resources) - own)
+    pending = sorted(refs - own)
     while pending:
         rid = pending.pop(0)
         if rid in wanted or rid not in shared:
             continue
         wanted.append(rid)
-        extra = [shared[rid]]
+        extra = [rid]
         if rid in roles:
             wanted.append(roles[rid]["id"])
-            extra.append(roles[rid])
-        pending.extend(sorted(_referenced(extra) - own - set(wanted)))
+            extra.append(roles[rid]["id"])
+        pending.extend(sorted(set().union(*(shared_refs[e] for e in extra)) - own - set(wanted)))
     order = {kind: i for i, kind in enumerate(RESOURCE_TYPES)}
     shared_entries = sorted(
         (shared[rid] for rid in wanted), key=lambda r: (order[r["resourceType"]], r["id"])
