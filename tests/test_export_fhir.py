@@ -13,6 +13,7 @@ from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.export import fhir
 from tests.conftest import TEST_TODAY
+from tests.export_support import scratch_postgres  # noqa: F401 - fixture
 
 pytest.importorskip("fhir.resources.R4B")
 
@@ -146,3 +147,24 @@ def test_the_same_seed_gives_byte_identical_output(tmp_path, fmt):
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
     assert a and a == b
     assert not list(tmp_path.glob(".*")), "no scratch or partial files left beside the output"
+
+
+def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratch_postgres):  # noqa: F811
+    sqlite = Database(f"sqlite:///{tmp_path / 'src.db'}").create_schema()
+    postgres = Database(scratch_postgres).create_schema()
+    for db in (sqlite, postgres):
+        write_dataset(db, seeding.generate("minimal", 5, today=TEST_TODAY))
+    try:
+        for name, db in (("s", sqlite), ("p", postgres)):
+            for fmt in ("fhir", "fhir-bundle"):
+                seeding.export(tmp_path / name / fmt, fmt, url=db)
+        files = {
+            p.relative_to(tmp_path / "s"): p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file()
+        }
+        other = {
+            p.relative_to(tmp_path / "p"): p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()
+        }
+        assert files and files == other
+    finally:
+        sqlite.dispose()
+        postgres.dispose()
