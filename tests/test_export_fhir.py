@@ -13,9 +13,9 @@ from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.export import fhir
 from tests.conftest import TEST_TODAY
-from tests.export_support import scratch_postgres  # noqa: F401 - fixture
+from tests.export_support import need, scratch_postgres  # noqa: F401 - fixture
 
-pytest.importorskip("fhir.resources.R4B")
+need("fhir.resources.R4B")
 
 from fhir.resources.R4B.bundle import Bundle  # noqa: E402
 

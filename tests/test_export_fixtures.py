@@ -15,7 +15,7 @@ import yaml
 from healthcare_data import seeding
 from healthcare_data.export import read_database
 from healthcare_data.export.fixtures import foreign_keys, label
-from tests.export_support import seeded
+from tests.export_support import need, seeded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def _plain(value: object) -> object:
 
 
 def test_django_loaddata_loads_the_fixture_with_the_same_counts_and_values(source, tmp_path):
-    pytest.importorskip("django")
+    need("django")
     fixture = tmp_path / "healthcare.json"
     seeding.export(fixture, "django", url=source)
     env = {**os.environ, "HD_DJANGO_DB": str(tmp_path / "django.db"), "PYTHONPATH": str(ROOT)}

@@ -15,6 +15,7 @@ from healthcare_data.export.stream import contiguous
 from healthcare_data.export.writers import FORMATS, write_batches
 from healthcare_data.generation import Batch
 from tests.conftest import TEST_TODAY
+from tests.export_support import need
 
 STREAM_FORMATS = ("json", "yaml", "csv", "ndjson", "parquet", "sql", "django", "rails", "prisma")
 
@@ -40,7 +41,7 @@ def _failing(after: int):
 @pytest.mark.parametrize("fmt", STREAM_FORMATS)
 def test_a_failed_export_leaves_no_file_and_keeps_an_older_one(tmp_path, fmt):
     if fmt == "parquet":
-        pytest.importorskip("pyarrow")
+        need("pyarrow")
     target = _target(tmp_path, fmt)
     with pytest.raises(ConfigurationError, match="mid-stream"):
         write_batches(_failing(after=6), target, fmt)
@@ -105,7 +106,7 @@ def _peak(fmt, target, rows, template):
 @pytest.mark.parametrize("fmt", [f for f in STREAM_FORMATS if f not in ("yaml", "rails")])
 def test_writer_memory_stays_flat_when_the_dataset_grows_ten_times(tmp_path, fmt):
     if fmt == "parquet":
-        pytest.importorskip("pyarrow")
+        need("pyarrow")
     template = seeding.generate_tables("minimal", 1, today=TEST_TODAY)
     _peak(fmt, _target(tmp_path / "warm", fmt), 100, template)  # imports and caches load once
     small = _peak(fmt, _target(tmp_path / "small", fmt), 200, template)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import subprocess
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from healthcare_data import seeding
 from healthcare_data.db import Database
 from healthcare_data.export import read_database
 from healthcare_data.schema import InsuranceClaim, Patient
-from tests.export_support import libpq_url, scratch_postgres, seeded, standard_db  # noqa: F401 - fixtures
+from tests.export_support import libpq_url, need, scratch_postgres, seeded, standard_db  # noqa: F401 - fixtures
 
 
 def _source_facts(db: Database) -> dict:
@@ -91,9 +90,9 @@ def test_csv_null_is_an_unquoted_empty_field_and_an_empty_string_is_quoted(tmp_p
 
 
 def test_parquet_keeps_types_nulls_leading_zeros_and_exact_sums_in_pandas_and_duckdb(standard_db, tmp_path):  # noqa: F811 - fixture
-    pd = pytest.importorskip("pandas")
-    duckdb = pytest.importorskip("duckdb")
-    pytest.importorskip("pyarrow")
+    pd = need("pandas")
+    duckdb = need("duckdb")
+    need("pyarrow")
     out = tmp_path / "parquet"
     seeding.export(out, "parquet", url=standard_db)
     facts = _source_facts(standard_db)
@@ -129,7 +128,7 @@ def test_parquet_keeps_types_nulls_leading_zeros_and_exact_sums_in_pandas_and_du
 
 
 def test_ndjson_is_per_table_by_default_and_duckdb_keeps_zip_codes_as_text(standard_db, tmp_path):  # noqa: F811 - fixture
-    duckdb = pytest.importorskip("duckdb")
+    duckdb = need("duckdb")
     out = tmp_path / "ndjson"
     result = seeding.export(out, "ndjson", url=standard_db)
     assert out.is_dir() and (out / "patients.ndjson").is_file() and result.path == out
@@ -150,7 +149,7 @@ def test_ndjson_is_per_table_by_default_and_duckdb_keeps_zip_codes_as_text(stand
 
 
 def test_pandas_reads_per_table_ndjson_and_csv_with_zip_codes_nulls_and_cents_intact(standard_db, tmp_path):  # noqa: F811
-    pd = pytest.importorskip("pandas")
+    pd = need("pandas")
     facts = _source_facts(standard_db)
     seeding.export(tmp_path / "ndjson", "ndjson", url=standard_db)
     seeding.export(tmp_path / "csv", "csv", url=standard_db)
