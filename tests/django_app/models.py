@@ -152,3 +152,91 @@ class PatientProfile(models.Model):
 
     class Meta:
         db_table = "patient_profiles"
+
+
+class CareJourney(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT)
+    journey = models.CharField(max_length=50)
+    segment = models.CharField(max_length=20)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    final_step = models.CharField(max_length=50)
+
+    class Meta:
+        db_table = "care_journeys"
+
+
+class JourneyStep(models.Model):
+    journey = models.ForeignKey(CareJourney, on_delete=models.PROTECT)
+    seq = models.IntegerField()
+    step = models.CharField(max_length=50)
+    entity = models.CharField(max_length=30)
+    entity_id = models.IntegerField()
+    status = models.CharField(max_length=20, null=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "journey_steps"
+
+
+class Prescription(models.Model):
+    uuid = models.CharField(max_length=36, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT)
+    appointment = models.ForeignKey(Appointment, null=True, on_delete=models.PROTECT)
+    medical_record = models.ForeignKey(MedicalRecord, null=True, on_delete=models.PROTECT)
+    diagnosis_code = models.CharField(max_length=10)
+    rxnorm_code = models.CharField(max_length=12)
+    drug_name = models.CharField(max_length=200)
+    dose = models.CharField(max_length=50)
+    route = models.CharField(max_length=30)
+    frequency = models.CharField(max_length=100)
+    quantity = models.IntegerField()
+    refills = models.IntegerField()
+    status = models.CharField(max_length=20)
+    prescribed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "prescriptions"
+
+
+class Dispensing(models.Model):
+    uuid = models.CharField(max_length=36, unique=True)
+    prescription = models.ForeignKey(Prescription, on_delete=models.PROTECT)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT)
+    pharmacy = models.CharField(max_length=200)
+    quantity = models.IntegerField()
+    dispensed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "dispensings"
+
+
+class Referral(models.Model):
+    uuid = models.CharField(max_length=36, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT)
+    referring_provider = models.ForeignKey(Provider, on_delete=models.PROTECT)
+    from_appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="+")
+    specialty = models.CharField(max_length=100)
+    diagnosis_code = models.CharField(max_length=10, null=True)
+    status = models.CharField(max_length=20)
+    issued_at = models.DateTimeField()
+    expires_on = models.DateField()
+    appointment = models.ForeignKey(Appointment, null=True, on_delete=models.PROTECT)
+
+    class Meta:
+        db_table = "referrals"
+
+
+class LedgerEntry(models.Model):
+    uuid = models.CharField(max_length=36, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT)
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT)
+    claim = models.ForeignKey(InsuranceClaim, null=True, on_delete=models.PROTECT)
+    party = models.CharField(max_length=10)
+    kind = models.CharField(max_length=30)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    posted_on = models.DateField()
+
+    class Meta:
+        db_table = "ledger_entries"
