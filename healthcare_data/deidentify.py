@@ -142,6 +142,8 @@ RULES: dict[str, dict[str, Rule]] = {
         "created_at": _YEAR,
     },
     "patient_conditions": {"id": Rule("rekey", "R"), "patient_id": Rule("rekey", "R")},
+    # a step's entity_id is a key into the table its ``entity`` column names
+    "journey_steps": {"entity_id": Rule("rekey-entity", "R")},
     "patient_profiles": {"patient_id": Rule("rekey", "R")},
 }
 KEEP = Rule("keep", "")
@@ -166,6 +168,25 @@ KEPT: dict[str, frozenset[str]] = {
         {"provider_id", "claim_amount", "status", "denial_reason", "payment_amount"}
     ),
     "patient_conditions": frozenset({"condition", "icd10_code", "chronic", "medication"}),
+    "care_journeys": frozenset({"journey", "segment", "final_step"}),
+    "journey_steps": frozenset({"seq", "step", "entity", "status"}),
+    "prescriptions": frozenset(
+        {
+            "provider_id",
+            "diagnosis_code",
+            "rxnorm_code",
+            "drug_name",
+            "dose",
+            "route",
+            "frequency",
+            "quantity",
+            "refills",
+            "status",
+        }
+    ),
+    "dispensings": frozenset({"pharmacy", "quantity"}),
+    "referrals": frozenset({"referring_provider_id", "specialty", "diagnosis_code", "status"}),
+    "ledger_entries": frozenset({"party", "kind", "amount"}),
     "patient_profiles": frozenset(
         {
             "persona",
@@ -204,8 +225,8 @@ def _rekeyed(table: str) -> bool:
     """A table whose ids are re-keyed: it has an id and is about a patient."""
     if table in KEPT_TABLES:
         return False
-    if table in RULES:
-        return RULES[table].get("id", KEEP).action == "rekey"
+    if "id" in RULES.get(table, {}):
+        return RULES[table]["id"].action == "rekey"
     return _schema_column(table, "id") is not None
 
 
@@ -319,7 +340,9 @@ class Deidentifier:
         age = self.today.year - value.year - ((self.today.month, self.today.day) < (value.month, value.day))
         return date(self.oldest_year if age >= AGE_CEILING else value.year, 1, 1)
 
-    def _apply(self, table: str, column: str, rule: Rule, value: Any, new_id: int | None) -> Any:
+    def _apply(
+        self, table: str, column: str, rule: Rule, value: Any, new_id: int | None, row: Mapping[str, Any]
+    ) -> Any:
         action = rule.action
         if action == "keep" or value is None and action != "redact":
             return value
@@ -337,6 +360,8 @@ class Deidentifier:
             return str(uuid.UUID(int=self.uuids.getrandbits(128), version=4))
         if action == "surrogate":
             return f"DEID-{new_id:08d}"
+        if action == "rekey-entity":
+            return self.rekey(str(row.get("entity")), value) if _rekeyed(str(row.get("entity"))) else value
         if action == "rekey":
             target = table if column == "id" else (_references(table, column) or table)
             return self.rekey(target, value)
@@ -357,7 +382,7 @@ class Deidentifier:
                     entry = self.report.columns[(batch.table, column)] = ColumnReport(
                         batch.table, column, rule
                     )
-                clean[column] = self._apply(batch.table, column, rule, value, new_id)
+                clean[column] = self._apply(batch.table, column, rule, value, new_id, row)
                 if clean[column] != value:
                     entry.changed += 1
             out.append(clean)
