@@ -112,11 +112,16 @@ def test_no_identifier_survives_and_dates_keep_only_their_year(source, tmp_path)
     # relations follow the re-keying: each claim still belongs to an insured patient
     payer_after = {r["id"]: r["insurance_provider"] for r in after["patients"]}
     assert all(payer_after[c["patient_id"]] for c in after["insurance_claims"])
-    ids_after = {t: {r["id"] for r in rows} for t, rows in after.items() if rows and "id" in rows[0]}
-    assert after["journey_steps"] and all(
-        s["entity_id"] in ids_after[s["entity"]] for s in after["journey_steps"]
+    by_id = {t: {r["id"]: r for r in rows} for t, rows in after.items() if rows and "id" in rows[0]}
+    assert after["journey_steps"]
+    for step in after["journey_steps"]:  # a step's entity belongs to its journey's patient
+        patient = by_id["care_journeys"][step["journey_id"]]["patient_id"]
+        entity = by_id[step["entity"]][step["entity_id"]]
+        assert (entity["id"] if step["entity"] == "patients" else entity["patient_id"]) == patient, step
+    assert all(
+        by_id["prescriptions"][d["prescription_id"]]["patient_id"] == d["patient_id"]
+        for d in after["dispensings"]
     )
-    assert all(d["prescription_id"] in ids_after["prescriptions"] for d in after["dispensings"])
     rows = {(r["table"], r["column"]): r for r in report.rows()}
     assert rows[("patients", "ssn")]["rule"] == "45 CFR 164.514(b)(2)(i)(G)"
     assert rows[("patients", "ssn")]["values changed"] == sum(1 for r in before["patients"] if r["ssn"])
