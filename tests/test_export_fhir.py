@@ -22,10 +22,15 @@ from fhir.resources.R4B.bundle import Bundle  # noqa: E402
 
 @pytest.fixture(scope="module")
 def standard_db(tmp_path_factory) -> Database:
-    """A database seeded with the `standard` profile (the issue's yardstick)."""
+    """A database seeded with the `standard` profile (the issue's yardstick), plus patient
+    journeys for prescriptions and dispensings."""
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
     path = tmp_path_factory.mktemp("fhir") / "standard.db"
     db = Database(f"sqlite:///{path}").create_schema()
     write_dataset(db, seeding.generate("standard", 7, today=TEST_TODAY))
+    seed_journeys(db, JourneySpec(patients=20), Randomness(3, today=TEST_TODAY))
     yield db
     db.dispose()
 
@@ -117,6 +122,12 @@ def test_identifier_systems_statuses_and_instants(bulk, standard_db):
     assert all(
         c["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm" for c in by_type["Condition"]
     )
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    for kind in ("MedicationRequest", "MedicationDispense"):
+        assert by_type[kind] and all(
+            m["medicationCodeableConcept"]["coding"][0]["system"] == rxnorm for m in by_type[kind]
+        )
+    assert {m["status"] for m in by_type["MedicationRequest"]} <= {"active", "completed", "stopped"}
     statuses = {a["status"] for a in by_type["Appointment"]}
     assert statuses <= {"booked", "fulfilled", "cancelled", "noshow", "checked-in"}
     assert "fulfilled" in statuses and "completed" not in statuses

@@ -2,8 +2,8 @@
 
 The mapping is a table, :data:`MAPPINGS`: each entry names a FHIR resource type, the
 query that feeds it (rows of the project's tables, streamed) and a function from one row
-to one resource (a plain dict). Adding a resource (MedicationRequest from prescriptions,
-MedicationDispense from dispensings once those tables exist) is one more entry.
+to one resource (a plain dict); MedicationRequest (prescriptions, RxNorm) and
+MedicationDispense (dispensings) are two such entries, so another resource is one more.
 
 * ``fhir``: the Bulk Data Access layout (``$export``): ``<ResourceType>.ndjson`` per
   type, one resource per line, references as ``Type/id``.
@@ -41,11 +41,13 @@ from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.schema import (
     Appointment,
+    Dispensing,
     InsuranceClaim,
     Location,
     MedicalRecord,
     Patient,
     PatientCondition,
+    Prescription,
     Provider,
     Tenant,
 )
@@ -96,6 +98,9 @@ APPOINTMENT_REASON = {
     "Urgent Care": "WALKIN",
     "Emergency Visit": "EMERGENCY",
 }
+# MedicationRequest.status (medicationrequest-status): a written prescription is active, a
+# filled one completed, one the patient never filled stopped.
+MEDICATION_REQUEST_STATUS = {"written": "active", "dispensed": "completed", "abandoned": "stopped"}
 GENDERS = {"male": "male", "female": "female", "other": "other", "unknown": "unknown"}
 
 RESOURCE_TYPES: tuple[str, ...] = (
@@ -108,6 +113,8 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "Condition",
     "Appointment",
     "Encounter",
+    "MedicationRequest",
+    "MedicationDispense",
     "Claim",
     "ExplanationOfBenefit",
 )
@@ -548,6 +555,60 @@ def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, An
     return resource
 
 
+def _medication(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "coding": [{"system": SYSTEM_RXNORM, "code": row["rxnorm_code"], "display": row["drug_name"]}],
+        "text": row["drug_name"],
+    }
+
+
+def medication_request(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    encounter = (
+        ctx.ref("Encounter", encounter_id(row["appointment_uuid"]))
+        if row.get("appointment_status") in ENCOUNTER_STATUS
+        else None
+    )
+    return _clean(
+        {
+            "resourceType": "MedicationRequest",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "status": MEDICATION_REQUEST_STATUS.get(row["status"] or "", "unknown"),
+            "intent": "order",
+            "medicationCodeableConcept": _medication(row),
+            "subject": ctx.ref("Patient", row["patient_uuid"]),
+            "encounter": encounter,
+            "authoredOn": ctx.date_time(row["prescribed_at"]),
+            "requester": ctx.ref("Practitioner", row["provider_uuid"]),
+            "reasonCode": [{"coding": [{"system": SYSTEM_ICD10CM, "code": row["diagnosis_code"]}]}]
+            if row["diagnosis_code"]
+            else [],
+            "dosageInstruction": [
+                {"text": f"{row['dose']} {row['route']} {row['frequency']}", "route": {"text": row["route"]}}
+            ],
+            "dispenseRequest": {
+                "numberOfRepeatsAllowed": row["refills"] or 0,
+                "quantity": {"value": row["quantity"]},
+            },
+        }
+    )
+
+
+def medication_dispense(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationDispense",
+        "id": row["uuid"],
+        "identifier": [_uri_identifier(row["uuid"])],
+        "status": "completed",
+        "medicationCodeableConcept": _medication(row),
+        "subject": ctx.ref("Patient", row["patient_uuid"]),
+        "authorizingPrescription": [ctx.ref("MedicationRequest", row["prescription_uuid"])],
+        "quantity": {"value": row["quantity"]},
+        "whenHandedOver": ctx.date_time(row["dispensed_at"]),
+        "note": [{"text": f"Dispensed by {row['pharmacy']}"}],
+    }
+
+
 # --- queries --------------------------------------------------------------------------------
 
 Row = Mapping[str, Any]
@@ -626,6 +687,39 @@ class Mapping_:
     patient_column: str | None = None
 
 
+def _prescription_query() -> Select[Any]:
+    p, r, a = Patient.__table__.alias("p"), Provider.__table__.alias("r"), Appointment.__table__.alias("a")
+    return (
+        select(
+            Prescription.__table__,
+            p.c.uuid.label("patient_uuid"),
+            r.c.uuid.label("provider_uuid"),
+            a.c.uuid.label("appointment_uuid"),
+            a.c.status.label("appointment_status"),
+        )
+        .join(p, p.c.id == Prescription.patient_id)
+        .join(r, r.c.id == Prescription.provider_id)
+        .outerjoin(a, a.c.id == Prescription.appointment_id)
+        .order_by(Prescription.id)
+    )
+
+
+def _dispensing_query() -> Select[Any]:
+    p, rx = Patient.__table__.alias("p"), Prescription.__table__.alias("rx")
+    return (
+        select(
+            Dispensing.__table__,
+            p.c.uuid.label("patient_uuid"),
+            rx.c.uuid.label("prescription_uuid"),
+            rx.c.rxnorm_code,
+            rx.c.drug_name,
+        )
+        .join(p, p.c.id == Dispensing.patient_id)
+        .join(rx, rx.c.id == Dispensing.prescription_id)
+        .order_by(Dispensing.id)
+    )
+
+
 def _payer_query() -> Select[Any]:
     return (
         select(Patient.insurance_provider.label("name"))
@@ -656,8 +750,7 @@ def _insured_query() -> Select[Any]:
     return _patient_query().where(Patient.insurance_provider.is_not(None))
 
 
-# The table of mappings, in the order the bulk files are written. Add MedicationRequest /
-# MedicationDispense here when prescriptions and dispensings exist (RxNorm: SYSTEM_RXNORM).
+# The table of mappings, in the order the bulk files are written: one entry per row source.
 MAPPINGS: tuple[Mapping_, ...] = (
     Mapping_("Organization", lambda: select(Tenant.__table__).order_by(Tenant.id), organization_of_tenant),
     Mapping_("Organization", _payer_query, organization_of_payer),
@@ -671,6 +764,8 @@ MAPPINGS: tuple[Mapping_, ...] = (
     Mapping_("Appointment", _visit_query, appointment, "appointments.patient_id"),
     Mapping_("Encounter", _visit_query, encounter, "appointments.patient_id"),
     Mapping_("Condition", _record_query, condition_of_record, "medical_records.patient_id"),
+    Mapping_("MedicationRequest", _prescription_query, medication_request, "prescriptions.patient_id"),
+    Mapping_("MedicationDispense", _dispensing_query, medication_dispense, "dispensings.patient_id"),
     Mapping_("Claim", _claim_query, claim, "insurance_claims.patient_id"),
     Mapping_("ExplanationOfBenefit", _claim_query, explanation_of_benefit, "insurance_claims.patient_id"),
 )
