@@ -525,7 +525,7 @@ def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, An
         return None
     rid = uuid5("eob", row["uuid"])
     paid = row["payment_amount"]
-    resource = {
+    resource: dict[str, Any] = {
         "resourceType": "ExplanationOfBenefit",
         "id": rid,
         "identifier": [{"system": SYSTEM_CLAIM, "value": row["claim_number"]}],
@@ -611,7 +611,7 @@ def medication_dispense(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
 
 # --- queries --------------------------------------------------------------------------------
 
-Row = Mapping[str, Any]
+Row = Any  # a SQLAlchemy RowMapping or a dict: a mapping of column name to value
 Mapper = Callable[[Row, Context], dict[str, Any] | None]
 
 
@@ -784,7 +784,7 @@ def _dumps(resource: Mapping[str, Any]) -> str:
     return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
 
 
-def _rows(db: Database, statement: Select[Any], batch_size: int) -> Iterator[Row]:
+def _rows(db: Database, statement: Select[Any], batch_size: int) -> Iterator[Any]:
     with db.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(statement)
         for part in result.partitions(batch_size):

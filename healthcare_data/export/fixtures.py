@@ -31,7 +31,7 @@ PRISMA_ROWS_PER_CALL = 1000
 
 
 def _mapper_names() -> dict[str, str]:
-    return {str(m.local_table.name): m.class_.__name__ for m in Base.registry.mappers}
+    return {str(m.class_.__tablename__): m.class_.__name__ for m in Base.registry.mappers}
 
 
 def foreign_keys(table: str) -> dict[str, tuple[str, str]]:

@@ -78,7 +78,8 @@ def _read_csv(file: Path, table: str, types: dict[str, str] | None) -> list[dict
             header = next(records, None)
             if header is None:
                 return []
-            rows = [dict(zip(header, record, strict=True)) for record in records]
+            names = [name or "" for name in header]
+            rows = [dict(zip(names, record, strict=True)) for record in records]
         except ValueError as exc:
             raise ConfigurationError(f"{str(file)!r} is not valid CSV: {exc}") from None
     return decode_rows(table, rows, types)
