@@ -15,6 +15,7 @@ import yaml
 from healthcare_data import seeding
 from healthcare_data.export import read_database
 from healthcare_data.export.fixtures import foreign_keys, label
+from tests.conftest import TEST_TODAY
 from tests.export_support import need, seeded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
     db = seeded(tmp_path_factory.mktemp("fixtures") / "src.db", "minimal", 4)
+    seed_journeys(db, JourneySpec(patients=10), Randomness(4, today=TEST_TODAY))  # every table has rows
     yield db
     db.dispose()
 
