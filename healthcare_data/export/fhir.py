@@ -449,12 +449,10 @@ def appointment(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
             "participant": [
                 {
                     "actor": ctx.ref("Patient", row["patient_uuid"]),
-                    "required": "required",
                     "status": "accepted",
                 },
                 {
                     "actor": ctx.ref("Practitioner", row["provider_uuid"]),
-                    "required": "required",
                     "status": "accepted",
                 },
             ],
