@@ -22,7 +22,6 @@ def add_export_options(export: argparse.ArgumentParser) -> None:
         metavar="ZONE",
         help="fhir formats: the zone of stored timestamps (IANA name)",
     )
-    export.add_argument("--quiet", "-q", action="store_true", help="no progress on the terminal")
 
 
 def export_progress(args: argparse.Namespace, err: IO[str]) -> Any:
