@@ -386,7 +386,7 @@ def write_batches(
         )
     layout = default_per_table(fmt, target, per_table)
     if fmt in ("json", "yaml", "ndjson") and not layout:
-        target = _one_file_target(target, fmt)
+        target = _one_file_target(path, fmt)
     started = time.perf_counter()
     counts: dict[str, int] = {}
     stream = counted(batches, counts, progress)
