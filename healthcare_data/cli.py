@@ -384,26 +384,40 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
     if args.output == "-":
         return _export_to_stdout(args, tables, out, err)
-    result = seeding.export(
+    from healthcare_data.cli_export import export_progress
+
+    bars = export_progress(args, err)
+    try:
+        result = _export(seeding, args, tables, bars)
+    finally:
+        bars.close()
+    _table([{"table": t, "rows": n} for t, n in (result.resources or result.rows).items()], out)
+    files = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
+    what = f"{sum(result.resources.values())} resources from" if result.resources else "Exported"
+    print(
+        f"\n{what} {result.total_rows} rows of {len(result.rows)} tables as {result.format} "
+        f"to {result.path} ({files}) in {result.seconds:.2f} s",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _export(seeding: Any, args: argparse.Namespace, tables: list[str] | None, progress: Any) -> Any:
+    return seeding.export(
         args.output,
         args.format,
         url=args.database_url,
         profile=_profile_with_population(args) if args.profile else None,
         seed=args.seed,
         tenants=args.tenants,
-        per_table=args.per_table,
+        per_table=args.per_table or None,
         tables=tables,
         fields=_parse_fields(args.fields),
         today=_today(args.today),
+        dialect=args.dialect,
+        timezone=args.timezone,
+        progress=progress,
     )
-    _table([{"table": t, "rows": n} for t, n in result.rows.items()], out)
-    files = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
-    print(
-        f"\nExported {result.total_rows} rows of {len(result.rows)} tables as {result.format} "
-        f"to {result.path} ({files}) in {result.seconds:.2f} s",
-        file=out,
-    )
-    return EXIT_OK
 
 
 def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: IO[str], err: IO[str]) -> int:
@@ -569,7 +583,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=cmd_validate)
 
     export = commands.add_parser("export", help="export a database or a generation run to files")
-    export.add_argument("--format", "-f", required=True, choices=("json", "yaml", "csv", "ndjson"))
+    from healthcare_data.cli_export import FORMAT_HELP, add_deidentify, add_export_options
+
+    export.add_argument("--format", "-f", required=True, help=FORMAT_HELP)
     export.add_argument(
         "--output", "-o", required=True, metavar="PATH",
         help="file, or directory for csv/--per-table; '-' writes json/yaml/ndjson to stdout"
@@ -586,7 +602,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
     )
-    export.add_argument("--per-table", action="store_true", help="a file per table (csv always is)")
+    export.add_argument(
+        "--per-table",
+        action="store_true",
+        help="a file per table (csv and parquet always; ndjson unless -o ends in .ndjson)",
+    )
     export.add_argument("--tables", metavar="T1,T2", help="only these tables")
     export.add_argument(
         "--fields",
@@ -596,7 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--today", metavar="YYYY-MM-DD", help="the date a generation run counts from")
     _add_population(export)
+    add_export_options(export)
     export.set_defaults(handler=cmd_export)
+    add_deidentify(commands)
 
     vocabulary = commands.add_parser(
         "vocabulary", help="personas, traits, specialties, ... for feature files"

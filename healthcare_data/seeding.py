@@ -643,52 +643,51 @@ def export(
     profile: Profile | str | None = None,
     seed: int | None = None,
     tenants: int | None = None,
-    per_table: bool = False,
+    per_table: bool | None = None,
     tables: Sequence[str] | None = None,
     fields: Mapping[str, Sequence[str]] | None = None,
     today: date | None = None,
+    dialect: str = "sqlite",
+    timezone: str = "UTC",
+    progress: Any = None,
+    batch_size: int | None = None,
 ) -> ExportResult:
     """Export a database (``url``) or, with ``profile``, a fresh generation run, to ``path``.
 
-    ``fields`` (or a custom profile's ``[fields]``) narrows tables to chosen columns;
-    it passes the PHI guard first.
+    Streams in bounded memory whatever the size (see :mod:`healthcare_data.export.run`).
+    ``fields`` (or a custom profile's ``[fields]``) narrows tables to chosen columns; it
+    passes the PHI guard first. ``dialect`` is the sql format's, ``timezone`` the FHIR
+    formats' zone for naive timestamps.
     """
-    from healthcare_data.export import read_database, select_fields, table_names, write_tables
+    from healthcare_data.export.run import export_dataset
     from healthcare_data.export.writers import check_format
 
     check_format(format)
+    options = {"dialect": dialect, "timezone": timezone}
     if profile is not None and url is not None:
         raise ConfigurationError("export reads either a database (--database-url) or a profile, not both")
-    if tables is not None:
-        from healthcare_data.export.database import check_tables
-
-        check_tables(tables)
     if profile is not None:
         qa = settings.qa_settings()
         chosen = _profile(profile, tenants, None, qa)
-        wanted = fields if fields is not None else chosen.fields
-        if wanted:
-            from healthcare_data.export.database import check_selection
-
-            check_selection(wanted)
         rng = _rng(seed, today, qa)
-        data = generate_tables(chosen, rng.seed_value, today=today)
-        if tables is not None:
-            data = {name: rows for name, rows in data.items() if name in tables}
-        data = select_fields(data, wanted)
-        source: dict[str, Any] = {"profile": chosen.name, "seed": rng.seed_value}
-    else:
-        if seed is not None:
-            raise ConfigurationError("--seed applies to --profile exports; a database export has no seed")
-        db = connect(url)
-        try:
-            require_schema(db)
-            data = read_database(db, tables=tables or table_names(), fields=fields)
-            source = {"database": db.url}
-        finally:
-            if db is not url:
-                db.dispose()
-    return write_tables(data, path, format, per_table=per_table, source=source)
+        return export_dataset(
+            path, format, profile=chosen, seed=rng.seed_value, per_table=per_table, tables=tables,
+            fields=fields if fields is not None else chosen.fields, today=today,
+            source={"profile": chosen.name, "seed": rng.seed_value}, options=options, progress=progress,
+            batch_size=batch_size,
+        )
+    if seed is not None:
+        raise ConfigurationError("--seed applies to --profile exports; a database export has no seed")
+    db = connect(url)
+    try:
+        require_schema(db)
+        return export_dataset(
+            path, format, db=db, per_table=per_table, tables=tables, fields=fields,
+            source={"database": db.url}, options=options, progress=progress, batch_size=batch_size,
+        )
+    finally:
+        if db is not url:
+            db.dispose()
 
 
 __all__ = [

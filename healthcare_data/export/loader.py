@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.export import csvio
 from healthcare_data.export.codec import decode_rows
-from healthcare_data.export.writers import MANIFEST, NULL
+from healthcare_data.export.writers import MANIFEST
 from healthcare_data.schema import Base
 
 Dataset = dict[str, list[dict[str, Any]]]
@@ -70,18 +70,18 @@ def _document_tables(doc: Any, file: Path) -> Dataset:
     )
 
 
-def _csv_value(cell: str) -> str | None:
-    if cell == NULL:
-        return None
-    if cell.startswith("\\\\"):
-        return cell[1:]
-    return cell
-
-
 def _read_csv(file: Path, table: str, types: dict[str, str] | None) -> list[dict[str, Any]]:
+    """Rows of one CSV file: an unquoted empty field is NULL, ``""`` an empty string."""
     with file.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        rows = [{k: _csv_value(v) for k, v in row.items()} for row in reader]
+        try:
+            records = csvio.read_rows(handle)
+            header = next(records, None)
+            if header is None:
+                return []
+            names = [name or "" for name in header]
+            rows = [dict(zip(names, record, strict=True)) for record in records]
+        except ValueError as exc:
+            raise ConfigurationError(f"{str(file)!r} is not valid CSV: {exc}") from None
     return decode_rows(table, rows, types)
 
 

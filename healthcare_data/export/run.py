@@ -1,0 +1,129 @@
+"""One export, from a database or from a generation run, to any format, streamed.
+
+Tabular and fixture formats consume the batch stream directly (a database's
+server-side cursor or :func:`healthcare_data.seeding.generate`'s batches). The FHIR
+formats join across tables (a claim's payer is on its patient), so a generation run is
+first written to a scratch SQLite file beside the output and exported from there: the
+rows go to disk, not to memory.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from healthcare_data.db import Database
+from healthcare_data.errors import ConfigurationError
+from healthcare_data.export.database import check_selection, check_tables, table_names
+from healthcare_data.export.stream import (
+    DEFAULT_BATCH_SIZE,
+    ProgressCallback,
+    atomic_output,
+    database_batches,
+    only_tables,
+    select_columns,
+)
+from healthcare_data.export.writers import ExportResult, check_format, write_batches
+from healthcare_data.generation import Batch
+
+FHIR_FORMATS = ("fhir", "fhir-bundle")
+
+
+def _check_fhir_options(
+    fmt: str, tables: Sequence[str] | None, fields: Mapping[str, Any] | None, per_table: bool | None
+) -> None:
+    for flag, value in (("--tables", tables), ("--fields", fields), ("--per-table", per_table)):
+        if value:
+            raise ConfigurationError(
+                f"{flag} does not apply to {fmt} (it maps whole tables to FHIR resources)"
+            )
+
+
+def export_fhir(
+    db: Database,
+    path: str | Path,
+    fmt: str = "fhir",
+    *,
+    timezone: str = "UTC",
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """Bulk FHIR NDJSON (``fhir``) or per-patient transaction Bundles (``fhir-bundle``)."""
+    from healthcare_data.export import fhir
+
+    if fmt not in FHIR_FORMATS:
+        raise ConfigurationError(f"export_fhir writes {' or '.join(FHIR_FORMATS)}, not {fmt!r}")
+    target = Path(path)
+    started = time.perf_counter()
+    with atomic_output(target, directory=True) as out:
+        writer = fhir.write_bulk if fmt == "fhir" else fhir.write_bundles
+        counts = writer(db, out, timezone=timezone, progress=progress)
+        files = sorted(target / p.name for p in out.iterdir())
+    rows = db.counts()
+    return ExportResult(fmt, target, files, rows, time.perf_counter() - started, resources=counts)
+
+
+def _generated(
+    profile: Any, seed: int | None, tenants: int | None, today: date | None, batch_size: int | None
+) -> Iterator[Batch]:
+    from healthcare_data.seeding import generate
+
+    return generate(profile, seed, tenants=tenants, today=today, batch_size=batch_size)
+
+
+def export_dataset(
+    path: str | Path,
+    fmt: str = "json",
+    *,
+    db: Database | None = None,
+    profile: Any = None,
+    seed: int | None = None,
+    tenants: int | None = None,
+    per_table: bool | None = None,
+    tables: Sequence[str] | None = None,
+    fields: Mapping[str, Sequence[str]] | None = None,
+    today: date | None = None,
+    source: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    batch_size: int | None = None,
+) -> ExportResult:
+    """Stream ``db`` (or a generation run of ``profile``) to ``path`` as ``fmt``."""
+    check_format(fmt)
+    settings = dict(options or {})
+    if fmt == "sql":
+        from healthcare_data.export.sqldump import check_dialect
+
+        check_dialect(settings.get("dialect", "sqlite"))
+    if tables is not None:
+        check_tables(tables)
+    if fields:
+        check_selection(fields)
+    size = batch_size or DEFAULT_BATCH_SIZE
+    if fmt in FHIR_FORMATS:
+        _check_fhir_options(fmt, tables, fields, per_table)
+        timezone = settings.get("timezone", "UTC")
+        if db is not None:
+            return export_fhir(db, path, fmt, timezone=timezone, progress=progress)
+        from healthcare_data.bulk import write_dataset
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".fhir-scratch.", dir=Path(path).parent) as scratch:
+            staging = Database(f"sqlite:///{Path(scratch) / 'staging.db'}").create_schema()
+            try:
+                write_dataset(staging, _generated(profile, seed, tenants, today, batch_size))
+                return export_fhir(staging, path, fmt, timezone=timezone, progress=progress)
+            finally:
+                staging.dispose()
+    if db is not None:
+        batches: Iterator[Batch] = database_batches(db, tables or table_names(), fields, size)
+    else:
+        batches = select_columns(
+            only_tables(_generated(profile, seed, tenants, today, batch_size), tables), fields
+        )
+    return write_batches(
+        batches, path, fmt, per_table=per_table, source=source, progress=progress, options=settings
+    )

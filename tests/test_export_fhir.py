@@ -1,0 +1,181 @@
+"""FHIR R4 exports checked by the fhir.resources R4B models, not by our own code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from healthcare_data import seeding
+from healthcare_data.bulk import write_dataset
+from healthcare_data.db import Database
+from healthcare_data.errors import ConfigurationError
+from healthcare_data.export import fhir
+from tests.conftest import TEST_TODAY
+from tests.export_support import need, scratch_postgres  # noqa: F401 - fixture
+
+need("fhir.resources.R4B")
+
+from fhir.resources.R4B.bundle import Bundle  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def standard_db(tmp_path_factory) -> Database:
+    """A database seeded with the `standard` profile (the issue's yardstick), plus patient
+    journeys for prescriptions and dispensings."""
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
+    path = tmp_path_factory.mktemp("fhir") / "standard.db"
+    db = Database(f"sqlite:///{path}").create_schema()
+    write_dataset(db, seeding.generate("standard", 7, today=TEST_TODAY))
+    seed_journeys(db, JourneySpec(patients=20), Randomness(3, today=TEST_TODAY))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def bulk(standard_db, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bulk") / "fhir"
+    seeding.export(out, "fhir", url=standard_db)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundles(standard_db, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bundles") / "bundles"
+    seeding.export(out, "fhir-bundle", url=standard_db)
+    return out
+
+
+def _resources(directory: Path) -> list[dict]:
+    return [json.loads(line) for file in sorted(directory.glob("*.ndjson")) for line in file.open()]
+
+
+def _references(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["reference"]] if isinstance(node.get("reference"), str) else []
+        return found + [r for value in node.values() for r in _references(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _references(value)]
+    return []
+
+
+def test_bulk_ndjson_has_a_file_per_type_and_every_resource_validates_as_r4b(bulk):
+    files = {f.stem for f in bulk.iterdir()}
+    assert files == set(fhir.RESOURCE_TYPES)
+    for file in bulk.iterdir():
+        for line in file.open():
+            resource = json.loads(line)
+            assert resource["resourceType"] == file.stem
+            fhir.validate_resource(resource)  # raises on the first error
+
+
+def test_bulk_references_resolve_within_the_export(bulk):
+    resources = _resources(bulk)
+    known = {f"{r['resourceType']}/{r['id']}" for r in resources}
+    assert len(known) == len(resources), "ids are unique per type"
+    dangling = {ref for r in resources for ref in _references(r) if ref not in known}
+    assert not dangling
+
+
+def test_bundles_of_a_standard_seed_validate_with_zero_errors(bundles, standard_db):
+    files = sorted(bundles.glob("Bundle-*.json"))
+    assert len(files) == standard_db.counts()["patients"]
+    errors = []
+    for file in files:
+        try:
+            Bundle.model_validate_json(file.read_text("utf-8"))
+        except Exception as exc:  # noqa: BLE001 - collect them all
+            errors.append(f"{file.name}: {exc}")
+    assert errors == []
+
+
+def test_bundles_are_transactions_whose_urn_uuid_references_resolve_in_the_bundle(bundles):
+    for file in sorted(bundles.glob("Bundle-*.json")):
+        bundle = json.loads(file.read_text("utf-8"))
+        assert bundle["type"] == "transaction"
+        urls = {e["fullUrl"] for e in bundle["entry"]}
+        assert all(u.startswith("urn:uuid:") for u in urls)
+        assert all(
+            e["request"]["method"] == "POST" and e["request"]["url"] == e["resource"]["resourceType"]
+            for e in bundle["entry"]
+        )
+        patients = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+        assert len(patients) == 1
+        refs = set(_references(bundle))
+        assert refs <= urls, f"{file.name}: {sorted(refs - urls)[:3]}"
+
+
+def test_identifier_systems_statuses_and_instants(bulk, standard_db):
+    resources = _resources(bulk)
+    by_type: dict[str, list[dict]] = {}
+    for r in resources:
+        by_type.setdefault(r["resourceType"], []).append(r)
+    patient = by_type["Patient"][0]
+    systems = {i["system"] for i in patient["identifier"]}
+    assert fhir.SYSTEM_MRN in systems and "http://hl7.org/fhir/sid/us-ssn" in systems
+    assert all(
+        p["identifier"][0]["system"] == "http://hl7.org/fhir/sid/us-npi" for p in by_type["Practitioner"]
+    )
+    assert all(
+        c["code"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/icd-10-cm" for c in by_type["Condition"]
+    )
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    for kind in ("MedicationRequest", "MedicationDispense"):
+        assert by_type[kind] and all(
+            m["medicationCodeableConcept"]["coding"][0]["system"] == rxnorm for m in by_type[kind]
+        )
+    assert {m["status"] for m in by_type["MedicationRequest"]} <= {"active", "completed", "stopped"}
+    statuses = {a["status"] for a in by_type["Appointment"]}
+    assert statuses <= {"booked", "fulfilled", "cancelled", "noshow", "checked-in"}
+    assert "fulfilled" in statuses and "completed" not in statuses
+    for a in by_type["Appointment"]:
+        assert a["start"].endswith("+00:00") and a["end"] > a["start"]
+    completed = (
+        standard_db.engine.connect()
+        .exec_driver_sql("SELECT count(*) FROM appointments WHERE status = 'completed'")
+        .scalar_one()
+    )
+    assert len(by_type["Encounter"]) == completed
+
+
+def test_timezone_gives_local_offsets_and_an_unknown_zone_is_refused(standard_db, tmp_path):
+    seeding.export(tmp_path / "ny", "fhir", url=standard_db, timezone="America/New_York")
+    first = json.loads((tmp_path / "ny" / "Appointment.ndjson").open().readline())
+    assert first["start"][-6:] in ("-05:00", "-04:00")
+    with pytest.raises(ConfigurationError, match="Unknown time zone 'Mars/Olympus'"):
+        seeding.export(tmp_path / "bad", "fhir", url=standard_db, timezone="Mars/Olympus")
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "fhir-bundle"])
+def test_the_same_seed_gives_byte_identical_output(tmp_path, fmt):
+    for name in ("a", "b"):
+        seeding.export(tmp_path / name, fmt, profile="minimal", seed=11, today=TEST_TODAY)
+    a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    assert a and a == b
+    assert not list(tmp_path.glob(".*")), "no scratch or partial files left beside the output"
+
+
+def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratch_postgres):  # noqa: F811
+    sqlite = Database(f"sqlite:///{tmp_path / 'src.db'}").create_schema()
+    postgres = Database(scratch_postgres).create_schema()
+    for db in (sqlite, postgres):
+        write_dataset(db, seeding.generate("minimal", 5, today=TEST_TODAY))
+    try:
+        for name, db in (("s", sqlite), ("p", postgres)):
+            for fmt in ("fhir", "fhir-bundle"):
+                seeding.export(tmp_path / name / fmt, fmt, url=db)
+        files = {
+            p.relative_to(tmp_path / "s"): p.read_bytes() for p in (tmp_path / "s").rglob("*") if p.is_file()
+        }
+        other = {
+            p.relative_to(tmp_path / "p"): p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()
+        }
+        assert files and files == other
+    finally:
+        sqlite.dispose()
+        postgres.dispose()
