@@ -21,20 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMATS = (
-    "baseline",
-    "json",
-    "yaml",
-    "csv",
-    "ndjson",
-    "parquet",
-    "sql",
-    "django",
-    "rails",
-    "prisma",
-    "fhir",
-    "fhir-bundle",
-)
+from healthcare_data.export.writers import FORMATS as EXPORT_FORMATS
+
+FORMATS = ("baseline", *EXPORT_FORMATS)
 TARGETS = {
     "json": "out.json",
     "yaml": "out.yaml",
