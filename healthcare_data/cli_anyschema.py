@@ -128,7 +128,7 @@ def cmd_interactive(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
 
 def register(commands: Any) -> None:
     """Add the any-schema commands to the ``healthcare-data`` parser."""
-    from healthcare_data.anyschema.fill import FORMATS, METHODS
+    from healthcare_data.anyschema_options import FORMATS, METHODS
     from healthcare_data.cli import _add_common, _add_database
 
     introspect = commands.add_parser(

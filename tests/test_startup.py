@@ -6,8 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 HEAVY = ("sqlalchemy", "sqlalchemy.orm", "faker", "scipy", "healthcare_data.validation", "zipcodes")
 
 
@@ -22,12 +20,6 @@ def test_import_healthcare_data_loads_no_heavy_module() -> None:
     assert not loaded & set(HEAVY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli_anyschema.register imports healthcare_data.anyschema.fill for --format/--method "
-    "choices, and the anyschema package loads SQLAlchemy and Faker: --help pays for them again "
-    "(found after rebasing on the anyschema merge; remove this mark once that import is lazy)",
-)
 def test_cli_help_loads_no_heavy_module() -> None:
     loaded = _modules_after(
         "import contextlib, io\nfrom healthcare_data.cli import main\n"

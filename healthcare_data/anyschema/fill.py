@@ -22,12 +22,11 @@ from typing import Any
 from healthcare_data.anyschema.columns import INTEGER_TYPES
 from healthcare_data.anyschema.plan import Plan
 from healthcare_data.anyschema.rows import TableRows, prepare
+from healthcare_data.anyschema_options import FORMATS, METHODS
 from healthcare_data.errors import ConfigurationError, PersistenceError
 
 __all__ = ["FORMATS", "METHODS", "FillResult", "TableRows", "prepare", "write_database", "write_files"]
 
-FORMATS = ("jsonl", "csv", "sql")
-METHODS = ("auto", "executemany", "copy")
 ProgressCallback = Callable[[str, int, int], None]
 
 
