@@ -250,13 +250,41 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _exit_with(parent_pid: int) -> None:
+    """Worker initializer: exit when the process that started the pool is gone.
+
+    A pool worker holds both ends of its own task pipe (and the forkserver's liveness
+    pipe), so it never sees EOF when its parent is killed with SIGKILL: without this
+    watch the workers and the forkserver would outlive a killed seed forever."""
+    import threading
+    import time
+
+    import psutil
+
+    try:
+        parent = psutil.Process(parent_pid)
+    except psutil.NoSuchProcess:
+        os._exit(1)
+
+    def watch() -> None:
+        while parent.is_running() and parent.status() != psutil.STATUS_ZOMBIE:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class _Runner:
     """Runs shard functions in order: in this process, or on a pool of ``workers`` processes
     with at most ``2 * workers`` tasks in flight (memory stays bounded)."""
 
     def __init__(self, workers: int) -> None:
         self.pool = (
-            ProcessPoolExecutor(max_workers=workers, mp_context=_context()) if workers > 1 else None
+            ProcessPoolExecutor(
+                max_workers=workers, mp_context=_context(), initializer=_exit_with, initargs=(os.getpid(),)
+            )
+            if workers > 1
+            else None
         )
         self.depth = 2 * workers
 

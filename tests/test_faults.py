@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
@@ -259,15 +260,18 @@ def test_a_run_killed_mid_write_leaves_the_previous_rows(url, previous, sig):
         pytest.skip("SIGTERM takes SIGINT's path (same handler); checked on SQLite only to save CI time")
     process = start_seed(url, *KILLED_PROFILE)
     wait_until_mid_write(url, process, on_disk=sig == signal.SIGKILL)
+    helpers = psutil.Process(process.pid).children(recursive=True)  # forkserver, workers
     sent = time.monotonic()
     process.send_signal(sig)
     released = wait_until_released(url, process.pid) - sent
     if sig == signal.SIGKILL:
-        # Only the parent is killed: its generation workers (which still hold the pipes
-        # it inherited to them) see the parent gone and exit after their current shard,
-        # so wait for the process itself rather than for the pipes to close.
+        # Only the parent is killed: its forkserver and generation workers hold the pipes
+        # it inherited to them, so wait for the process itself; the workers watch the
+        # parent and exit (shards._exit_with), and the forkserver goes with them.
         assert process.wait(timeout=30) == -signal.SIGKILL
         stderr = ""
+        _, alive = psutil.wait_procs(helpers, timeout=15)
+        assert alive == [], f"generation processes outlived the killed seed: {alive}"
     else:
         _, stderr = process.communicate(timeout=30)
     if sig == signal.SIGKILL:
