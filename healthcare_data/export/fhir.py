@@ -220,42 +220,35 @@ def _clean(resource: dict[str, Any]) -> dict[str, Any]:
 # --- one function per resource ------------------------------------------------------------
 
 
-def organization_of_tenant(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+#: The organization-type codes the export writes (providers' practices and tenants; payers).
+_ORG_KINDS = {"prov": "Healthcare Provider", "ins": "Insurance Company"}
+
+
+def _organization(rid: str, kind: str, name: Any) -> dict[str, Any]:
+    """One Organization: its id doubles as its identifier; ``kind`` an organization-type code."""
     return _clean(
         {
             "resourceType": "Organization",
-            "id": row["uuid"],
-            "identifier": [_uri_identifier(row["uuid"])],
+            "id": rid,
+            "identifier": [_uri_identifier(rid)],
             "active": True,
-            "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
-            "name": row["name"],
+            "type": [{"coding": [{"system": ORG_TYPE, "code": kind, "display": _ORG_KINDS[kind]}]}],
+            "name": name,
         }
     )
 
 
+def organization_of_tenant(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    return _organization(row["uuid"], "prov", row["name"])
+
+
 def organization_of_payer(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    rid = payer_id(row["name"])
-    return {
-        "resourceType": "Organization",
-        "id": rid,
-        "identifier": [_uri_identifier(rid)],
-        "active": True,
-        "type": [{"coding": [{"system": ORG_TYPE, "code": "ins", "display": "Insurance Company"}]}],
-        "name": row["name"],
-    }
+    return _organization(payer_id(row["name"]), "ins", row["name"])
 
 
 def organization_of_practice(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     """A practice, by name (its providers may list different addresses, so none is chosen)."""
-    rid = practice_id(row["name"])
-    return {
-        "resourceType": "Organization",
-        "id": rid,
-        "identifier": [_uri_identifier(rid)],
-        "active": True,
-        "type": [{"coding": [{"system": ORG_TYPE, "code": "prov", "display": "Healthcare Provider"}]}],
-        "name": row["name"],
-    }
+    return _organization(practice_id(row["name"]), "prov", row["name"])
 
 
 def location(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
