@@ -12,7 +12,13 @@ from datetime import date, datetime
 from typing import Any
 
 from healthcare_data import fakes
-from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
+from healthcare_data.reference import (
+    PRACTICE_TYPES,
+    SPECIALTIES,
+    TELEHEALTH_VISIT,
+    VIRTUAL_PRACTICE,
+    Specialty,
+)
 from healthcare_data.rulebook import field_of
 from healthcare_data.scheduling import as_datetime
 
@@ -23,8 +29,7 @@ CLAIM_STATUSES: tuple[str, ...] = ("submitted", "processed", "paid", "denied")
 PROCESSED_STATUSES = frozenset({"processed", "paid", "denied"})
 RECORD_TYPES: tuple[str, ...] = ("physical_exam", "immunization", "progress_note")
 MEDICATION_SEPARATOR = "; "
-VIRTUAL_PRACTICE = "Virtual Practice"
-TELEHEALTH_TYPE = "Telehealth Visit"
+TELEHEALTH_TYPE = TELEHEALTH_VISIT
 
 
 # --- places the generator draws ----------------------------------------------------------
@@ -59,11 +64,9 @@ def places_named(city: str) -> list[fakes.Place]:
 # --- a provider row read back ------------------------------------------------------------
 
 def allowed_practice_types(specialty: str | Specialty) -> tuple[str, ...]:
-    """Practice types fitting ``specialty``: its own plus Virtual Practice if it offers telehealth."""
+    """Practice types fitting ``specialty`` (derived from its cited evidence in the reference loader)."""
     spec = SPECIALTIES.get(specialty) if isinstance(specialty, str) else specialty
-    if spec.allows(TELEHEALTH_TYPE) and VIRTUAL_PRACTICE not in spec.practice_types:
-        return (*spec.practice_types, VIRTUAL_PRACTICE)
-    return spec.practice_types
+    return spec.allowed_practice_types
 
 
 _PRACTICE_TYPES_LONGEST_FIRST = sorted(PRACTICE_TYPES, key=len, reverse=True)
@@ -107,7 +110,7 @@ def offers_telemedicine(provider: Any) -> bool:
     if is_virtual(provider):
         return True
     specialty = field_of(provider, "specialty")
-    return specialty in SPECIALTIES and SPECIALTIES.get(specialty).allows(TELEHEALTH_TYPE)
+    return specialty in SPECIALTIES and SPECIALTIES.get(specialty).telehealth
 
 
 

@@ -16,6 +16,11 @@ from typing import Any
 
 from healthcare_data.registry import Registry
 
+# The names the specialty evidence adds (specialties.toml never lists them by hand).
+TELEHEALTH_VISIT = "Telehealth Visit"
+VIRTUAL_PRACTICE = "Virtual Practice"
+HOSPITAL = "Hospital"
+
 
 def _load(name: str) -> dict[str, Any]:
     return tomllib.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
@@ -68,19 +73,78 @@ class AppointmentType:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A publication a specialty's figures come from, and the line its figures are read against."""
+
+    key: str
+    title: str
+    year: int | str
+    url: str
+    table: str
+    threshold: float | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The cited figure behind one combination of a specialty (telehealth, hospital), or why none."""
+
+    source: str  # a SOURCES key, or "none"
+    note: str
+    share: float | None = None  # percent, as the source reports it
+    named: bool = False  # the source names the specialty as hospital-based
+
+    def reaches(self, sources: dict[str, Source]) -> bool:
+        """True when the source names the specialty or its share reaches the source's threshold."""
+        if self.named:
+            return True
+        threshold = sources[self.source].threshold if self.source in sources else None
+        return self.share is not None and threshold is not None and self.share >= threshold
+
+    def describe(self, sources: dict[str, Source]) -> str:
+        """One line for an error message: the figure against its threshold, or why there is none."""
+        if self.share is None and not self.named:
+            return f"no cited figure: {self.note}"
+        source = sources[self.source]
+        if self.named:
+            return f"named hospital-based by {source.key}"
+        relation = ">=" if self.reaches(sources) else "<"
+        return f"{self.share:g}% {relation} {source.threshold:g}% in {source.key}"
+
+
+@dataclass(frozen=True)
 class Specialty:
-    """A medical specialty: taxonomy code, fitting traits and bookable visit types."""
+    """A medical specialty: taxonomy code, the combinations its evidence allows, bookable visits.
+
+    ``telehealth`` and ``hospital_based`` are derived from the cited figures in
+    ``specialties.toml`` (see :func:`_derive`), never hand-set.
+    """
 
     name: str
     taxonomy: str
     primary_care: bool
     hospital_based: bool
+    telehealth: bool
     appointment_types: tuple[str, ...]
     practice_types: tuple[str, ...]
     visit_fee: int
+    telehealth_evidence: Evidence
+    hospital_evidence: Evidence
 
     def allows(self, appointment_type: str) -> bool:
         return appointment_type in self.appointment_types
+
+    def evidence_for(self, attribute: str) -> Evidence | None:
+        """The cited evidence a derived attribute (``telehealth``, ``hospital_based``) comes from."""
+        evidence = {"telehealth": self.telehealth_evidence, "hospital_based": self.hospital_evidence}
+        return evidence.get(attribute)
+
+    @property
+    def allowed_practice_types(self) -> tuple[str, ...]:
+        """Every practice type the specialty may have: those drafted by default plus, for a
+        telehealth specialty, a telehealth-only Virtual Practice (drafted only when asked for)."""
+        if self.telehealth and VIRTUAL_PRACTICE not in self.practice_types:
+            return (*self.practice_types, VIRTUAL_PRACTICE)
+        return self.practice_types
 
 
 @dataclass(frozen=True)
@@ -120,19 +184,51 @@ for _name, _row in _load("appointment_types.toml").items():
             _name, _row["duration_minutes"], _row["telemedicine_allowed"], _row["category"]
         ),
     )
-for _name, _row in _load("specialties.toml").items():
-    SPECIALTIES.register(
-        _name,
-        Specialty(
-            name=_name,
-            taxonomy=_row["taxonomy"],
-            primary_care=_row["primary_care"],
-            hospital_based=_row["hospital_based"],
-            appointment_types=tuple(_row["appointment_types"]),
-            practice_types=tuple(_row["practice_types"]),
-            visit_fee=_row["visit_fee"],
-        ),
+_SPECIALTY_FILE = _load("specialties.toml")
+SPECIALTY_SOURCES: dict[str, Source] = {
+    key: Source(key, row["title"], row["year"], row["url"], row["table"], row.get("threshold"))
+    for key, row in _SPECIALTY_FILE["sources"].items()
+}
+
+
+def _evidence(row: dict[str, Any]) -> Evidence:
+    return Evidence(row["source"], row["note"], row.get("share"), row.get("named", False))
+
+
+def _derive(name: str, row: dict[str, Any], sources: dict[str, Source]) -> Specialty:
+    """The one place a specialty's combinations come from: its cited figures against the
+    thresholds of ``specialties.toml`` (telehealth: at least the all-physician share of the
+    same survey; hospital: named hospital-based, or a third or more outside private practice).
+    """
+    telehealth_evidence = _evidence(row["telehealth"])
+    hospital_evidence = _evidence(row["hospital"])
+    virtual_only = bool(row.get("virtual_only", False))
+    telehealth = virtual_only or telehealth_evidence.reaches(sources)
+    hospital = not virtual_only and hospital_evidence.reaches(sources)
+    practice_types = tuple(row["office_practice_types"])
+    if hospital:
+        practice_types = (HOSPITAL, *practice_types)
+    if virtual_only:
+        practice_types = (VIRTUAL_PRACTICE,)
+    appointment_types = tuple(row["appointment_types"])
+    if telehealth:
+        appointment_types = (*appointment_types, TELEHEALTH_VISIT)
+    return Specialty(
+        name=name,
+        taxonomy=row["taxonomy"],
+        primary_care=row["primary_care"],
+        hospital_based=hospital,
+        telehealth=telehealth,
+        appointment_types=appointment_types,
+        practice_types=practice_types,
+        visit_fee=row["visit_fee"],
+        telehealth_evidence=telehealth_evidence,
+        hospital_evidence=hospital_evidence,
     )
+
+
+for _name, _row in _SPECIALTY_FILE["specialties"].items():
+    SPECIALTIES.register(_name, _derive(_name, _row, SPECIALTY_SOURCES))
 
 LICENSE_FORMATS: dict[str, LicenseFormat] = {
     state: LicenseFormat(row["template"], re.compile(row["pattern"]))
@@ -150,12 +246,12 @@ _DESCRIPTIONS: dict[str, str] = dict(_load("icd10_descriptions.toml")["descripti
 PRACTICE_TYPES: tuple[str, ...] = (
     "Medical Center",
     "Clinic",
-    "Hospital",
+    HOSPITAL,
     "Urgent Care",
     "Specialty Practice",
     "Health System",
     "Medical Group",
-    "Virtual Practice",
+    VIRTUAL_PRACTICE,
 )
 
 

@@ -35,7 +35,7 @@ from healthcare_data.columns import (  # noqa: F401 - re-exported for callers of
 )
 from healthcare_data.errors import BusinessRuleViolation, UnknownNameError
 from healthcare_data.randomness import Randomness
-from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, Specialty
+from healthcare_data.reference import PRACTICE_TYPES, SPECIALTIES, SPECIALTY_SOURCES, Specialty
 from healthcare_data.registry import Registry
 from healthcare_data.rulebook import field_of
 from healthcare_data.rules import declared
@@ -72,8 +72,8 @@ HOSPITAL_SUFFIXES: tuple[str, ...] = (
 
 # --- traits ---------------------------------------------------------------------------
 # params read by draft_provider:
-#   specialty: attribute -> value a specialty must have (reference Specialty fields)
-#   specialty_offers: an appointment type the specialty must offer
+#   specialty: attribute -> value a specialty must have (reference Specialty fields; the
+#     hospital_based and telehealth fields are derived from cited figures in specialties.toml)
 #   practice_type: the practice type the trait imposes
 #   preferred_practice_type: used when the specialty allows it and nothing else decides
 #   hospital_affiliation / virtual: how the practice address is written
@@ -92,8 +92,8 @@ for _trait in (
     ),
     Trait(
         "hospital_based",
-        "hospital-based specialty working in a Hospital; the affiliated hospital is named in "
-        "the practice address",
+        "specialty whose cited figures place it in hospitals, working in a Hospital; the "
+        "affiliated hospital is named in the practice address",
         params={
             "specialty": {"hospital_based": True},
             "practice_type": "Hospital",
@@ -102,9 +102,9 @@ for _trait in (
     ),
     Trait(
         "telemedicine",
-        "offers telemedicine: a Virtual Practice whose address marks virtual care "
-        "(licensed in the license state)",
-        params={"specialty_offers": TELEHEALTH_TYPE, "practice_type": VIRTUAL_PRACTICE, "virtual": True},
+        "specialty whose cited figures show telehealth use at least the all-physician share: a "
+        "Virtual Practice whose address marks virtual care (licensed in the license state)",
+        params={"specialty": {"telehealth": True}, "practice_type": VIRTUAL_PRACTICE, "virtual": True},
     ),
 ):
     TRAITS.register(_trait.name, _trait)
@@ -118,16 +118,19 @@ def business_error(
     return BusinessRuleViolation(ValidationReport(f"{entity} draft", 1, [violation]), message)
 
 
-def _specialty_fits(specialty: Specialty, traits: Sequence[Trait]) -> str | None:
-    """The name of the first trait ``specialty`` contradicts, or None."""
+def _clash(specialty: Specialty, traits: Sequence[Trait]) -> tuple[Trait, str] | None:
+    """The first trait ``specialty`` contradicts and the specialty attribute it wants, or None."""
     for trait in traits:
         for attribute, wanted in trait.params.get("specialty", {}).items():
             if getattr(specialty, attribute) != wanted:
-                return trait.name
-        offers = trait.params.get("specialty_offers")
-        if offers and not specialty.allows(offers):
-            return trait.name
+                return trait, attribute
     return None
+
+
+def _specialty_fits(specialty: Specialty, traits: Sequence[Trait]) -> str | None:
+    """The name of the first trait ``specialty`` contradicts, or None."""
+    clash = _clash(specialty, traits)
+    return None if clash is None else clash[0].name
 
 
 @cache
@@ -158,13 +161,16 @@ def _choose_specialty(rng: Randomness, specialty: str | None, traits: tuple[Trai
             )
         return SPECIALTIES.get(rng.choice(pool))
     spec = SPECIALTIES.get(specialty)
-    clash = _specialty_fits(spec, traits)
+    clash = _clash(spec, traits)
     if clash is not None:
-        fitting = ", ".join(specialties_for(tuple(t for t in traits if t.name == clash)))
+        trait, attribute = clash
+        fitting = ", ".join(specialties_for((trait,)))
+        evidence = spec.evidence_for(attribute)
+        why = f" ({evidence.describe(SPECIALTY_SOURCES)})" if evidence else ""
         raise business_error(
             "providers", None, "specialty", declared.TRAIT_SPECIALTY_COMPATIBLE.name,
-            f"Specialty {specialty!r} is incompatible with trait {clash!r}",
-            f"use a specialty fitting {clash!r}: {fitting}; or drop the trait",
+            f"Specialty {specialty!r} is incompatible with trait {trait.name!r}{why}",
+            f"use a specialty fitting {trait.name!r}: {fitting}; or drop the trait",
         )
     return spec
 
