@@ -116,7 +116,7 @@ class Specialty:
     """A medical specialty: taxonomy code, the combinations its evidence allows, bookable visits.
 
     ``telehealth`` and ``hospital_based`` are derived from the cited figures in
-    ``specialties.toml`` (see :func:`_derive`), never hand-set.
+    ``specialties.toml`` (see :func:`derive_specialty`), never hand-set.
     """
 
     name: str
@@ -195,7 +195,7 @@ def _evidence(row: dict[str, Any]) -> Evidence:
     return Evidence(row["source"], row["note"], row.get("share"), row.get("named", False))
 
 
-def _derive(name: str, row: dict[str, Any], sources: dict[str, Source]) -> Specialty:
+def derive_specialty(name: str, row: dict[str, Any], sources: dict[str, Source]) -> Specialty:
     """The one place a specialty's combinations come from: its cited figures against the
     thresholds of ``specialties.toml`` (telehealth: at least the all-physician share of the
     same survey; hospital: named hospital-based, or a third or more outside private practice).
@@ -228,7 +228,7 @@ def _derive(name: str, row: dict[str, Any], sources: dict[str, Source]) -> Speci
 
 
 for _name, _row in _SPECIALTY_FILE["specialties"].items():
-    SPECIALTIES.register(_name, _derive(_name, _row, SPECIALTY_SOURCES))
+    SPECIALTIES.register(_name, derive_specialty(_name, _row, SPECIALTY_SOURCES))
 
 LICENSE_FORMATS: dict[str, LicenseFormat] = {
     state: LicenseFormat(row["template"], re.compile(row["pattern"]))

@@ -268,9 +268,9 @@ def draft_provider(
 def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]) -> list[Violation]:
     """What in a provider row (mapping or model) contradicts ``traits``; empty when it fits.
 
-    Read back from the row alone: the specialty must be one the traits allow
-    (:func:`specialties_for`), the practice type (from the practice name) the one a trait
-    imposes, and the address written the way the trait says (hospital named, virtual care).
+    Read back from the row alone: the specialty must have what the traits ask of it (the
+    test :func:`draft_provider` applies), the practice type (from the practice name) the one
+    a trait imposes, and the address written the way the trait says (hospital named, virtual).
     """
     resolved = resolve_traits(TRAITS, traits)
     if not resolved:
@@ -284,7 +284,7 @@ def provider_trait_violations(provider: Any, traits: str | Iterable[str | Trait]
 
     specialty = field_of(provider, "specialty")
     pool = specialties_for(resolved)
-    if specialty not in pool:
+    if specialty not in SPECIALTIES or _specialty_fits(SPECIALTIES.get(specialty), resolved) is not None:
         add(
             "specialty",
             declared.TRAIT_SPECIALTY_COMPATIBLE.name,
