@@ -68,6 +68,34 @@ Scenario: Specialists of a regional hospital
   And each provider should have valid NPI numbers and license numbers
   And practice information should match specialty and traits
 
+@analyst-real-combinations
+Scenario: Specialties in the settings the published figures put them in
+  Given I need providers for different medical specialties
+  When I create providers with the following configurations:
+    | specialty | count | traits | practice_type |
+    | Psychiatry | 2 | telemedicine | Virtual Practice |
+    | Neurology | 1 | specialist,telemedicine | Virtual Practice |
+    | Family Medicine | 1 | primary_care,telemedicine | Virtual Practice |
+    | Cardiology | 1 | specialist,hospital_based | Hospital |
+    | Emergency Medicine | 2 | hospital_based | Hospital |
+    | Anesthesiology | 1 | hospital_based | Hospital |
+  Then providers should be created with appropriate professional credentials
+  And each provider should have valid NPI numbers and license numbers
+  And practice information should match specialty and traits
+
+@analyst-rejected-combination
+Scenario: Dermatology by telehealth is refused: too few dermatologists work by video
+  Given I need providers for different medical specialties
+  When I try to create providers with the following configurations:
+    | specialty | count | traits | practice_type |
+    | Dermatology | 1 | telemedicine | |
+  Then the providers should be refused with a message naming:
+    | text |
+    | Providers table row 1 |
+    | Specialty 'Dermatology' is incompatible with trait 'telemedicine' |
+    | 3.7% < 15.7% in ama-telehealth-2024 |
+    | use a specialty fitting 'telemedicine': Internal Medicine, Family Medicine, Pediatrics, Cardiology, Psychiatry, Neurology |
+
 @analyst-workflow
 Scenario: A specialist visit billed in dollars with thousands separators
   Given I need a complete healthcare workflow scenario

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from behave import given, then, when
-from hamcrest import assert_that, equal_to, greater_than, has_length
+from hamcrest import all_of, assert_that, contains_string, equal_to, greater_than, has_length
 
 from healthcare_data.behave.support import registries
 from healthcare_data.behave.support.failures import as_failure
@@ -41,6 +41,25 @@ def step_create_providers(context):
             factory = ProviderFactory(context.db, context.rng)
             made = factory.create_batch(request.count, *request.traits, **request.overrides)
         context.created.add_all("providers", made, step=number, **request.labels)
+
+
+@when("I try to create providers with the following configurations:")
+def step_try_providers(context):
+    """The create step above, its refusal kept (context.refusal) for a Then step instead of failing."""
+    context.refusal = "no refusal: every row was created"
+    try:
+        step_create_providers(context)
+    except AssertionError as refusal:
+        context.refusal = str(refusal)
+
+
+@then("the providers should be refused with a message naming:")
+def step_refused(context):
+    """The refusal names every ``text`` of the table; the refused row stored nothing."""
+    refusal = need(context, "refusal", "When I try to create providers with the following configurations:")
+    assert_that(refusal, all_of(*[contains_string(row["text"]) for row in context.table]))
+    stored = context.db.counts()["providers"]
+    assert_that(stored, equal_to(len(context.created.of("providers"))), "providers stored by the refused row")
 
 
 @then("providers should be created with appropriate professional credentials")
