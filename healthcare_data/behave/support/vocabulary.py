@@ -144,7 +144,9 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
                 registries.specialties(),
                 lambda n, s: {
                     "appointment types": ", ".join(s.appointment_types),
-                    "practice types": ", ".join(s.practice_types),
+                    "practice types (cited evidence, reference/specialties.toml)": ", ".join(
+                        s.allowed_practice_types
+                    ),
                 },
             ),
         )
