@@ -166,8 +166,9 @@ class DatasetSpec:
         the window's end lands ``FUTURE_DAYS`` after ``today``.
 
         The default window is mostly history because ``draft_appointment`` marks past
-        visits 'completed' and future ones 'scheduled', and only a completed visit can
-        carry a medical record or a claim; the last two weeks are future bookings.
+        visits 'completed' and future ones 'scheduled' (a share of them then ends
+        cancelled or missed: ``rows.appointments.visit_outcome``), and only a completed
+        visit can carry a medical record or a claim; the last two weeks are future bookings.
         """
         if self.start is not None:
             return self.start
