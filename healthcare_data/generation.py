@@ -166,8 +166,9 @@ class DatasetSpec:
         the window's end lands ``FUTURE_DAYS`` after ``today``.
 
         The default window is mostly history because ``draft_appointment`` marks past
-        visits 'completed' and future ones 'scheduled', and only a completed visit can
-        carry a medical record or a claim; the last two weeks are future bookings.
+        visits 'completed' and future ones 'scheduled' (a share of them then ends
+        cancelled or missed: ``rows.appointments.visit_outcome``), and only a completed
+        visit can carry a medical record or a claim; the last two weeks are future bookings.
         """
         if self.start is not None:
             return self.start
@@ -603,11 +604,16 @@ class _EligiblePace:
     appointments) failed for about half the seeds. So appointments are drawn naturally
     while the eligible visits keep pace with ``wanted * (k + 1) / appointments``; an
     appointment that would fall behind is booked in the past (and with an insured patient
-    when claims lag). Falling behind only happens after a run of ineligible draws, so the
-    forced visits are spread through the stream rather than bunched at its end, and the
-    stream stays a pure function of the seed. By induction the pace holds at every
-    position, so the last one meets the counts whenever forcing is possible (a past part
-    of the window exists and the care group has an insured patient).
+    when claims lag) and stays 'completed' whatever its cancellation draw. Falling behind
+    only happens after a run of ineligible draws (future, uninsured, cancelled or missed
+    visits), so the forced visits are spread through the stream rather than bunched at
+    its end, and the stream stays a pure function of the seed. Where the realistic mix
+    leaves fewer eligible visits than asked (cancellations and no-shows,
+    reference/visit_outcomes.toml), the forced share is what closes the gap: with a
+    natural eligible share ``e`` and a wanted one ``w``, about ``(w - e) / (1 - e)``. By
+    induction the pace holds at every position, so the last one meets the counts whenever
+    forcing is possible (a past part of the window exists and the care group has an
+    insured patient).
     """
 
     def __init__(self, plan: _Plan, has_past: bool) -> None:
@@ -632,7 +638,12 @@ class _EligiblePace:
 def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Appointments provider by provider, one care group (and one Scheduler) at a time."""
     from healthcare_data.errors import BusinessRuleViolation
-    from healthcare_data.rows.appointments import APPOINTMENT_STATUSES, book_appointment
+    from healthcare_data.rows.appointments import (
+        APPOINTMENT_STATUSES,
+        book_appointment,
+        outcome_shares,
+        visit_outcome,
+    )
     from healthcare_data.scheduling import Scheduler, preference_levels
 
     status_index = {s: k for k, s in enumerate(APPOINTMENT_STATUSES)}
@@ -642,6 +653,10 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
     in_person = {f: [preference_levels(p, f, video=False) for p in plan.personas] for f in (False, True)}
     video_share = [p.behavioral.telemedicine_share for p in plan.personas]
     by_video_draw = rng.child("visit_mode").random.random  # its own stream: other draws do not shift
+    # How each persona's visits end (cancelled, no-show), drawn once per visit on a stream of its own.
+    outcomes = [outcome_shares(p) for p in plan.personas]
+    outcome_draw = rng.child("visit_status").random.random
+    today = plan.today
     # The window split at today: history (completed visits) and future bookings, each
     # visit drawn into one part in proportion to its days, so dates stay uniform.
     past_days = max(0, min(plan.window_days, (plan.today - plan.window_start).days))
@@ -727,6 +742,10 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
                         f"({provider['specialty']}) in {plan.window_days} days from {plan.window_start}",
                         ["use more providers or a longer window (months)"],
                     )
+                draw = outcome_draw()
+                if not need_past:  # a visit the pace asked for stays completed: the draw yields
+                    shares = outcomes[persona_index]
+                    row["status"] = visit_outcome(start, row["created_at"], today, shares, draw)
                 store.appt_patient[k] = i
                 slot, off_grid = divmod(minute, SLOT_MINUTES)
                 if off_grid:  # pragma: no cover - the Scheduler only books grid slots

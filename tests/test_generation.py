@@ -192,7 +192,8 @@ def test_appointments_in_business_hours_in_the_window(small: dict[str, list[dict
         assert spec_start <= start.date() < end
         assert SPECIALTIES.get(providers[a["provider_id"]]["specialty"]).allows(a["appointment_type"])
         assert start.date() >= patients[a["patient_id"]]["date_of_birth"]
-        assert a["status"] == ("completed" if start.date() < TODAY else "scheduled")
+        past = start.date() < TODAY
+        assert a["status"] in (("completed", "cancelled", "no_show") if past else ("scheduled", "cancelled"))
     statuses = Counter(a["status"] for a in small["appointments"])
     assert statuses["completed"] > statuses["scheduled"] > 0
 

@@ -24,8 +24,9 @@ COUNTED = ("patients", "providers", "appointments", "medical_records", "insuranc
 
 def _counts(
     profile_name: str, seed: int, first_ids: dict[str, int] | None = None, *, stop_early: bool = False
-) -> tuple[Counter[str], int, int]:
-    """Rows per table of one generation run (``stop_early``: up to the first record).
+) -> tuple[Counter[str], int, int, Counter[str]]:
+    """Rows per table of one generation run (``stop_early``: up to the first record),
+    completed and eligible visits, and the statuses of past visits.
 
     Records and claims are chosen only after the generator has checked that enough
     completed (and insured) visits exist, so reaching the first record proves that
@@ -38,6 +39,7 @@ def _counts(
         rng = append_rng(rng, first_ids)
     counts: Counter[str] = Counter()
     insured: set[int] = set()
+    past: Counter[str] = Counter()
     eligible = completed = 0
     for batch in generate_dataset(spec, rng, 5000):
         if batch.table == "patients":
@@ -46,10 +48,11 @@ def _counts(
             done = [r for r in batch.rows if r["status"] == "completed"]
             completed += len(done)
             eligible += sum(1 for r in done if r["patient_id"] in insured)
+            past.update(r["status"] for r in batch.rows if r["appointment_date"].date() < TEST_TODAY)
         elif stop_early and batch.table in ("medical_records", "insurance_claims"):
             break
         counts[batch.table] += len(batch)
-    return counts, completed, eligible
+    return counts, completed, eligible, past
 
 
 def _assert_satisfied(
@@ -62,16 +65,29 @@ def _assert_satisfied(
         assert counts[table] == profile.count(table), table
 
 
+#: Share of past visits cancelled or missed over the 100 seeds, per profile (measured
+#: 19.6%, 13.5% and 16.6%; the reference shares alone give 25.5%): the more records
+#: and claims a profile asks per visit, the more visits the pace keeps completed.
+#: docs/reports.md lists them.
+NOT_ATTENDED = {"minimal": (0.16, 0.24), "standard": (0.11, 0.16), "integration": (0.14, 0.20)}
+
+
 @pytest.mark.parametrize("profile_name", ["minimal", "standard", "integration"])
 def test_every_seed_satisfies_the_profile(profile_name: str) -> None:
+    outcomes: Counter[str] = Counter()
     for seed in SEEDS:
-        counts, completed, eligible = _counts(profile_name, seed)
+        counts, completed, eligible, past = _counts(profile_name, seed)
         _assert_satisfied(profile_name, counts, completed, eligible, full=True)
+        outcomes.update(past)
+    assert outcomes["cancelled"] > 0 and outcomes["no_show"] > 0
+    low, high = NOT_ATTENDED[profile_name]
+    share = (outcomes["cancelled"] + outcomes["no_show"]) / sum(outcomes.values())
+    assert low < share < high, (profile_name, share, dict(outcomes))
 
 
 def _load_test_seed(seed: int) -> None:
     full = seed < 3
-    counts, completed, eligible = _counts("load_test", seed, stop_early=not full)
+    counts, completed, eligible, _ = _counts("load_test", seed, stop_early=not full)
     _assert_satisfied("load_test", counts, completed, eligible, full=full)
 
 
@@ -91,12 +107,12 @@ def test_appending_works_wherever_fresh_does(profile_name: str) -> None:
     first_ids = {t: profile.count(t) + 1 for t in COUNTED}
     first_ids.update(tenants=profile.tenants + 1, locations=profile.count("locations") + 1)
     for seed in range(30):
-        counts, completed, eligible = _counts(profile_name, seed, first_ids)
+        counts, completed, eligible, _ = _counts(profile_name, seed, first_ids)
         _assert_satisfied(profile_name, counts, completed, eligible, full=True)
 
 
-def test_forced_visits_are_a_small_share() -> None:
-    """Keeping pace forces few visits: the persona mix still shapes the data (realism)."""
+def _forced_share(profile_name: str, seeds: range) -> float:
+    """Share of appointment positions at which the pace forced a past (completed) visit."""
     from healthcare_data import generation
 
     calls = forced = 0
@@ -111,11 +127,22 @@ def test_forced_visits_are_a_small_share() -> None:
 
     generation._EligiblePace.needs = counting
     try:
-        for seed in range(10):
-            _counts("standard", seed)
+        for seed in seeds:
+            _counts(profile_name, seed)
     finally:
         generation._EligiblePace.needs = original
-    assert calls == 10 * PROFILES.get("standard").count("appointments")
-    # Sharded generation (healthcare_data.shards) paces each care group for its own share:
-    # 10.6% forced over these ten seeds of 'standard', against a global pace's fewer.
-    assert 0 < forced / calls < 0.12
+    assert calls == len(seeds) * PROFILES.get(profile_name).count("appointments")
+    return forced / calls
+
+
+def test_the_pace_forces_only_what_the_counts_demand() -> None:
+    """Most visits are still drawn naturally (persona mix, dates, outcome draw).
+
+    The pace forces a visit only when the eligible ones fall behind; cancellations and
+    no-shows (reference/visit_outcomes.toml) leave about 66% of 'standard' visits
+    completed and insured where it asks 80%, so (0.80 - 0.66) / (1 - 0.66) = about 40%
+    of its visits are forced (43.7% over these ten seeds; 10.6% before cancellations).
+    'minimal' asks 60 claims per 100 visits and forces about 13%.
+    """
+    assert 0 < _forced_share("minimal", range(10)) < 0.2
+    assert 0.3 < _forced_share("standard", range(10)) < 0.5

@@ -67,7 +67,7 @@ def test_standard_report_renders_in_headless_chromium(tmp_path):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     shot = _browse(
-        browser, page, tmp_path / "profile-shot", f"--screenshot={SCREENSHOT}", "--window-size=1200,5200"
+        browser, page, tmp_path / "profile-shot", f"--screenshot={SCREENSHOT}", "--window-size=1200,8000"
     )
     assert shot.returncode == 0, shot.stderr[-2000:]
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,5 +1,5 @@
 """Curated reference data: conditions (ICD-10-CM), payers, specialties, appointment
-types, license formats and state weights.
+types, license formats, state weights and how booked visits end.
 
 The data lives in TOML files beside this module (each cites its source); this module
 loads them once into typed, read-only objects and registries.
@@ -155,6 +155,18 @@ class LicenseFormat:
     pattern: re.Pattern[str]
 
 
+@dataclass(frozen=True)
+class VisitOutcomes:
+    """Shares of booked visits that end cancelled or missed (no-show); the rest are attended."""
+
+    cancelled: float
+    no_show: float
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.cancelled and 0 <= self.no_show and self.cancelled + self.no_show < 1):
+            raise ValueError(f"visit outcome shares must be >= 0 and sum below 1, got {self!r}")
+
+
 CONDITIONS: Registry[Condition] = Registry("condition")
 PAYERS: Registry[Payer] = Registry("insurance provider")
 APPOINTMENT_TYPES: Registry[AppointmentType] = Registry("appointment type")
@@ -236,6 +248,12 @@ LICENSE_FORMATS: dict[str, LicenseFormat] = {
 }
 
 STATE_WEIGHTS: dict[str, float] = dict(_load("states.toml")["weights"])
+
+#: appointment_compliance level (personas.Behavioral) -> how its booked visits end.
+VISIT_OUTCOMES: dict[str, VisitOutcomes] = {
+    level: VisitOutcomes(row["cancelled"], row["no_show"])
+    for level, row in _load("visit_outcomes.toml")["appointment_compliance"].items()
+}
 
 CONDITION_BY_CODE: dict[str, Condition] = {c.icd10: c for _, c in CONDITIONS.items()}
 # Official descriptions of the curated codes, copied from the ICD-10-CM tabular list so

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -43,6 +43,8 @@ class ReportData:
     heatmap: dict[str, Counter[int]]  # weekday (or HOLIDAY_ROW) -> start hour -> appointments
     holiday_visits: dict[str, int]  # "2026-11-26 Thanksgiving Day" -> appointments
     status_by_persona: dict[str, Counter[str]]
+    past_status_by_persona: dict[str, Counter[str]]  # visits before today only
+    outcome_expected: dict[str, dict[str, float]]  # persona -> cancelled/no_show share of past visits
     mode_by_persona: dict[str, Counter[str]]
     claims_by_type: dict[str, list[float]]
     claims_by_status: dict[str, list[float]]
@@ -107,6 +109,20 @@ def expected_specialties(n: int, specialty_mix: Mapping[str, float] | None) -> d
     mix = dict(specialty_mix) if specialty_mix else dict.fromkeys(specialties_for(()), 1.0)
     total = sum(mix.values()) or 1.0
     return {name: n * w / total for name, w in mix.items()}
+
+
+def expected_outcomes(personas: Iterable[str]) -> dict[str, dict[str, float]]:
+    """Expected share of each persona's past visits cancelled and missed (no-show): the
+    reference shares (reference/visit_outcomes.toml) the generator draws from."""
+    from healthcare_data.personas import PERSONAS
+    from healthcare_data.rows.appointments import outcome_shares
+
+    expected = {}
+    for name in personas:
+        if name in PERSONAS:
+            shares = outcome_shares(PERSONAS.get(name))
+            expected[name] = {"cancelled": shares.cancelled, "no_show": shares.no_show}
+    return expected
 
 
 def us_holiday(day: date) -> str | None:
@@ -177,6 +193,7 @@ def gather(
     heatmap: dict[str, Counter[int]] = {day: Counter() for day in (*WEEKDAYS, HOLIDAY_ROW)}
     holiday_visits: Counter[str] = Counter()
     status_by_persona: dict[str, Counter[str]] = defaultdict(Counter)
+    past_status_by_persona: dict[str, Counter[str]] = defaultdict(Counter)
     mode_by_persona: dict[str, Counter[str]] = defaultdict(Counter)
     visit_rows = conn.execute(
         select(
@@ -194,6 +211,8 @@ def gather(
         heatmap[HOLIDAY_ROW if holiday else WEEKDAYS[start.weekday()]][start.hour] += 1
         persona = persona_of_patient.get(pid, "(none)")
         status_by_persona[persona][status or "(none)"] += 1
+        if start.date() < today:
+            past_status_by_persona[persona][status or "(none)"] += 1
         mode_by_persona[persona][mode or "(none)"] += 1
     by_type: dict[str, list[float]] = defaultdict(list)
     by_status: dict[str, list[float]] = defaultdict(list)
@@ -224,6 +243,8 @@ def gather(
         heatmap=heatmap,
         holiday_visits=dict(sorted(holiday_visits.items())),
         status_by_persona=dict(status_by_persona),
+        past_status_by_persona=dict(past_status_by_persona),
+        outcome_expected=expected_outcomes(status_by_persona),
         mode_by_persona=dict(mode_by_persona),
         claims_by_type=dict(by_type),
         claims_by_status=dict(by_status),

@@ -9,10 +9,13 @@ renders rather than only that the file exists.
 from __future__ import annotations
 
 import base64
+import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from healthcare_data.columns import APPOINTMENT_STATUSES
 from healthcare_data.report.gather import ReportData
 
 STYLE = """
@@ -22,6 +25,11 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#eef} .fail{background:#fdd} .warn{background:#ffe9b3} .pass{background:#dfd}
 img{max-width:100%;border:1px solid #ddd} section{margin:2em 0} .note{color:#a40}
 """
+STATUS_NOTE = (
+    "Expected: the share of a persona's past visits its appointment_compliance level cancels or "
+    "misses (reference/visit_outcomes.toml). A profile that asks records and claims for most "
+    "visits keeps more of them completed (docs/reports.md gives the shares per profile)."
+)
 SCRIPT = (
     "window.addEventListener('load',function(){var n=0;document.querySelectorAll('img')"
     ".forEach(function(i){if(i.complete&&i.naturalWidth>0)n++});"
@@ -58,19 +66,50 @@ def image(png: bytes, alt: str) -> str:
     return f'<img alt="{escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
+def sampling_range(n: int, share: float) -> tuple[int, int]:
+    """Counts a draw of ``n`` with probability ``share`` gives 95% of the time (normal
+    approximation of the binomial): a gap inside it is sampling, not a generator bug."""
+    spread = 1.96 * math.sqrt(n * share * (1 - share))
+    return max(0, math.floor(n * share - spread)), min(n, math.ceil(n * share + spread))
+
+
 def _mix_rows(observed: Mapping[str, int], expected: Mapping[str, float], key: str) -> list[dict[str, Any]]:
-    n = sum(observed.values()) or 1
+    n = sum(observed.values())
     total = sum(expected.values()) or 1
-    return [
-        {
-            key: name,
-            "observed": observed.get(name, 0),
-            "expected": round(expected.get(name, 0.0), 1),
-            "observed share": f"{observed.get(name, 0) / n:.1%}",
-            "expected share": f"{expected.get(name, 0.0) / total:.1%}",
-        }
-        for name in sorted(set(observed) | set(expected))
-    ]
+    rows = []
+    for name in sorted(set(observed) | set(expected)):
+        share = expected.get(name, 0.0) / total
+        low, high = sampling_range(n, share)
+        rows.append(
+            {
+                key: name,
+                "observed": observed.get(name, 0),
+                "expected": round(expected.get(name, 0.0), 1),
+                "95% sampling range": f"{low}-{high}",
+                "observed share": f"{observed.get(name, 0) / (n or 1):.1%}",
+                "expected share": f"{share:.1%}",
+            }
+        )
+    return rows
+
+
+def _status_rows(data: ReportData) -> list[dict[str, Any]]:
+    """Per persona: visits by status, and the share of past visits cancelled or missed
+    against the reference share (reference/visit_outcomes.toml)."""
+    rows = []
+    for name in sorted(data.status_by_persona):
+        counts = data.status_by_persona[name]
+        past = data.past_status_by_persona.get(name, Counter[str]())
+        n_past = sum(past.values())
+        expected = data.outcome_expected.get(name, {})
+        row: dict[str, Any] = {"persona": name, "visits": sum(counts.values())}
+        row.update({status: counts.get(status, 0) for status in APPOINTMENT_STATUSES})
+        row["past visits"] = n_past
+        for status, label in (("cancelled", "cancelled"), ("no_show", "no-show")):
+            row[f"{label} of past"] = f"{past.get(status, 0) / (n_past or 1):.1%}"
+            row[f"{label} expected"] = f"{expected[status]:.1%}" if status in expected else "-"
+        rows.append(row)
+    return rows
 
 
 def render(data: ReportData, pictures: Mapping[str, tuple[str, bytes]]) -> str:
@@ -83,6 +122,7 @@ def render(data: ReportData, pictures: Mapping[str, tuple[str, bytes]]) -> str:
         "heatmap": table(
             [{"US federal holiday": k, "appointments": v} for k, v in data.holiday_visits.items()]
         ),
+        "status": table(_status_rows(data)) + f"<p>{escape(STATUS_NOTE)}</p>",
         "icd10": table([{"chapter": k, "codes": v} for k, v in data.icd10_chapters.most_common()]),
     }
     sections = []

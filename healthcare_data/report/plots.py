@@ -56,7 +56,7 @@ def age_pyramid(data: ReportData) -> Figure:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("patients (male left, female right)")
     ax.set_title("Age pyramid by sex vs expected from the personas")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
 
@@ -73,7 +73,7 @@ def observed_vs_expected(title: str, observed: Mapping[str, int], expected: Mapp
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never over a bar
     return fig
 
 

@@ -18,7 +18,7 @@ from healthcare_data.dates import age_on
 from healthcare_data.errors import BusinessRuleViolation, SchedulingConflictError, UnknownNameError
 from healthcare_data.personas import PatientPersona
 from healthcare_data.randomness import Randomness
-from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
+from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES, VISIT_OUTCOMES, VisitOutcomes
 from healthcare_data.rows import fast_uuid4
 from healthcare_data.rows.providers import VIRTUAL_PRACTICE, business_error, is_virtual
 from healthcare_data.rulebook import field_of
@@ -305,6 +305,34 @@ def draft_appointment(
     if explicit:
         row.update(explicit)
     return row
+
+
+def outcome_shares(persona: PatientPersona) -> VisitOutcomes:
+    """How ``persona``'s booked visits end: reference/visit_outcomes.toml's row for its
+    ``appointment_compliance``."""
+    return VISIT_OUTCOMES[persona.behavioral.appointment_compliance]
+
+
+def visit_outcome(start: datetime, booked: datetime, today: date, shares: VisitOutcomes, draw: float) -> str:
+    """The status on ``today`` of a visit at ``start`` booked at ``booked``, from one
+    uniform ``draw`` in [0, 1).
+
+    A past visit is 'cancelled' with ``shares.cancelled``, 'no_show' with
+    ``shares.no_show``, else 'completed'. Cancellations are spread evenly over the
+    booking lead, so a visit still ahead is 'cancelled' already with ``shares.cancelled``
+    times the part of its lead that has passed, else 'scheduled' (never a no-show yet).
+    The same draw orders the outcomes, so a smaller share only turns visits back into
+    attended ones. ``draft_appointment`` gives every booking 'completed'/'scheduled';
+    the bulk engine replaces that with this outcome.
+    """
+    midnight = _midnight(today)
+    if start < midnight:
+        if draw < shares.cancelled:
+            return "cancelled"
+        return "no_show" if draw < shares.cancelled + shares.no_show else "completed"
+    lead = (start - booked).total_seconds()
+    passed = (midnight - booked).total_seconds() / lead if lead > 0 else 0.0
+    return "cancelled" if draw < shares.cancelled * passed else "scheduled"
 
 
 def persona_of(patient: Any) -> str | None:
