@@ -482,6 +482,18 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i: _fit(WORDS[i % len(WORDS)].capitalize(), f" {_base36(i + 1)}", length),
         )
 
+    def array_gen() -> Gen:
+        """0-3 elements (1-3 when NOT NULL) of the element type, chosen by the column's name."""
+        item = ColumnPlan(column.name, column.items if column.items not in (None, "array") else "text")
+        item.generator = detect(table, item)[0]
+        element = build(item, table, salt, today)
+        fewest = 0 if column.nullable else 1
+
+        def draw(i: int, rng: Randomness, row: dict[str, Any]) -> list[Any]:
+            return [element.draw(i, rng, {}) for _ in range(rng.random.randint(fewest, 3))]
+
+        return Func(draw, at=lambda i: [element.at(i)])
+
     return {
         "email": email_gen,
         "phone": lambda: Func(lambda i, rng, row: fakes.phone(rng, _place(rng, row).area_code), capacity=100),
@@ -537,7 +549,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "decimal": lambda: numeric(0, 1000),
         "float": lambda: numeric(0, 1000),
         "sequence": lambda: Integer(
-            int(low if low is not None else 1),
+            int(low if low is not None and low > 0 else 1),  # 0 would ask MySQL for AUTO_INCREMENT
             int(high if high is not None else 2**31 - 1),
             salt,
             sequence=True,
@@ -562,7 +574,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i, rng, row: rng.random.randbytes(8), at=lambda i: (i + 1).to_bytes(8, "big")
         ),
         "null": lambda: Fixed(None),
-        "array": lambda: Func(lambda i, rng, row: [], at=lambda i: []),
+        "array": array_gen,
     }
 
 

@@ -148,7 +148,8 @@ def write_database(
                 statement = f"COPY {quote(name)} ({cols}) FROM STDIN"
             else:
                 statement = (
-                    f"INSERT INTO {quote(name)} ({cols}) VALUES ({', '.join([mark] * len(runner.names))})"
+                    f"INSERT INTO {quote(name)} ({cols}){_overriding(backend)} "
+                    f"VALUES ({', '.join([mark] * len(runner.names))})"
                 )
             result.rows[name] = 0
             for number, batch in enumerate(runner.batches(batch_size, nulls=nulls), 1):
@@ -178,6 +179,15 @@ def write_database(
     _sync_sequences(plan, db)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _overriding(backend: str) -> str:
+    """PostgreSQL: explicit keys win over ``GENERATED ALWAYS AS IDENTITY`` (COPY needs no clause).
+
+    Keys are written explicitly because children compute their parents' keys from the
+    row index; the sequences are moved past them afterwards.
+    """
+    return " OVERRIDING SYSTEM VALUE" if backend == "postgresql" else ""
 
 
 def _copy(conn: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
@@ -252,6 +262,8 @@ def _sql_literal(value: Any, backend: str) -> str:
         return str(value)
     if isinstance(value, bytes):
         return f"'\\x{value.hex()}'" if backend == "postgresql" else f"X'{value.hex()}'"
+    if isinstance(value, list):  # PostgreSQL arrays (the element type comes from the column)
+        return f"ARRAY[{', '.join(_sql_literal(v, backend) for v in value)}]" if value else "'{}'"
     if isinstance(value, datetime):
         text = value.isoformat(" ")
     elif isinstance(value, date):
@@ -338,7 +350,10 @@ def _write_sql(
         for name in plan.order:
             runner = runners[name]
             nulls = tuple(fk for fk in plan.tables[name].foreign_keys if fk.strategy == "update")
-            head = f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in runner.names)}) VALUES\n"
+            head = (
+                f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in runner.names)})"
+                f"{_overriding(plan.backend)} VALUES\n"
+            )
             result.rows[name] = 0
             for batch in runner.batches(batch_size, nulls=nulls):
                 values = ",\n".join(
