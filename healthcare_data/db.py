@@ -171,8 +171,11 @@ class Database:
                 check(bind)
 
     @contextmanager
-    def write_transaction(self, lock_timeout: float) -> Iterator[Connection]:
+    def write_transaction(self, lock_timeout: float, *, schema: bool = True) -> Iterator[Connection]:
         """One connection and ONE transaction holding the run lock; our tables exist inside it.
+
+        ``schema=False`` (the any-schema filler, on a database of someone else's design):
+        the lock and the transaction only, none of our tables checked or created.
 
         The lock serialises runs against one database: PostgreSQL takes a transaction
         advisory lock (with ``lock_timeout`` for this transaction, so a table locked by
@@ -188,8 +191,9 @@ class Database:
                 self._mysql_lock(conn, lock_timeout)
             try:
                 if mysql:  # DDL commits implicitly on MySQL: create before the transaction
-                    self.check_tables(conn)
-                    Base.metadata.create_all(conn)
+                    if schema:
+                        self.check_tables(conn)
+                        Base.metadata.create_all(conn)
                     wait = max(1, round(lock_timeout))
                     conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {wait}")
                     conn.commit()
@@ -199,7 +203,7 @@ class Database:
                         self._sqlite_begin_immediate(conn, lock_timeout)
                     elif self.backend == "postgresql":
                         self._pg_lock(conn, lock_timeout)
-                    if not mysql:
+                    if not mysql and schema:
                         self.check_tables(conn)
                         Base.metadata.create_all(conn)
                     yield conn

@@ -61,11 +61,21 @@ class TableRows:
     """Generates one table's rows by index; also answers 'what is column c of row j'."""
 
     def __init__(
-        self, plan: Plan, table: TablePlan, runners: dict[str, TableRows], seed: int, today: date
+        self,
+        plan: Plan,
+        table: TablePlan,
+        runners: dict[str, TableRows],
+        seed: int,
+        today: date,
+        offset: int = 0,
     ) -> None:
         self.plan, self.table, self.runners, self.seed = plan, table, runners, seed
         self.rows = table.rows
-        self.rng = Randomness(seed, today).child(f"anyschema:{table.name}")
+        # An append starts its row indices at ``offset`` (keys and unique values continue
+        # after the rows already there) and draws from a stream of its own.
+        self.offset = offset
+        label = f"anyschema:{table.name}" + (f":append@{offset}" if offset else "")
+        self.rng = Randomness(seed, today).child(label)
         self.writable = [c for c in table.columns.values() if c.generator != "computed"]
         self.names = [c.name for c in self.writable]
         self.gens: dict[str, gens.Gen] = {}
@@ -170,11 +180,12 @@ class TableRows:
             if (
                 column.unique or name in self.keyed and len(table.primary_key) == 1
             ) and gen.capacity is not None:
-                if self.rows > gen.capacity:
+                if self.offset + self.rows > gen.capacity:
+                    held = f" after the {self.offset} already there" if self.offset else ""
                     raise ConfigurationError(
                         f"{table.name}.{name} must be unique but generator {column.generator!r} has only "
-                        f"{gen.capacity} distinct values for {self.rows} rows; lower the rows or set a "
-                        f"pattern/generator with more values in the plan"
+                        f"{gen.capacity} distinct values for {self.rows} rows{held}; lower the rows or set "
+                        f"a pattern/generator with more values in the plan"
                     )
         for fk in table.foreign_keys:
             parent_rows = self.runners[fk.ref_table].rows if fk.ref_table != table.name else self.rows
@@ -375,10 +386,11 @@ class TableRows:
             if isinstance(gen, gens.Integer):  # line numbers 1, 2, 3 ... per parent
                 return lambda j: gen.low + digits(dims, j)[-1]
             return lambda j: gen.at(digits(dims, j)[-1])
+        offset = self.offset
         if isinstance(gen, gens.Integer) and gen.sequence:
             low, capacity = gen.low, gen.capacity
-            return lambda j: low + j if j < capacity else gen.at(j)
-        return gen.at
+            return lambda j: low + offset + j if offset + j < capacity else gen.at(offset + j)
+        return (lambda j: gen.at(offset + j)) if offset else gen.at
 
     def _digits(self, dims: _Dims, i: int) -> list[int]:
         number = dims.permutation(i) if dims.permutation is not None else i
@@ -459,13 +471,14 @@ class TableRows:
         method = gen.unique if column.unique else gen.draw
         share = column.null_share if column.nullable else 0.0
         random = rng.random.random
+        offset = self.offset
         if share:
 
             def setter(i: int, row: dict[str, Any]) -> None:
-                row[name] = None if random() < share else method(i, rng, row)
+                row[name] = None if random() < share else method(offset + i, rng, row)
 
             return setter
-        return lambda i, row: row.__setitem__(name, method(i, rng, row))
+        return lambda i, row: row.__setitem__(name, method(offset + i, rng, row))
 
     def update_batches(self, fk: ForeignKeyPlan, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
         """(fk values..., key values...) per row, for the UPDATE pass of a cycle-breaking key."""
@@ -481,8 +494,18 @@ class TableRows:
             yield batch
 
 
-def prepare(plan: Plan, *, seed: int, today: date, rows: int | None = None) -> dict[str, TableRows]:
-    """Runners for every table in insert order, validated before anything is written."""
+def prepare(
+    plan: Plan,
+    *,
+    seed: int,
+    today: date,
+    rows: int | None = None,
+    offsets: dict[str, int] | None = None,
+) -> dict[str, TableRows]:
+    """Runners for every table in insert order, validated before anything is written.
+
+    ``offsets`` (an append): each table's first row index, past the rows already there.
+    """
     if rows is not None:
         if rows < 0:
             raise ConfigurationError(f"--rows {rows} must be >= 0")
@@ -490,7 +513,7 @@ def prepare(plan: Plan, *, seed: int, today: date, rows: int | None = None) -> d
             table.rows = rows
     runners: dict[str, TableRows] = {}
     for name in plan.order:
-        runners[name] = TableRows(plan, plan.tables[name], runners, seed, today)
+        runners[name] = TableRows(plan, plan.tables[name], runners, seed, today, (offsets or {}).get(name, 0))
     for name in plan.order:
         runners[name].prepare()
     return runners
