@@ -42,14 +42,17 @@ def _generate(url: str, *flags: str) -> tuple[int, str, str]:
 
 
 def _orphans(url: str) -> int:
-    return _rows(
-        url,
-        "SELECT COUNT(*) FROM books b LEFT JOIN authors a ON a.id = b.author_id WHERE a.id IS NULL",
-    )[0][0] + _rows(
-        url,
-        "SELECT COUNT(*) FROM authors a LEFT JOIN books b ON b.id = a.favorite_book_id "
-        "WHERE a.favorite_book_id IS NOT NULL AND b.id IS NULL",
-    )[0][0]
+    return (
+        _rows(
+            url,
+            "SELECT COUNT(*) FROM books b LEFT JOIN authors a ON a.id = b.author_id WHERE a.id IS NULL",
+        )[0][0]
+        + _rows(
+            url,
+            "SELECT COUNT(*) FROM authors a LEFT JOIN books b ON b.id = a.favorite_book_id "
+            "WHERE a.favorite_book_id IS NOT NULL AND b.id IS NULL",
+        )[0][0]
+    )
 
 
 def test_reset_replaces_the_rows_of_a_cyclic_schema_in_one_run(url: str) -> None:
@@ -80,7 +83,7 @@ def test_append_continues_keys_and_unique_values(url: str) -> None:
     assert _rows(url, "SELECT COUNT(DISTINCT email), COUNT(DISTINCT username) FROM users") == [(60, 60)]
     assert _rows(url, "SELECT COUNT(*) FROM memberships")[0][0] > 20
     # new rows point at parents of their own run: tasks 41-60 belong to projects 41-60
-    assert _rows(url, "SELECT MIN(project_id) FROM tasks WHERE id > 40") [0][0] > 40
+    assert _rows(url, "SELECT MIN(project_id) FROM tasks WHERE id > 40")[0][0] > 40
 
 
 def test_a_failed_reset_leaves_the_database_as_it_was(url: str) -> None:

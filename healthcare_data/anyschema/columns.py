@@ -73,6 +73,8 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD")
 TIMEZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "UTC")
 STATUS_WORDS = ("active", "inactive", "pending")
 EPOCH = datetime(2020, 1, 1)
+#: Columns left out of the INSERT: the database computes them or fills its DEFAULT.
+NOT_WRITTEN = ("computed", "database_default")
 
 # name pattern -> generator, tried in order on the lower-cased column name (string columns)
 TEXT_MEANINGS: tuple[tuple[str, str], ...] = (
@@ -581,7 +583,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
 GENERATORS: tuple[str, ...] = tuple(
     sorted(
         _catalogue(ColumnPlan("x", "text"), TablePlan("t", {}), 0, date(2026, 1, 1)).keys()
-        | {"choice", "pattern", "foreign_key", "computed"}
+        | {"choice", "pattern", "foreign_key", *NOT_WRITTEN, "unsupported"}
     )
 )
 
@@ -694,6 +696,13 @@ def build(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> Gen:
         return PatternGen(column.pattern, salt)
     if column.choices:
         return Choice(column.choices, salt)
+    if column.generator == "unsupported":
+        shown = (column.note or "").split(":")[0].removeprefix("unsupported type ") or column.type
+        raise ConfigurationError(
+            f"column {table.name}.{column.name} is NOT NULL of type {shown}, which the filler cannot "
+            "generate; give it a pattern or choices in a plan (healthcare-data introspect -o plan.yaml), "
+            "a DEFAULT, or allow NULL"
+        )
     catalogue = _catalogue(column, table, salt, today)
     if column.generator in ("choice", "pattern"):
         raise ConfigurationError(

@@ -103,7 +103,11 @@ def _shape(sqltype: Any) -> dict[str, Any]:
         return {"type": kind, "length": length} if length else {"type": kind}
     if isinstance(sqltype, types.ARRAY):
         return {"type": "array", "items": _shape(sqltype.item_type)["type"]}
-    return {"type": "other", "note": f"unsupported type {sqltype!s}: NULL if nullable, else text"}
+    return {
+        "type": "other",
+        "note": f"unsupported type {sqltype!s}: NULL if nullable, the column's DEFAULT if it has one, "
+        "else set a pattern or choices",
+    }
 
 
 def introspect(
@@ -209,6 +213,8 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
             column.generator, column.note = "foreign_key", None
         elif column.type == "other" and column.nullable:
             column.generator = "null"
+        elif column.type == "other":  # NOT NULL, a type the filler cannot write
+            column.generator = "database_default" if column.default else "unsupported"
         else:
             column.generator, note = meanings.detect(table, column)
             column.note = column.note or note

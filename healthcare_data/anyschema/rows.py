@@ -76,7 +76,7 @@ class TableRows:
         self.offset = offset
         label = f"anyschema:{table.name}" + (f":append@{offset}" if offset else "")
         self.rng = Randomness(seed, today).child(label)
-        self.writable = [c for c in table.columns.values() if c.generator != "computed"]
+        self.writable = [c for c in table.columns.values() if c.generator not in gens.NOT_WRITTEN]
         self.names = [c.name for c in self.writable]
         self.gens: dict[str, gens.Gen] = {}
         for column in self.writable:
