@@ -196,6 +196,7 @@ class Database:
                         Base.metadata.create_all(conn)
                     wait = max(1, round(lock_timeout))
                     conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {wait}")
+                    conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {wait}")  # LOCK TABLES, DDL
                     conn.commit()
                 transaction = conn.begin()
                 try:
@@ -215,7 +216,7 @@ class Database:
                 if mysql:
                     try:
                         conn.rollback()
-                        conn.exec_driver_sql(f"DO RELEASE_LOCK('{RUN_LOCK_NAME}')")
+                        conn.execute(text("DO RELEASE_LOCK(:n)"), {"n": self.mysql_lock_name})
                     except DBAPIError:  # pragma: no cover - closing the connection frees it too
                         pass
 
@@ -256,9 +257,14 @@ class Database:
                 raise self.busy_error(lock_timeout, "waited for another run's lock") from None
             raise
 
+    @property
+    def mysql_lock_name(self) -> str:
+        """GET_LOCK names are server-wide: the database's name keeps runs on other databases apart."""
+        return f"{RUN_LOCK_NAME}:{self.engine.url.database or ''}"[:64]
+
     def _mysql_lock(self, conn: Connection, lock_timeout: float) -> None:
         got = conn.execute(
-            text("SELECT GET_LOCK(:n, :t)"), {"n": RUN_LOCK_NAME, "t": max(0, round(lock_timeout))}
+            text("SELECT GET_LOCK(:n, :t)"), {"n": self.mysql_lock_name, "t": max(0, round(lock_timeout))}
         ).scalar()
         conn.commit()
         if got != 1:
