@@ -18,6 +18,7 @@ from healthcare_data.identifiers import is_valid_npi
 from tests.schemas.unseen import (
     CLINIC_MYSQL,
     CLINIC_PG,
+    CLINIC_SQLITE,
     DJANGO_PG,
     DJANGO_SQLITE,
     statements,
@@ -233,3 +234,24 @@ def test_a_not_null_column_of_an_unsupported_type_is_named_then_a_pattern_fills_
     anyschema.generate(plan, 20, database_url=pg_url, today=TODAY)
     assert _rows(pg_url, "SELECT COUNT(*), COUNT(DISTINCT net), COUNT(mac) FROM hosts") == [(20, 1, 0)]
     assert all(str(a).startswith("10.1.") for (a,) in _rows(pg_url, "SELECT addr FROM hosts"))
+
+
+def test_the_clinic_on_sqlite_reserved_mixed_case_spaced_names_and_shared_keys(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    _run_ddl(url, CLINIC_SQLITE)
+    anyschema.generate(url, ROWS, today=TODAY, batch_size=40)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    engine.dispose()
+    assert (
+        _one(
+            url,
+            'SELECT COUNT(*) FROM "order" o JOIN patients p ON p.id = o.patient_id '
+            'JOIN "Staff" s ON s.id = o.staff_id WHERE p.clinic_id = o.clinic_id '
+            'AND s.clinic_id = o.clinic_id AND o."Visit Date" IS NOT NULL AND o.fee < 2000',
+        )
+        == ROWS
+    )
+    assert _one(url, "SELECT COUNT(*) FROM audit_log") == ROWS

@@ -137,6 +137,28 @@ CREATE TABLE audit_log (
 
 CLINIC_MYSQL_TABLES = ("clinics", "Staff", "patients", "order", "audit_log")
 
+# The clinic on SQLite: the parts SQLite has (no arrays, enums or identity clauses).
+CLINIC_SQLITE = """
+CREATE TABLE clinics (clinic_id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, settings JSON,
+    opened_on DATE NOT NULL);
+CREATE TABLE "Staff" (
+    id INTEGER PRIMARY KEY, clinic_id INTEGER NOT NULL REFERENCES clinics (clinic_id),
+    "FirstName" VARCHAR(40) NOT NULL, "LastName" VARCHAR(40) NOT NULL, email VARCHAR(120) NOT NULL UNIQUE,
+    "role" VARCHAR(12) NOT NULL CHECK ("role" IN ('doctor', 'nurse', 'admin')), UNIQUE (clinic_id, id));
+CREATE TABLE patients (
+    id INTEGER PRIMARY KEY, clinic_id INTEGER NOT NULL REFERENCES clinics (clinic_id),
+    mrn VARCHAR(12) NOT NULL UNIQUE, first_name VARCHAR(40) NOT NULL, last_name VARCHAR(40) NOT NULL,
+    birth_date DATE NOT NULL, UNIQUE (clinic_id, id));
+CREATE TABLE "order" (
+    id INTEGER PRIMARY KEY, clinic_id INTEGER NOT NULL, patient_id INTEGER NOT NULL,
+    staff_id INTEGER NOT NULL, "Visit Date" TIMESTAMP NOT NULL, fee NUMERIC(8, 2) NOT NULL,
+    "group" TEXT, CHECK (fee >= 0 AND fee < 2000),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id),
+    FOREIGN KEY (clinic_id, staff_id) REFERENCES "Staff" (clinic_id, id));
+CREATE TABLE audit_log (happened_at TIMESTAMP NOT NULL, actor_id INTEGER REFERENCES "Staff" (id),
+    action VARCHAR(20) NOT NULL);
+"""
+
 # What Django 5's migrate writes for a small appointments app (sqlmigrate output, trimmed).
 DJANGO_PG = """
 CREATE TABLE "booking_practice" (
