@@ -255,3 +255,24 @@ def test_the_clinic_on_sqlite_reserved_mixed_case_spaced_names_and_shared_keys(t
         == ROWS
     )
     assert _one(url, "SELECT COUNT(*) FROM audit_log") == ROWS
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mysql"])
+def test_length_and_non_empty_checks_are_satisfied(
+    request: pytest.FixtureRequest, tmp_path, backend: str
+) -> None:
+    urls = _fresh(request, backend, tmp_path)
+    url = next(urls)
+    try:
+        _run_ddl(
+            url,
+            "CREATE TABLE tags (id INTEGER PRIMARY KEY, code VARCHAR(40) NOT NULL UNIQUE, "
+            "label VARCHAR(40) NOT NULL, CHECK (length(code) <= 4), CHECK (label <> ''))",
+        )
+        plan = anyschema.introspect(url)
+        assert plan.tables["tags"].columns["code"].length == 4
+        assert not any(c.note for c in plan.tables["tags"].columns.values())
+        anyschema.generate(plan, 300, database_url=url, today=TODAY)
+        assert _rows(url, "SELECT COUNT(DISTINCT code), MAX(length(code)) FROM tags") == [(300, 4)]
+    finally:
+        urls.close()

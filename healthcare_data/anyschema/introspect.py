@@ -258,6 +258,11 @@ def _apply_checks(table: TablePlan) -> None:
         column.range = [before[0] if low is None else low, before[1] if high is None else high]
     for later, earlier in facts.after.items():
         table.columns[later].after = earlier
+    for name, size in facts.max_length.items():
+        column = table.columns[name]
+        column.length = min(column.length or size, size)
+        if column.type == "text":
+            column.type = "varchar"
     for sql in dict.fromkeys(facts.not_understood):
         for column in table.columns.values():
             if re.search(rf"\b{re.escape(column.name)}\b", sql) and not column.note:
