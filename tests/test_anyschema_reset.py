@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 
@@ -165,3 +169,46 @@ def test_a_generation_error_after_the_reset_keeps_the_old_rows(tmp_path, monkeyp
     with pytest.raises(PersistenceError, match="generation broke"):
         anyschema.generate(url, 10, seed=9, today=TODAY, reset=True)
     assert _digest(url, ("authors", "books")) == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["kill", "int"])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_reset_killed_mid_write_leaves_the_previous_rows(
+    request: pytest.FixtureRequest, tmp_path, backend: str, sig: signal.Signals
+) -> None:
+    from tests.test_faults import _env, fingerprint, one_line, wait_until_mid_write
+
+    urls = _fresh(request, backend, tmp_path)
+    url = next(urls)
+    try:
+        _create(url, SCHEMAS["saas"]())
+        assert _generate(url, "--rows", "200", "--seed", "1")[0] == 0
+        before = fingerprint(url)
+        command = [sys.executable, "-m", "healthcare_data", "generate", "-q", "--database-url", url]
+        process = subprocess.Popen(
+            [*command, "--rows", "200000", "--seed", "2", "--reset"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        wait_until_mid_write(url, process, on_disk=False)
+        time.sleep(0.3)  # some batches in
+        process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
+        if sig == signal.SIGKILL:
+            assert process.returncode == -signal.SIGKILL
+        else:
+            assert process.returncode == 130 and "interrupted" in one_line(stderr), stderr
+        deadline = time.monotonic() + 30
+        while True:  # PostgreSQL: the server notices the killed client and rolls back
+            try:
+                assert fingerprint(url) == before
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert _generate(url, "--rows", "50", "--seed", "3", "--reset")[0] == 0  # a rerun works
+    finally:
+        urls.close()
