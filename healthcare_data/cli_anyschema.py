@@ -63,6 +63,8 @@ def run_generate(
     method: str | None,
     quiet: bool,
     today: Any = None,
+    reset: bool = False,
+    append: bool = False,
 ) -> int:
     """Generate from ``source`` (a URL, a plan file or a Plan) and print the summary."""
     from healthcare_data import anyschema, settings
@@ -85,6 +87,8 @@ def run_generate(
             method=method or "auto",
             today=today,
             progress=bars,
+            reset=reset,
+            append=append,
         )
     finally:
         bars.close()
@@ -95,7 +99,8 @@ def run_generate(
     print(
         f"\n{result.total_rows} rows into {where} in {result.seconds:.2f} s "
         f"({result.rows_per_second:,.0f} rows/s; "
-        f"transaction per {result.transaction}; peak RSS {result.peak_rss_mb:.0f} MB)",
+        f"transaction per {result.transaction}{'' if output else f', {result.mode}'}; "
+        f"peak RSS {result.peak_rss_mb:.0f} MB)",
         file=out,
     )
     for note in result.notes:
@@ -117,6 +122,8 @@ def cmd_generate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         method=args.method,
         quiet=args.quiet,
         today=_today(args.today),
+        reset=args.reset,
+        append=args.append,
     )
 
 
@@ -164,6 +171,13 @@ def register(commands: Any) -> None:
         "--method", choices=METHODS, help="writer: auto (COPY on PostgreSQL), executemany, copy"
     )
     generate.add_argument("--today", metavar="YYYY-MM-DD", help="the date relative dates count from")
+    existing = generate.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--reset", action="store_true", help="empty the plan's tables first (same transaction as the fill)"
+    )
+    existing.add_argument(
+        "--append", action="store_true", help="add to the rows already there (keys continue after them)"
+    )
     generate.set_defaults(handler=cmd_generate)
 
     interactive = commands.add_parser("interactive", aliases=["i"], help="a guided walk through generate")

@@ -171,8 +171,11 @@ class Database:
                 check(bind)
 
     @contextmanager
-    def write_transaction(self, lock_timeout: float) -> Iterator[Connection]:
+    def write_transaction(self, lock_timeout: float, *, schema: bool = True) -> Iterator[Connection]:
         """One connection and ONE transaction holding the run lock; our tables exist inside it.
+
+        ``schema=False`` (the any-schema filler, on a database of someone else's design):
+        the lock and the transaction only, none of our tables checked or created.
 
         The lock serialises runs against one database: PostgreSQL takes a transaction
         advisory lock (with ``lock_timeout`` for this transaction, so a table locked by
@@ -188,10 +191,12 @@ class Database:
                 self._mysql_lock(conn, lock_timeout)
             try:
                 if mysql:  # DDL commits implicitly on MySQL: create before the transaction
-                    self.check_tables(conn)
-                    Base.metadata.create_all(conn)
+                    if schema:
+                        self.check_tables(conn)
+                        Base.metadata.create_all(conn)
                     wait = max(1, round(lock_timeout))
                     conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {wait}")
+                    conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {wait}")  # LOCK TABLES, DDL
                     conn.commit()
                 transaction = conn.begin()
                 try:
@@ -199,7 +204,7 @@ class Database:
                         self._sqlite_begin_immediate(conn, lock_timeout)
                     elif self.backend == "postgresql":
                         self._pg_lock(conn, lock_timeout)
-                    if not mysql:
+                    if not mysql and schema:
                         self.check_tables(conn)
                         Base.metadata.create_all(conn)
                     yield conn
@@ -211,7 +216,7 @@ class Database:
                 if mysql:
                     try:
                         conn.rollback()
-                        conn.exec_driver_sql(f"DO RELEASE_LOCK('{RUN_LOCK_NAME}')")
+                        conn.execute(text("DO RELEASE_LOCK(:n)"), {"n": self.mysql_lock_name})
                     except DBAPIError:  # pragma: no cover - closing the connection frees it too
                         pass
 
@@ -252,9 +257,14 @@ class Database:
                 raise self.busy_error(lock_timeout, "waited for another run's lock") from None
             raise
 
+    @property
+    def mysql_lock_name(self) -> str:
+        """GET_LOCK names are server-wide: the database's name keeps runs on other databases apart."""
+        return f"{RUN_LOCK_NAME}:{self.engine.url.database or ''}"[:64]
+
     def _mysql_lock(self, conn: Connection, lock_timeout: float) -> None:
         got = conn.execute(
-            text("SELECT GET_LOCK(:n, :t)"), {"n": RUN_LOCK_NAME, "t": max(0, round(lock_timeout))}
+            text("SELECT GET_LOCK(:n, :t)"), {"n": self.mysql_lock_name, "t": max(0, round(lock_timeout))}
         ).scalar()
         conn.commit()
         if got != 1:

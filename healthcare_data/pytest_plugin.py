@@ -181,15 +181,28 @@ def hd_database(hd_database_url: str, tmp_path: Path) -> Iterator[Database]:
     url = hd_database_url
     if url:
         db = connect(url, create_schema=True)
-        db.reset()
+        _locked_reset(db)
     else:
         db = connect(f"sqlite:///{tmp_path / 'healthcare_data.db'}", create_schema=True)
     try:
         yield db
     finally:
         if url:
-            db.reset()
+            _locked_reset(db)
         db.dispose()
+
+
+def _locked_reset(db: Database) -> None:
+    """Empty a shared database under the run lock ``seed`` takes, in one transaction:
+    a seed (or another test process) in progress finishes first, or after
+    ``QA_LOCK_TIMEOUT`` this stops with DatabaseBusyError instead of wiping its rows."""
+    from healthcare_data import settings
+
+    with db.write_transaction(settings.qa_settings().lock_timeout) as conn:
+        emptied = db.empty_tables(conn)
+        if db.backend in ("mysql", "mariadb"):  # ids from 1 again (the tables are empty: the
+            for table in emptied:  # implicit commit of ALTER loses nothing; the lock is held)
+                conn.exec_driver_sql(f"ALTER TABLE {table} AUTO_INCREMENT = 1")
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_introspect_then_generate_from_the_plan(tmp_path, library_url: str) -> N
         "generate", "--database-url", library_url, "--schema", str(plan), "--seed", "3", "-q"
     )
     assert code == 0, err
-    assert "80 rows into" in out and "transaction per batch" in out
+    assert "80 rows into" in out and "transaction per run, fresh" in out
     assert _count(library_url, "books") == 40
 
 

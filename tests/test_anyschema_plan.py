@@ -122,6 +122,20 @@ def _sqlite(tmp_path, *names: str) -> str:
     return url
 
 
+def test_length_and_non_empty_checks() -> None:
+    facts = parse_checks(
+        [
+            "char_length(name) <= 80",  # PostgreSQL
+            "(length(`code`) < 9) and (`code` <> _utf8mb4'')",  # MariaDB
+            "notes IS NOT NULL AND length(notes) > 0",
+            "length(title) >= 3",  # a minimum beyond non-empty: not promised
+        ],
+        {"name", "code", "notes", "title"},
+    )
+    assert facts.max_length == {"name": 80, "code": 8}
+    assert facts.not_understood == ["length(title) >= 3"]
+
+
 def test_plan_yaml_is_readable_and_round_trips(tmp_path) -> None:
     url = _sqlite(tmp_path, "hierarchy", "keys_and_checks")
     plan = anyschema.introspect(url)

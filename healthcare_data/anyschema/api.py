@@ -28,6 +28,8 @@ def generate(
     method: str = "auto",
     today: date | None = None,
     progress: ProgressCallback | None = None,
+    reset: bool = False,
+    append: bool = False,
 ) -> FillResult:
     """Fill a database from its own schema, or write the rows to files.
 
@@ -36,6 +38,8 @@ def generate(
     given; ``output`` + ``format`` (jsonl, csv, sql) write files instead. ``rows``
     sets every table's count (else the plan's per-table counts). ``seed`` defaults to
     the plan's seed; ``today`` (default: the real date) anchors relative dates.
+    Tables holding rows need ``reset`` or ``append`` (as ``seed``); the fill is one
+    transaction, so a failed run leaves the database as it was.
     """
     from healthcare_data.seeding import connect
 
@@ -50,6 +54,8 @@ def generate(
     seed = plan.seed if seed is None else seed
     today = today or date.today()
     if output is not None:
+        if reset or append:
+            raise ConfigurationError("--reset/--append apply to a database, not to --output files")
         if format is None:
             raise ConfigurationError(f"--output needs --format; one of {', '.join(FORMATS)}")
         return write_files(
@@ -72,6 +78,8 @@ def generate(
             batch_size=batch_size,
             method=method,
             progress=progress,
+            reset=reset,
+            append=append,
         )
     finally:
         db.dispose()

@@ -3,9 +3,11 @@
 Understood (after each backend's rewriting is undone: PostgreSQL turns ``IN`` into
 ``= ANY (ARRAY[...])`` and ``BETWEEN`` into ``>= AND <=``, MySQL adds backticks and
 ``_utf8mb4`` introducers): ``col IN (...)``, ``col BETWEEN a AND b``, ``col >= a``,
-``col > a``, ``col <= a``, ``col < a``, and a comparison of two columns
-(``end_date >= start_date``), joined by AND. Anything else is kept in the plan as
-text and reported as not understood.
+``col > a``, ``col <= a``, ``col < a``, a comparison of two columns
+(``end_date >= start_date``), a maximum length (``length(col) <= 80``, also
+``char_length``), non-empty text (``col <> ''``, ``length(col) > 0``) and
+``col IS NOT NULL``, joined by AND. Anything else is kept in the plan as text and
+reported as not understood.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUMBER = r"-?\d+(?:\.\d+)?"
+_LENGTH = "char_length|character_length|octet_length|length"  # MariaDB writes octet_length
 _VALUE = rf"(?:'(?:[^']|'')*'|{_NUMBER})"
 
 
@@ -27,6 +30,7 @@ class CheckFacts:
     low: dict[str, tuple[Any, bool]] = field(default_factory=dict)  # value, inclusive
     high: dict[str, tuple[Any, bool]] = field(default_factory=dict)
     after: dict[str, str] = field(default_factory=dict)  # later column -> earlier column
+    max_length: dict[str, int] = field(default_factory=dict)
     not_understood: list[str] = field(default_factory=list)
 
 
@@ -101,6 +105,19 @@ def parse_checks(sqltexts: list[str], columns: set[str]) -> CheckFacts:
 
 
 def _apply(atom: str, columns: set[str], facts: CheckFacts) -> bool:
+    match = re.fullmatch(rf"({_NAME})\s+IS\s+NOT\s+NULL|({_NAME})\s*(?:<>|!=)\s*''", atom, re.I)
+    if match and (match.group(1) or match.group(2)) in columns:
+        return True  # generated values are never NULL unless null_share says so, never ''
+    match = re.fullmatch(  # normalise() has dropped the call's parentheses: length name <= 80
+        rf"(?:{_LENGTH})\s*\(?\s*({_NAME})\s*\)?\s*(<=|<|>=|>)\s*(\d+)", atom, re.I
+    )
+    if match and match.group(1) in columns:
+        name, op, size = match.group(1), match.group(2), int(match.group(3))
+        if op in ("<=", "<"):
+            top = size if op == "<=" else size - 1
+            facts.max_length[name] = min(facts.max_length.get(name, top), top)
+            return True
+        return (size if op == ">=" else size + 1) <= 1  # non-empty: understood; longer: not
     match = re.fullmatch(rf"({_NAME})\s+IN\s*\((.*)\)", atom, re.I | re.S)
     if match and match.group(1) in columns:
         values = re.findall(_VALUE, match.group(2))

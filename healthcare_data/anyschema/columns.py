@@ -73,6 +73,8 @@ CURRENCIES = ("USD", "EUR", "GBP", "CAD", "JPY", "AUD")
 TIMEZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "UTC")
 STATUS_WORDS = ("active", "inactive", "pending")
 EPOCH = datetime(2020, 1, 1)
+#: Columns left out of the INSERT: the database computes them or fills its DEFAULT.
+NOT_WRITTEN = ("computed", "database_default")
 
 # name pattern -> generator, tried in order on the lower-cased column name (string columns)
 TEXT_MEANINGS: tuple[tuple[str, str], ...] = (
@@ -482,6 +484,18 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i: _fit(WORDS[i % len(WORDS)].capitalize(), f" {_base36(i + 1)}", length),
         )
 
+    def array_gen() -> Gen:
+        """0-3 elements (1-3 when NOT NULL) of the element type, chosen by the column's name."""
+        item = ColumnPlan(column.name, column.items if column.items not in (None, "array") else "text")
+        item.generator = detect(table, item)[0]
+        element = build(item, table, salt, today)
+        fewest = 0 if column.nullable else 1
+
+        def draw(i: int, rng: Randomness, row: dict[str, Any]) -> list[Any]:
+            return [element.draw(i, rng, {}) for _ in range(rng.random.randint(fewest, 3))]
+
+        return Func(draw, at=lambda i: [element.at(i)])
+
     return {
         "email": email_gen,
         "phone": lambda: Func(lambda i, rng, row: fakes.phone(rng, _place(rng, row).area_code), capacity=100),
@@ -537,7 +551,7 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
         "decimal": lambda: numeric(0, 1000),
         "float": lambda: numeric(0, 1000),
         "sequence": lambda: Integer(
-            int(low if low is not None else 1),
+            int(low if low is not None and low > 0 else 1),  # 0 would ask MySQL for AUTO_INCREMENT
             int(high if high is not None else 2**31 - 1),
             salt,
             sequence=True,
@@ -562,14 +576,14 @@ def _catalogue(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> 
             lambda i, rng, row: rng.random.randbytes(8), at=lambda i: (i + 1).to_bytes(8, "big")
         ),
         "null": lambda: Fixed(None),
-        "array": lambda: Func(lambda i, rng, row: [], at=lambda i: []),
+        "array": array_gen,
     }
 
 
 GENERATORS: tuple[str, ...] = tuple(
     sorted(
         _catalogue(ColumnPlan("x", "text"), TablePlan("t", {}), 0, date(2026, 1, 1)).keys()
-        | {"choice", "pattern", "foreign_key", "computed"}
+        | {"choice", "pattern", "foreign_key", *NOT_WRITTEN, "unsupported"}
     )
 )
 
@@ -682,6 +696,13 @@ def build(column: ColumnPlan, table: TablePlan, salt: int, today: date) -> Gen:
         return PatternGen(column.pattern, salt)
     if column.choices:
         return Choice(column.choices, salt)
+    if column.generator == "unsupported":
+        shown = (column.note or "").split(":")[0].removeprefix("unsupported type ") or column.type
+        raise ConfigurationError(
+            f"column {table.name}.{column.name} is NOT NULL of type {shown}, which the filler cannot "
+            "generate; give it a pattern or choices in a plan (healthcare-data introspect -o plan.yaml), "
+            "a DEFAULT, or allow NULL"
+        )
     catalogue = _catalogue(column, table, salt, today)
     if column.generator in ("choice", "pattern"):
         raise ConfigurationError(

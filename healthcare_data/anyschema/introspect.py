@@ -44,13 +44,27 @@ PAIRS = {
 
 
 def column_type(sqltype: Any) -> dict[str, Any]:
-    """The plan's spelling of a reflected type: type plus length/precision/scale/choices."""
+    """The plan's spelling of a reflected type: type plus length/precision/scale/choices.
+
+    MySQL's UNSIGNED numbers get the range [0, null] (no negative values).
+    """
+    shape = _shape(sqltype)
+    if getattr(sqltype, "unsigned", False) and shape["type"] in meanings.NUMERIC_TYPES:
+        shape["range"] = [0, None]
+    return shape
+
+
+def _shape(sqltype: Any) -> dict[str, Any]:
     if isinstance(sqltype, types.Enum) and sqltype.enums:
         return {
             "type": "varchar",
             "length": max(len(e) for e in sqltype.enums),
             "choices": list(sqltype.enums),
         }
+    if type(sqltype).__name__ == "SET" and getattr(sqltype, "values", None):  # MySQL SET: a subset
+        members = [str(v) for v in sqltype.values]
+        subsets = members + [f"{a},{b}" for a, b in zip(members, members[1:], strict=False)]
+        return {"type": "varchar", "length": max(len(s) for s in subsets), "choices": subsets}
     if isinstance(sqltype, types.Boolean):
         return {"type": "boolean"}
     if isinstance(sqltype, types.Integer):
@@ -88,8 +102,12 @@ def column_type(sqltype: Any) -> dict[str, Any]:
         kind = "char" if type(sqltype).__name__ in ("CHAR", "NCHAR") else "varchar" if length else "text"
         return {"type": kind, "length": length} if length else {"type": kind}
     if isinstance(sqltype, types.ARRAY):
-        return {"type": "array", "note": f"array type {sqltype!s}: empty arrays (set a generator to change)"}
-    return {"type": "other", "note": f"unsupported type {sqltype!s}: NULL if nullable, else text"}
+        return {"type": "array", "items": _shape(sqltype.item_type)["type"]}
+    return {
+        "type": "other",
+        "note": f"unsupported type {sqltype!s}: NULL if nullable, the column's DEFAULT if it has one, "
+        "else set a pattern or choices",
+    }
 
 
 def introspect(
@@ -134,12 +152,14 @@ def reflect(engine: Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | Non
 def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
     pk = list(inspector.get_pk_constraint(name).get("constrained_columns") or [])
     uniques = [list(u["column_names"]) for u in inspector.get_unique_constraints(name)]
-    uniques += [list(i["column_names"]) for i in inspector.get_indexes(name) if i.get("unique")]
+    # SQLite: an inline ``UNIQUE`` after a type with a length (``varchar(120) NOT NULL UNIQUE``)
+    # is missed by the table-SQL parser; its automatic index is not.
+    index_options = {"include_auto_indexes": True} if backend == "sqlite" else {}
+    uniques += [
+        list(i["column_names"]) for i in inspector.get_indexes(name, **index_options) if i.get("unique")
+    ]
     uniques = [u for i, u in enumerate(uniques) if u and u not in uniques[:i] and u != pk]
-    try:
-        checks = [c["sqltext"] for c in inspector.get_check_constraints(name)]
-    except NotImplementedError:
-        checks = []
+    checks = _checks(inspector, name, backend)
     cols: dict[str, ColumnPlan] = {}
     for info in inspector.get_columns(name):
         shape = column_type(info["type"])
@@ -193,10 +213,34 @@ def _table(inspector: Any, name: str, rows: int, backend: str) -> TablePlan:
             column.generator, column.note = "foreign_key", None
         elif column.type == "other" and column.nullable:
             column.generator = "null"
+        elif column.type == "other":  # NOT NULL, a type the filler cannot write
+            column.generator = "database_default" if column.default else "unsupported"
         else:
             column.generator, note = meanings.detect(table, column)
             column.note = column.note or note
     return table
+
+
+def _checks(inspector: Any, name: str, backend: str) -> list[str]:
+    """The table's CHECK texts; on MariaDB also the column-level ones reflection misses
+    (``JSON`` is ``LONGTEXT ... CHECK (json_valid(col))`` written inside the column)."""
+    try:
+        checks = [c["sqltext"] for c in inspector.get_check_constraints(name)]
+    except NotImplementedError:
+        checks = []
+    if backend in ("mysql", "mariadb") and inspector.dialect.is_mariadb:
+        from sqlalchemy import text
+
+        with inspector.bind.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                    "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = :t AND LEVEL = 'Column'"
+                ),
+                {"t": name},
+            )
+            checks += [str(clause) for (clause,) in found if str(clause) not in checks]
+    return checks
 
 
 def _apply_checks(table: TablePlan) -> None:
@@ -208,11 +252,17 @@ def _apply_checks(table: TablePlan) -> None:
         ]
     for name in facts.low.keys() | facts.high.keys():
         column = table.columns[name]
+        before = column.range or [None, None]  # UNSIGNED: [0, null]
         low = _bound(column, facts.low.get(name), +1)
         high = _bound(column, facts.high.get(name), -1)
-        column.range = [low, high]
+        column.range = [before[0] if low is None else low, before[1] if high is None else high]
     for later, earlier in facts.after.items():
         table.columns[later].after = earlier
+    for name, size in facts.max_length.items():
+        column = table.columns[name]
+        column.length = min(column.length or size, size)
+        if column.type == "text":
+            column.type = "varchar"
     for sql in dict.fromkeys(facts.not_understood):
         for column in table.columns.values():
             if re.search(rf"\b{re.escape(column.name)}\b", sql) and not column.note:

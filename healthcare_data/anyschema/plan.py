@@ -34,6 +34,7 @@ COLUMN_KEYS = (
     "null_share",
     "pattern",
     "after",
+    "items",
     "note",
 )
 DEFAULT_ROWS = 100
@@ -59,6 +60,7 @@ class ColumnPlan:
     null_share: float = 0.0
     pattern: str | None = None
     after: str | None = None  # another column this one is >= (CHECK end >= start)
+    items: str | None = None  # an array's element type (PostgreSQL text[], int[] ...)
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,8 +135,8 @@ class TablePlan:
         return next((fk for fk in self.foreign_keys if column in fk.columns), None)
 
     def is_unique(self, columns: list[str]) -> bool:
-        """True when ``columns`` (or a subset) are declared unique by a key."""
-        keys = [self.primary_key, *self.unique]
+        """True when ``columns`` (or a subset) are declared unique by a key or a UNIQUE column."""
+        keys = [self.primary_key, *self.unique, *([c.name] for c in self.columns.values() if c.unique)]
         return any(key and set(key) <= set(columns) for key in keys)
 
 

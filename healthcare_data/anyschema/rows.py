@@ -61,12 +61,22 @@ class TableRows:
     """Generates one table's rows by index; also answers 'what is column c of row j'."""
 
     def __init__(
-        self, plan: Plan, table: TablePlan, runners: dict[str, TableRows], seed: int, today: date
+        self,
+        plan: Plan,
+        table: TablePlan,
+        runners: dict[str, TableRows],
+        seed: int,
+        today: date,
+        offset: int = 0,
     ) -> None:
         self.plan, self.table, self.runners, self.seed = plan, table, runners, seed
         self.rows = table.rows
-        self.rng = Randomness(seed, today).child(f"anyschema:{table.name}")
-        self.writable = [c for c in table.columns.values() if c.generator != "computed"]
+        # An append starts its row indices at ``offset`` (keys and unique values continue
+        # after the rows already there) and draws from a stream of its own.
+        self.offset = offset
+        label = f"anyschema:{table.name}" + (f":append@{offset}" if offset else "")
+        self.rng = Randomness(seed, today).child(label)
+        self.writable = [c for c in table.columns.values() if c.generator not in gens.NOT_WRITTEN]
         self.names = [c.name for c in self.writable]
         self.gens: dict[str, gens.Gen] = {}
         for column in self.writable:
@@ -90,6 +100,7 @@ class TableRows:
         self._picks: dict[int, Callable[[int], int | None]] = {}
         self._fk_fns: dict[int, Callable[[int], tuple[Any, ...] | None]] = {}
         self._key_fns: dict[str, Callable[[int], Any]] = {}
+        self._by_shared: dict[int, dict[tuple[Any, ...], list[int]]] = {}
 
     def _after(self, column: ColumnPlan) -> gens.Gen:
         earlier = self.table.columns.get(column.after or "")
@@ -115,6 +126,13 @@ class TableRows:
             ]
             if any(id(fk) in self.dims for fk in fks):
                 continue
+            overlapping = [c for fk in fks for c in self._shared(fk)]
+            if overlapping:
+                raise ConfigurationError(
+                    f"{table.name}: key ({', '.join(key)}) is made of foreign keys sharing column(s) "
+                    f"{', '.join(dict.fromkeys(overlapping))}, which the filler cannot count through; "
+                    "add a surrogate primary key or fill the table yourself (rows: 0 in the plan)"
+                )
             free = next((c for c in key if not table.fk_of(c)), None)
             sizes: list[int | None] = [self.runners[fk.ref_table].rows for fk in fks]
             if free is not None:
@@ -162,11 +180,12 @@ class TableRows:
             if (
                 column.unique or name in self.keyed and len(table.primary_key) == 1
             ) and gen.capacity is not None:
-                if self.rows > gen.capacity:
+                if self.offset + self.rows > gen.capacity:
+                    held = f" after the {self.offset} already there" if self.offset else ""
                     raise ConfigurationError(
                         f"{table.name}.{name} must be unique but generator {column.generator!r} has only "
-                        f"{gen.capacity} distinct values for {self.rows} rows; lower the rows or set a "
-                        f"pattern/generator with more values in the plan"
+                        f"{gen.capacity} distinct values for {self.rows} rows{held}; lower the rows or set "
+                        f"a pattern/generator with more values in the plan"
                     )
         for fk in table.foreign_keys:
             parent_rows = self.runners[fk.ref_table].rows if fk.ref_table != table.name else self.rows
@@ -210,6 +229,8 @@ class TableRows:
         return pick
 
     def _compile_pick(self, fk: ForeignKeyPlan) -> Callable[[int], int | None]:
+        if self._shared(fk):
+            return self._matching_pick(fk)
         tiers = self.tiers.get(id(fk))
         if tiers is not None:  # roots first, then each tier under the one before
             starts, branching = tiers
@@ -240,7 +261,13 @@ class TableRows:
                 return digits(dims, i)[position]
 
             return counted
-        scatter = Permutation(parent_rows, _salt(self.seed, self.table.name, fk.columns))
+        eligible = self._eligible(fk)
+        if eligible is not None:  # parents whose shared columns a later, overlapping key can match
+            parent_rows = len(eligible)
+            if not parent_rows:
+                return lambda i: None
+        permute = Permutation(parent_rows, _salt(self.seed, self.table.name, fk.columns))
+        scatter: Callable[[int], int] = permute if eligible is None else lambda k: eligible[permute(k)]
         last = parent_rows - 1
 
         def skewed(i: int) -> int | None:
@@ -251,6 +278,70 @@ class TableRows:
             return scatter(min(int(parent_rows * u * u), last))  # a few busy parents, many quiet ones
 
         return skewed
+
+    # --- two foreign keys sharing a column (tenant_id in (tenant_id, patient_id) and
+    # (tenant_id, staff_id)): the first key picks its parent among those the later keys can
+    # match; each later key picks among the parents holding the same shared values.
+
+    def _shared(self, fk: ForeignKeyPlan) -> list[str]:
+        """Columns of ``fk`` that an earlier foreign key of the table already fills."""
+        return [c for c in fk.columns if self.table.fk_of(c) is not fk]
+
+    def _dependents(self, fk: ForeignKeyPlan) -> list[ForeignKeyPlan]:
+        """Later foreign keys sharing a column that ``fk`` fills."""
+        return [
+            other
+            for other in self.table.foreign_keys
+            if other is not fk and any(self.table.fk_of(c) is fk for c in self._shared(other))
+        ]
+
+    def _parents_by(self, fk: ForeignKeyPlan) -> dict[tuple[Any, ...], list[int]]:
+        """``fk``'s parent rows (by index) grouped by their values in the shared columns.
+
+        Memory grows with the parent table's rows (one index each), not the child's.
+        """
+        found = self._by_shared.get(id(fk))
+        if found is None:
+            parent = self.runners[fk.ref_table]
+            keys = [parent._key_fn(fk.ref_columns[fk.columns.index(c)]) for c in self._shared(fk)]
+            found = self._by_shared[id(fk)] = {}
+            for j in range(parent.rows):
+                found.setdefault(tuple(k(j) for k in keys), []).append(j)
+        return found
+
+    def _eligible(self, fk: ForeignKeyPlan) -> list[int] | None:
+        """Parent indices of ``fk`` every dependent key can match (None: no dependents)."""
+        dependents = self._dependents(fk)
+        if not dependents or self._shared(fk):  # a key that itself follows another is not narrowed
+            return None
+        parent = self.runners[fk.ref_table]
+        eligible = list(range(parent.rows))
+        for other in dependents:
+            shared = [c for c in self._shared(other) if self.table.fk_of(c) is fk]
+            mine = [parent._key_fn(fk.ref_columns[fk.columns.index(c)]) for c in shared]
+            spots = [self._shared(other).index(c) for c in shared]
+            have = {tuple(key[p] for p in spots) for key in self._parents_by(other)}
+            eligible = [j for j in eligible if tuple(k(j) for k in mine) in have]
+        if not eligible and self.rows and not fk.nullable:
+            others = "; ".join(d.label(self.table.name) for d in dependents)
+            raise ConfigurationError(
+                f"{fk.label(self.table.name)} shares columns with {others}, and no {fk.ref_table} row "
+                "has shared values any of those parents hold; give the parent tables more rows"
+            )
+        return eligible
+
+    def _matching_pick(self, fk: ForeignKeyPlan) -> Callable[[int], int | None]:
+        groups = self._parents_by(fk)
+        values = [self._key_fn(c) for c in self._shared(fk)]
+        salt = _salt(self.seed, self.table.name, *fk.columns)
+
+        def matching(i: int) -> int | None:
+            found = groups.get(tuple(v(i) for v in values))
+            if not found:
+                return None
+            return found[_mix(salt ^ i) % len(found)]
+
+        return matching
 
     def _fk_fn(self, fk: ForeignKeyPlan) -> Callable[[int], tuple[Any, ...] | None]:
         fn = self._fk_fns.get(id(fk))
@@ -295,10 +386,11 @@ class TableRows:
             if isinstance(gen, gens.Integer):  # line numbers 1, 2, 3 ... per parent
                 return lambda j: gen.low + digits(dims, j)[-1]
             return lambda j: gen.at(digits(dims, j)[-1])
+        offset = self.offset
         if isinstance(gen, gens.Integer) and gen.sequence:
             low, capacity = gen.low, gen.capacity
-            return lambda j: low + j if j < capacity else gen.at(j)
-        return gen.at
+            return lambda j: low + offset + j if offset + j < capacity else gen.at(offset + j)
+        return (lambda j: gen.at(offset + j)) if offset else gen.at
 
     def _digits(self, dims: _Dims, i: int) -> list[int]:
         number = dims.permutation(i) if dims.permutation is not None else i
@@ -333,10 +425,11 @@ class TableRows:
         setters: list[Callable[[int, dict[str, Any]], None]] = []
         done: set[str] = set()
         for fk in self.table.foreign_keys:
-            if any(c in done for c in fk.columns):
+            own = [c for c in fk.columns if c not in done]
+            if not own:
                 continue
-            done.update(fk.columns)
-            setters.append(self._fk_setter(fk, fk in nulls))
+            done.update(own)
+            setters.append(self._fk_setter(fk, fk in nulls, own))
         ordered = sorted(
             (c for c in self.writable if c.name not in done),
             key=lambda c: (c.after is not None, c.name in ("city", "state", "zip")),
@@ -346,17 +439,28 @@ class TableRows:
             setters.append(self._column_setter(column, rng))
         return setters
 
-    def _fk_setter(self, fk: ForeignKeyPlan, null: bool) -> Callable[[int, dict[str, Any]], None]:
-        columns = fk.columns
+    def _fk_setter(
+        self, fk: ForeignKeyPlan, null: bool, own: list[str]
+    ) -> Callable[[int, dict[str, Any]], None]:
+        """Sets ``own`` (``fk``'s columns no earlier key has set) from the parent ``fk`` picks."""
         if null:
-            return lambda i, row: row.update(dict.fromkeys(columns))
+            return lambda i, row: row.update(dict.fromkeys(own))
         fk_values = self._fk_fn(fk)
+        if own == fk.columns:
+            columns = own
 
-        def setter(i: int, row: dict[str, Any]) -> None:
+            def setter(i: int, row: dict[str, Any]) -> None:
+                values = fk_values(i)
+                row.update(dict.fromkeys(columns) if values is None else zip(columns, values, strict=True))
+
+            return setter
+        spots = [(c, fk.columns.index(c)) for c in own]
+
+        def shared_setter(i: int, row: dict[str, Any]) -> None:
             values = fk_values(i)
-            row.update(zip(columns, values, strict=True) if values is not None else dict.fromkeys(columns))
+            row.update((c, None if values is None else values[p]) for c, p in spots)
 
-        return setter
+        return shared_setter
 
     def _column_setter(self, column: ColumnPlan, rng: Randomness) -> Callable[[int, dict[str, Any]], None]:
         name = column.name
@@ -367,13 +471,14 @@ class TableRows:
         method = gen.unique if column.unique else gen.draw
         share = column.null_share if column.nullable else 0.0
         random = rng.random.random
+        offset = self.offset
         if share:
 
             def setter(i: int, row: dict[str, Any]) -> None:
-                row[name] = None if random() < share else method(i, rng, row)
+                row[name] = None if random() < share else method(offset + i, rng, row)
 
             return setter
-        return lambda i, row: row.__setitem__(name, method(i, rng, row))
+        return lambda i, row: row.__setitem__(name, method(offset + i, rng, row))
 
     def update_batches(self, fk: ForeignKeyPlan, batch_size: int) -> Iterator[list[tuple[Any, ...]]]:
         """(fk values..., key values...) per row, for the UPDATE pass of a cycle-breaking key."""
@@ -389,8 +494,18 @@ class TableRows:
             yield batch
 
 
-def prepare(plan: Plan, *, seed: int, today: date, rows: int | None = None) -> dict[str, TableRows]:
-    """Runners for every table in insert order, validated before anything is written."""
+def prepare(
+    plan: Plan,
+    *,
+    seed: int,
+    today: date,
+    rows: int | None = None,
+    offsets: dict[str, int] | None = None,
+) -> dict[str, TableRows]:
+    """Runners for every table in insert order, validated before anything is written.
+
+    ``offsets`` (an append): each table's first row index, past the rows already there.
+    """
     if rows is not None:
         if rows < 0:
             raise ConfigurationError(f"--rows {rows} must be >= 0")
@@ -398,7 +513,7 @@ def prepare(plan: Plan, *, seed: int, today: date, rows: int | None = None) -> d
             table.rows = rows
     runners: dict[str, TableRows] = {}
     for name in plan.order:
-        runners[name] = TableRows(plan, plan.tables[name], runners, seed, today)
+        runners[name] = TableRows(plan, plan.tables[name], runners, seed, today, (offsets or {}).get(name, 0))
     for name in plan.order:
         runners[name].prepare()
     return runners

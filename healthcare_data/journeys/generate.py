@@ -43,6 +43,7 @@ from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import CONDITIONS
 from healthcare_data.rows.patients import draft_patient
 from healthcare_data.rows.providers import draft_provider
+from healthcare_data.schema import Base
 
 DEFAULT_RECORDS = 500
 #: Tables whose rows count as "records" (the entities; conditions, profiles and the
@@ -309,17 +310,28 @@ def seed_journeys(
     method: str = "auto",
 ) -> Any:
     """Write the journeys to ``db`` with the bulk writers (COPY / SQLite driver), in one
-    transaction; ids continue after the rows already there. Returns the WriteResult."""
-    from healthcare_data.bulk import next_ids, write_dataset
+    transaction holding the run lock (as ``seed``: another run waits, or after
+    ``QA_LOCK_TIMEOUT`` stops with DatabaseBusyError); ids continue after the rows already
+    there, counted under the lock. Returns the WriteResult."""
+    from healthcare_data import settings
+    from healthcare_data.bulk import write_dataset
 
-    db.create_schema()
-    first = next_ids(db, JOURNEY_TABLES) if not db.is_empty() else {}
-    if first:
-        spec = replace(spec, first_ids=first)
-        rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first.items())))
-    return write_dataset(
-        db, generate_journeys(spec, rng, batch_size, definitions), method=method, atomic=True
-    )
+    with db.write_transaction(settings.qa_settings().lock_timeout) as conn:
+        if sum(db.counts(conn).values()):
+            first = db.next_ids(conn, [t for t in JOURNEY_TABLES if t in ID_KEYED])
+            spec = replace(spec, first_ids=first)
+            rng = rng.child("append:" + ",".join(f"{t}={n}" for t, n in sorted(first.items())))
+        result = write_dataset(
+            db, generate_journeys(spec, rng, batch_size, definitions), method=method, connection=conn
+        )
+        db.sync_sequences(conn)
+    return result
+
+
+#: Tables whose primary key is one ``id`` column (the ones an append continues).
+ID_KEYED = frozenset(
+    t.name for t in Base.metadata.sorted_tables if "id" in t.columns and t.columns["id"].primary_key
+)
 
 
 __all__ = [
