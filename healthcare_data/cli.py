@@ -706,6 +706,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         return EXIT_FAILED
     except (KeyboardInterrupt, Interrupted):
         print(f"{PROG}: interrupted; the database is as it was (the transaction was rolled back)", file=err)
+        _interrupt_reported()
         return EXIT_INTERRUPTED
     finally:
         _restore_sigterm(previous)
@@ -734,9 +735,7 @@ def _interrupt_on_sigterm() -> Any:
     from healthcare_data.errors import Interrupted
 
     def interrupt(signum: int, frame: Any) -> None:
-        watchdog = threading.Timer(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
-        watchdog.daemon = True
-        watchdog.start()
+        _start_watchdog(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {}
@@ -744,6 +743,35 @@ def _interrupt_on_sigterm() -> Any:
         if signal.getsignal(number) is not signal.SIG_IGN:
             previous[number] = signal.signal(number, interrupt)
     return previous
+
+
+#: The running watchdog, if an interrupt started one.
+_watchdog: Any = None
+
+#: Seconds a reported interrupt still gets for the interpreter's own shutdown (pool
+#: finalizers, driver disconnects) before the process exits silently anyway.
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+def _start_watchdog(seconds: float, action: Callable[[], None]) -> None:
+    import threading
+
+    global _watchdog
+    if _watchdog is not None:
+        _watchdog.cancel()
+    _watchdog = threading.Timer(seconds, action)
+    _watchdog.daemon = True
+    _watchdog.start()
+
+
+def _interrupt_reported() -> None:
+    """The rollback finished and its one line is printed: the grace watchdog must not add a
+    second line (or cut the interpreter's cleanup short: that leaked the generation pool's
+    semaphores); a longer, silent one still guarantees the process ends."""
+    import os
+
+    if _watchdog is not None:
+        _start_watchdog(SHUTDOWN_GRACE_SECONDS, lambda: os._exit(EXIT_INTERRUPTED))
 
 
 def _exit_interrupted() -> None:

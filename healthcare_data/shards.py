@@ -246,7 +246,14 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows/macOS
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__, "healthcare_data.rows.patients", "healthcare_data.rows.claims"])
+    context.set_forkserver_preload(
+        [
+            "healthcare_data._forkserver_preload",
+            __name__,
+            "healthcare_data.rows.patients",
+            "healthcare_data.rows.claims",
+        ]
+    )
     return context
 
 
@@ -255,7 +262,14 @@ def _exit_with(parent_pid: int) -> None:
 
     A pool worker holds both ends of its own task pipe (and the forkserver's liveness
     pipe), so it never sees EOF when its parent is killed with SIGKILL: without this
-    watch the workers and the forkserver would outlive a killed seed forever."""
+    watch the workers and the forkserver would outlive a killed seed forever.
+
+    SIGINT is ignored (from birth under the forkserver, see ``_forkserver_preload``;
+    here for ``spawn``): Ctrl-C in a terminal reaches the whole process group, and the
+    parent alone decides (it rolls back, shuts the pool down and prints one line)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import threading
     import time
 

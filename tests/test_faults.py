@@ -762,14 +762,10 @@ def test_mariadb_a_run_killed_mid_write_leaves_the_previous_rows(mysql_url, sig)
         assert process.returncode == -signal.SIGKILL
     else:
         assert process.returncode == 130, stderr
-        # First line: the boundary's message. Under heavy load InnoDB's rollback of the
-        # deleted and inserted rows can outlast the CLI's 0.8 s watchdog, which then adds
-        # its own line (and multiprocessing's leaked-semaphore warning): a known gap in
-        # the CLI's signal path, reported; the database is as it was either way (below).
-        assert stderr.splitlines()[0].endswith(
-            "interrupted; the database is as it was (the transaction was rolled back)"
-        )
-        assert "Traceback" not in stderr, stderr
+        # One line: the boundary's message, or, when InnoDB's rollback of the deleted and
+        # inserted rows outlasts the CLI's 0.8 s watchdog under heavy load, the watchdog's
+        # (the server then finishes the rollback); the database is as it was either way.
+        assert "interrupted; " in one_line(stderr), stderr
     deadline = time.monotonic() + 60  # a killed client: the server rolls its transaction back
     while _mysql_writes(mysql_url):
         assert time.monotonic() < deadline, "the server never rolled the killed run back"

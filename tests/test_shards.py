@@ -3,6 +3,7 @@ keeps nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -110,14 +111,27 @@ def test_a_database_written_by_two_workers_equals_one_written_by_one(small_tasks
 def _workers() -> list[psutil.Process]:
     """The pool's worker processes: children of the forkserver, so grandchildren of this one
     (the forkserver and the resource tracker are our children and outlive any pool)."""
-    return [p for p in psutil.Process().children(recursive=True) if p.ppid() != os.getpid()]
+    found = []
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):  # ended between listing and asking
+            if process.ppid() != os.getpid():
+                found.append(process)
+    return found
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _kill_workers(table: str, rows: int, so_far: int) -> None:
     """Progress callback: on the first batch of a table, SIGKILL every worker process."""
     if so_far == rows:
         for worker in _workers():
-            worker.send_signal(signal.SIGKILL)
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.send_signal(signal.SIGKILL)
 
 
 def test_a_killed_worker_leaves_the_database_as_it_was(small_tasks: None, db: Database) -> None:
@@ -134,7 +148,25 @@ def test_a_killed_worker_leaves_the_database_as_it_was(small_tasks: None, db: Da
             progress=_kill_workers,
         )
     assert _database_digest(db) == before
-    assert not [w for w in _workers() if w.status() != psutil.STATUS_ZOMBIE]
+    assert not [w for w in _workers() if _alive(w)]
+
+
+def _interrupt_workers(table: str, rows: int, so_far: int) -> None:
+    """Progress callback: on the first batch of a table, SIGINT every worker process, as
+    Ctrl-C in a terminal does (it reaches the whole process group)."""
+    if so_far == rows:
+        for worker in _workers():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.send_signal(signal.SIGINT)
+
+
+def test_workers_leave_ctrl_c_to_the_parent(small_tasks: None, db: Database) -> None:
+    write_dataset(db, generate_dataset(SPEC, Randomness(5, today=TODAY), 100, workers=1), atomic=True)
+    one = _database_digest(db)
+    db.reset()
+    dataset = generate_dataset(SPEC, Randomness(5, today=TODAY), 100, workers=2)
+    write_dataset(db, dataset, atomic=True, progress=_interrupt_workers)
+    assert _database_digest(db) == one
 
 
 def test_workers_must_be_a_positive_whole_number() -> None:
