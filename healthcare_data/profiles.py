@@ -28,9 +28,11 @@ least one location per tenant (0 locations: one per tenant).
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -339,6 +341,7 @@ def _builtin() -> Registry[Profile]:
     text = resources.files("healthcare_data.reference").joinpath("profiles.toml").read_text("utf-8")
     data = tomllib.loads(text)
     common = data.pop("common", {})
+    data.pop("scenarios", None)  # scaled datasets of the acceptance suite: scenario_profile
     for name, row in data.items():
         mix = row.get("persona_mix", common.get("persona_mix"))
         registry.register(
@@ -360,11 +363,41 @@ def _builtin() -> Registry[Profile]:
 
 PROFILES: Registry[Profile] = _builtin()
 
+
+def _scenarios() -> Registry[Mapping[str, Any]]:
+    registry: Registry[Mapping[str, Any]] = Registry("scenario dataset")
+    text = resources.files("healthcare_data.reference").joinpath("profiles.toml").read_text("utf-8")
+    for name, row in tomllib.loads(text).get("scenarios", {}).items():
+        registry.register(name, row)
+    return registry
+
+
+SCENARIOS: Registry[Mapping[str, Any]] = _scenarios()
+
+
+def scenario_profile(name: str, patients: int) -> Profile:
+    """The scenario dataset ``name`` of ``profiles.toml`` scaled to ``patients`` requested patients.
+
+    One source for the acceptance suite's Given datasets (``relationships``: every
+    relationship, quick; ``validation``: every persona, many specialties), callable from pytest.
+    """
+    row = SCENARIOS.get(name)
+
+    def scaled(entity: str, base: int) -> int:
+        rule = row[entity]
+        return max(int(rule.get("min", 0)), math.floor(base * Fraction(rule["per"])))
+
+    n = scaled("patients", _non_negative(patients, "patients"))
+    counts = {e: (n if e == "patients" else scaled(e, n)) if e in row else 0 for e in ENTITIES}
+    return Profile(name=name, title=name, description=row["description"], target_seconds=0.0, counts=counts)
+
 __all__ = [
     "ENTITIES",
     "PROFILES",
+    "SCENARIOS",
     "Profile",
     "load_profile_file",
     "profile_from_mapping",
     "resolve_profile",
+    "scenario_profile",
 ]

@@ -448,3 +448,16 @@ def run_all(
     with connection(source) as conn:
         context = ValidationContext(conn, today or date.today(), dict(options))
         return {validator.name: validator.run_in(context) for validator in chosen}
+
+
+def violation_rows(
+    reports: Mapping[str, ValidationReport], *, statistical: bool = True
+) -> list[dict[str, Any]]:
+    """Every violation of ``reports`` as a table row naming its validator; ``statistical=False`` leaves out
+    the statistical reports (data_quality), judged by their tests instead."""
+    return [
+        dict(v.as_row(), validator=name)
+        for name, report in reports.items()
+        if statistical or not isinstance(report, statistics.DistributionReport)
+        for v in report.violations
+    ]

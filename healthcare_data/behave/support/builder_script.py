@@ -313,6 +313,11 @@ class BuiltPatient:
         return self.terminal == "create"
 
     @property
+    def stored_ids(self) -> list[int]:
+        """The stored patient's id, or nothing for a ``.build()`` chain."""
+        return [self.patient_id] if self.stored else []
+
+    @property
     def where(self) -> str:
         """How Then steps name what they check."""
         return "stored patient" if self.stored else "patient built in memory with .build() (nothing stored)"

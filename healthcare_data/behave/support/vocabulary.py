@@ -102,8 +102,8 @@ def step_sentences() -> list[dict[str, str]]:
 
 def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(title, explanation, rows) of every vocabulary table."""
-    from healthcare_data import vocabulary
-    from healthcare_data.behave.support import error_scenarios, registries, workflow
+    from healthcare_data import error_scenarios, vocabulary
+    from healthcare_data.behave.support import registries, workflow
     from healthcare_data.validation import groups
 
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
@@ -243,7 +243,7 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
         (
             "Error scenarios",
             "`error_scenario` column, with the `expected_behavior` and `recovery_strategy` each produces "
-            "(healthcare_data/behave/support/error_scenarios.py: each provokes its error through the "
+            "(healthcare_data/error_scenarios.py: each provokes its error through the "
             "library).",
             _registry_rows(
                 error_scenarios.ERROR_SCENARIOS,
