@@ -35,10 +35,12 @@ def cmd_workflows(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from datetime import date
 
     from healthcare_data.cli import EXIT_FAILED, EXIT_OK, _today
+    from healthcare_data.connections import require_schema
+    from healthcare_data.db import open_database
     from healthcare_data.journeys import JourneySpec, allocate, load_definitions
     from healthcare_data.journeys.generate import journey_tables
     from healthcare_data.journeys.workflows import read_tables, write_workflows
-    from healthcare_data.seeding import _rng, open_database, require_schema
+    from healthcare_data.seeding import _rng
     from healthcare_data.settings import qa_settings
 
     definitions = load_definitions(args.journeys)

@@ -430,9 +430,9 @@ def deidentify(
     ``today`` is the reference date for the 90-or-older rule; ``seed`` fixes the secret
     re-keying (for tests: a fixed seed lets anyone with it link the copy back).
     """
+    from healthcare_data.connections import connect, require_schema
     from healthcare_data.export.database import table_names
     from healthcare_data.export.stream import database_batches, table_batches
-    from healthcare_data.seeding import connect, require_schema
 
     if (url is None) == (input_path is None):
         raise ConfigurationError("deidentify reads either a database (url) or an export (input_path)")
@@ -469,7 +469,7 @@ def deidentify(
 
 def _write_database(batches: Iterable[Batch], output_url: str, progress: Any) -> None:
     from healthcare_data.bulk import write_dataset
-    from healthcare_data.seeding import connect
+    from healthcare_data.connections import connect
 
     target = connect(output_url, create_schema=True)
     try:

@@ -37,7 +37,7 @@ def generate(
     sets every table's count (else the plan's per-table counts). ``seed`` defaults to
     the plan's seed; ``today`` (default: the real date) anchors relative dates.
     """
-    from healthcare_data.seeding import connect
+    from healthcare_data.connections import ANY_SCHEMA, connect
 
     target_url = database_url
     if isinstance(url_or_plan, Plan):
@@ -61,7 +61,7 @@ def generate(
         raise ConfigurationError(
             "no database to fill: pass --database-url URL (or --output DIR --format ...)"
         )
-    db = connect(target_url)
+    db = connect(target_url, command=ANY_SCHEMA)
     try:
         return write_database(
             plan,

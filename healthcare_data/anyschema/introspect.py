@@ -96,9 +96,9 @@ def introspect(
     url_or_engine: str | Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | None = None
 ) -> Plan:
     """The plan for every table of the database (or ``tables``), ``rows`` rows each."""
-    from healthcare_data.seeding import connect
+    from healthcare_data.connections import ANY_SCHEMA, connect
 
-    db = connect(url_or_engine) if isinstance(url_or_engine, str) else None
+    db = connect(url_or_engine, command=ANY_SCHEMA) if isinstance(url_or_engine, str) else None
     engine = db.engine if db is not None else cast(Engine, url_or_engine)
     try:
         return reflect(engine, rows=rows, tables=tables)

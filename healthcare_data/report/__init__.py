@@ -38,13 +38,8 @@ def report_data(
 ) -> ReportData:
     """Counts, validation results and statistics of ``db`` (no plotting)."""
     from healthcare_data import __version__
-    from healthcare_data.seeding import (
-        require_schema,
-        run_validators,
-        statistics_rows,
-        validation_notes,
-        validation_row,
-    )
+    from healthcare_data.connections import require_schema
+    from healthcare_data.seed_result import run_validators, statistics_rows, validation_notes, validation_row
 
     require_schema(db)
     today = today or date.today()
