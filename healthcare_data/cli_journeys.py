@@ -5,6 +5,9 @@ allocated over the entities by the journeys' cardinalities, or ``--profile NAME`
 its patient count, months and persona mix). Writes the files of
 :mod:`healthcare_data.journeys.workflows`, prints the summary report, and exits 0 when
 every validation passed, 1 when one failed, 2 on a bad request (cli.main's boundary).
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
 """
 
 from __future__ import annotations

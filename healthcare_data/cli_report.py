@@ -1,4 +1,8 @@
-"""``healthcare-data report``: the data-quality HTML page of a database or a generation run."""
+"""``healthcare-data report``: the data-quality HTML page of a database or a generation run.
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
+"""
 
 from __future__ import annotations
 

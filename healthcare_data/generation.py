@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from healthcare_data import identifiers
+from healthcare_data import fakes, identifiers
 from healthcare_data.dataset_spec import (
     DEFAULT_BATCH_SIZE,
     ID_TABLES,
@@ -72,6 +72,10 @@ from healthcare_data.generation_plan import (
     _Store,
 )
 from healthcare_data.randomness import Randomness
+from healthcare_data.rows.claims import draft_claim
+from healthcare_data.rows.patients import draft_patient
+from healthcare_data.rows.providers import draft_provider, practice_type_of
+from healthcare_data.rows.records import draft_medical_record
 from healthcare_data.scheduling import SLOT_MINUTES
 
 
@@ -93,8 +97,6 @@ def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch
 
 def _tenant_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     """One ``tenants`` row per tenant, in batches of ``size``."""
-    from healthcare_data import fakes
-
     spec = plan.spec
     created = datetime.combine(plan.today, datetime.min.time())
     rows: list[dict[str, Any]] = []
@@ -128,8 +130,6 @@ def _location_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     The stream is its own (``rng.child("locations")``), so adding locations leaves
     every other table's rows unchanged.
     """
-    from healthcare_data import fakes
-
     tenants = plan.spec.tenants
     first = plan.first["locations"]
     rows: list[dict[str, Any]] = []
@@ -163,8 +163,6 @@ def _pack_conditions(condition_rows: list[dict[str, Any]]) -> int:
 
 def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Patients in serial order; after each batch of patients, their conditions and profiles."""
-    from healthcare_data.rows.patients import draft_patient
-
     first = plan.first["patients"]
     condition_id = plan.first["patient_conditions"]
     personas = plan.personas
@@ -202,8 +200,6 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
 
 def _provider_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Providers in serial order, each tenant's block tagged with its tenant id."""
-    from healthcare_data.rows.providers import draft_provider, practice_type_of
-
     first = plan.first["providers"]
     mix = plan.specialty_weights
     for t, (p0, p1) in enumerate(plan.provider_blocks):
@@ -440,8 +436,6 @@ def _pick_appointments(
 
 def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Medical records for completed appointments, with the visit's patient and provider."""
-    from healthcare_data.rows.records import draft_medical_record
-
     completed = plan.completed_status
     status = store.appt_status
     serial = plan.first["medical_records"]
@@ -477,8 +471,6 @@ def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iter
 def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Insurance claims for completed visits of insured patients (the claim status machine
     and amounts are ``draft_claim``'s)."""
-    from healthcare_data.rows.claims import draft_claim
-
     completed = plan.completed_status
     status, patient_of, payer = store.appt_status, store.appt_patient, store.payer
     claimable = plan.claimable_payer
@@ -567,7 +559,7 @@ def generate_dataset(
             "every visit is a future 'scheduled' one, which no record or claim can document",
             ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
         )
-    from healthcare_data import shards
+    from healthcare_data import shards  # shards imports this module (its workers run these streams)
 
     return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
 

@@ -25,6 +25,8 @@ from healthcare_data.reference import (
     SPECIALTIES,
     STATE_WEIGHTS,
 )
+from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
+from healthcare_data.rows.claims import is_claimable
 from healthcare_data.scheduling import SLOTS_PER_DAY
 
 _STATES: tuple[str, ...] = tuple(STATE_WEIGHTS)
@@ -76,8 +78,6 @@ class _Plan:
         self.patient_blocks = _split(spec.patients, tenant_count)
         self.provider_blocks = _split(spec.providers, tenant_count)
         self.tenant_count = tenant_count
-        from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
-        from healthcare_data.rows.claims import is_claimable
 
         self.completed_status = APPOINTMENT_STATUSES.index("completed")
         # Which stored payer indexes draft_claim accepts (index 0: uninsured), by its own rule.

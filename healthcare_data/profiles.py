@@ -38,8 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.personas import PERSONAS
+from healthcare_data.phi_guard import check_fields
 from healthcare_data.population import Population
 from healthcare_data.registry import Registry
+from healthcare_data.schema import Base
 
 # Entities a profile counts, in dependency order; each is a table of the schema.
 ENTITIES: tuple[str, ...] = (
@@ -256,8 +259,6 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str | None = None) 
 
 
 def _persona_mix(raw: Any, where: str) -> dict[str, float]:
-    from healthcare_data.personas import PERSONAS
-
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigurationError(f"persona_mix in {where} must be a non-empty table of persona = weight")
     mix: dict[str, float] = {}
@@ -271,9 +272,6 @@ def _persona_mix(raw: Any, where: str) -> dict[str, float]:
 
 def _fields(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
     """Per-table column lists: PHI guard first, then the columns must exist."""
-    from healthcare_data.phi_guard import check_fields
-    from healthcare_data.schema import Base
-
     if not isinstance(raw, Mapping):
         raise ConfigurationError(f"fields in {where} must be a table of table = [columns]")
     tables = tuple(t.name for t in Base.metadata.sorted_tables)

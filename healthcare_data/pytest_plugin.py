@@ -53,6 +53,10 @@ Example (no imports of the library needed)::
 
 Without the entry point (running from a checkout), enable it with
 ``-p healthcare_data.pytest_plugin`` or ``pytest_plugins = ["healthcare_data.pytest_plugin"]``.
+
+Fixtures import the library inside their bodies: pytest loads this plugin in every test
+session (entry point pytest11), which must not pay for SQLAlchemy or Faker unless a
+fixture is used.
 """
 
 from __future__ import annotations

@@ -23,25 +23,28 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
+from healthcare_data.bulk import METHODS, WriteResult
 from healthcare_data.connections import connect, describe, require_schema
 from healthcare_data.db import Database, is_lock_timeout, open_database
 from healthcare_data.errors import (
     ConfigurationError,
     HealthcareDataError,
+    Interrupted,
     PersistenceError,
     UnknownNameError,
 )
-from healthcare_data.profiles import Profile, resolve_profile
+from healthcare_data.generation import ID_TABLES, Batch, DatasetSpec, generate_dataset
+from healthcare_data.personas import PERSONAS
+from healthcare_data.profiles import ENTITIES, Profile, resolve_profile
 from healthcare_data.randomness import Randomness
 from healthcare_data.seed_result import SeedResult, run_validators
+from healthcare_data.shards import default_workers
+from healthcare_data.violations import ValidationReport
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from healthcare_data.bulk import WriteResult
+if TYPE_CHECKING:  # export is imported when used (see export()): it loads every exporter
     from healthcare_data.export import ExportResult
-    from healthcare_data.generation import Batch, DatasetSpec
-    from healthcare_data.violations import ValidationReport
 
 ProgressCallback = Callable[[str, int, int], None]
 
@@ -59,8 +62,6 @@ MAX_MONTHS = 120
 
 def check_limits(profile: Profile) -> None:
     """Counts, tenants and months within what one run can hold (ConfigurationError otherwise)."""
-    from healthcare_data.profiles import ENTITIES
-
     for entity in ENTITIES:
         count = profile.count(entity)
         if isinstance(count, int) and count > MAX_COUNT:
@@ -76,8 +77,6 @@ def check_limits(profile: Profile) -> None:
 
 def _check_satisfiable(spec: DatasetSpec) -> None:
     """Claims need insured patients: a mix without any fails here, before the database is touched."""
-    from healthcare_data.personas import PERSONAS
-
     if not spec.insurance_claims:
         return
     mix = spec.persona_mix if spec.persona_mix is not None else {n: 1.0 for n in PERSONAS.names()}
@@ -91,8 +90,6 @@ def _check_satisfiable(spec: DatasetSpec) -> None:
 
 def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None) -> DatasetSpec:
     """The bulk engine's spec for ``profile`` (validated: bad counts fail here, before any write)."""
-    from healthcare_data.generation import DatasetSpec
-
     check_limits(profile)
 
     spec = DatasetSpec(
@@ -140,8 +137,6 @@ def generate(
     today: date | None = None,
 ) -> Iterator[Batch]:
     """The profile's dataset as a deterministic stream of batches (no database involved)."""
-    from healthcare_data.generation import generate_dataset
-
     qa = settings.qa_settings()
     chosen = _profile(profile, tenants, counts, qa)
     spec = dataset_spec(chosen)
@@ -165,8 +160,6 @@ def _workers(workers: int | None, qa: settings.QASettings) -> int:
     """Generation processes: the argument, else QA_PARALLEL_WORKERS, else one per CPU."""
     chosen = qa.parallel_workers if workers is None else workers
     if chosen == 0 and workers is None:
-        from healthcare_data.shards import default_workers
-
         return default_workers()
     if isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 1:
         raise ConfigurationError(f"workers must be a whole number >= 1, got {chosen!r}")
@@ -189,8 +182,6 @@ _BACKEND_METHODS = {"copy": "postgresql", "driver": "sqlite"}
 
 def _check_method(method: str, backend: str) -> None:
     """A writer the bulk engine has, and one the backend supports: before anything is reset."""
-    from healthcare_data.bulk import METHODS
-
     if method not in METHODS:
         raise UnknownNameError("write method", method, METHODS)
     needs = _BACKEND_METHODS.get(method)
@@ -215,8 +206,6 @@ def _prepare(
         db.empty_tables(conn)
         return "reset", {}, rng
     if append:
-        from healthcare_data.generation import ID_TABLES
-
         first_ids = db.next_ids(conn, ID_TABLES)
         return "append", first_ids, append_rng(rng, first_ids)
     raise ConfigurationError(
@@ -375,8 +364,6 @@ def seed(
 
 def _interruption(exc: BaseException) -> BaseException | None:
     """The KeyboardInterrupt/Interrupted among the causes and contexts of ``exc``, if any."""
-    from healthcare_data.errors import Interrupted
-
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -439,6 +426,8 @@ def export(
     passes the PHI guard first. ``dialect`` is the sql format's, ``timezone`` the FHIR
     formats' zone for naive timestamps.
     """
+    # Imported here: export.run imports this module (seeding.generate feeds an export of a
+    # profile), and loading every exporter would slow the seed and validate commands.
     from healthcare_data.export.run import export_dataset
     from healthcare_data.export.writers import check_format
 

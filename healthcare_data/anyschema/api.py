@@ -9,6 +9,7 @@ from typing import Any
 from healthcare_data.anyschema.fill import FORMATS, FillResult, ProgressCallback, write_database, write_files
 from healthcare_data.anyschema.introspect import introspect
 from healthcare_data.anyschema.plan import Plan, load
+from healthcare_data.connections import ANY_SCHEMA, connect
 from healthcare_data.errors import ConfigurationError
 
 
@@ -37,8 +38,6 @@ def generate(
     sets every table's count (else the plan's per-table counts). ``seed`` defaults to
     the plan's seed; ``today`` (default: the real date) anchors relative dates.
     """
-    from healthcare_data.connections import ANY_SCHEMA, connect
-
     target_url = database_url
     if isinstance(url_or_plan, Plan):
         plan = url_or_plan

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from healthcare_data.bulk import next_ids, write_dataset
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.generation import Batch
 from healthcare_data.journeys.definitions import REGISTRATION, Definitions, Journey, default_definitions
@@ -310,8 +311,6 @@ def seed_journeys(
 ) -> Any:
     """Write the journeys to ``db`` with the bulk writers (COPY / SQLite driver), in one
     transaction; ids continue after the rows already there. Returns the WriteResult."""
-    from healthcare_data.bulk import next_ids, write_dataset
-
     db.create_schema()
     first = next_ids(db, JOURNEY_TABLES) if not db.is_empty() else {}
     if first:

@@ -367,7 +367,8 @@ def _business(context: ValidationContext) -> ValidationReport:
     report.add(integrity.find_double_bookings(context.conn))
     report.add(integrity.find_patient_double_bookings(context.conn))
     report.add(integrity.find_cross_reference_mismatches(context.conn))
-    # Patient journeys: the registry's journey_consistency rules (rules/journeys.py).
+    # Patient journeys: the registry's journey_consistency rules (rules/journeys.py); imported
+    # here because the journeys package imports validation.
     from healthcare_data.journeys.rules import check_database
 
     report.extend(check_database(context.conn, context.today))

@@ -20,6 +20,10 @@ from typing import Any
 
 from tabulate import tabulate
 
+from healthcare_data import error_scenarios, vocabulary
+from healthcare_data.behave.support import registries, workflow
+from healthcare_data.validation import groups
+
 ROOT = Path(__file__).resolve().parents[3]  # the repository (a checkout tool)
 FEATURES = ROOT / "features"
 README = FEATURES / "README.md"
@@ -102,10 +106,6 @@ def step_sentences() -> list[dict[str, str]]:
 
 def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(title, explanation, rows) of every vocabulary table."""
-    from healthcare_data import error_scenarios, vocabulary
-    from healthcare_data.behave.support import registries, workflow
-    from healthcare_data.validation import groups
-
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
     out.append(
         (
