@@ -49,8 +49,8 @@ from sqlalchemy import Connection, Date, DateTime, Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data.db import Database
-from healthcare_data.errors import ConfigurationError, HealthcareDataError, PersistenceError
-from healthcare_data.generation import Batch
+from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, PersistenceError
+from healthcare_data.generation import ID_TABLES, Batch
 from healthcare_data.indexes import create_indexes, drop_indexes
 from healthcare_data.indexes import describe as describe_index
 from healthcare_data.schema import Base
@@ -253,8 +253,6 @@ _DONE = object()
 
 
 def _is_interrupt(kind: type[BaseException] | None) -> bool:
-    from healthcare_data.errors import Interrupted
-
     return kind is not None and issubclass(kind, KeyboardInterrupt | Interrupted)
 
 
@@ -489,8 +487,6 @@ def next_ids(db: Database, tables: Iterable[str] | None = None) -> dict[str, int
     Appending a second dataset to a non-empty database continues the numbering, so the
     identifiers derived from ids (NPI, SSN, claim numbers, ...) stay unique too.
     """
-    from healthcare_data.generation import ID_TABLES
-
     wanted = set(ID_TABLES if tables is None else tables)
     ids: dict[str, int] = {}
     with db.engine.connect() as conn:

@@ -74,7 +74,7 @@ def _table(rows: Sequence[dict[str, Any]], out: IO[str]) -> None:
 
 
 def _where(db: Any) -> str:
-    from healthcare_data.seeding import sqlite_path
+    from healthcare_data.connections import sqlite_path
 
     path = sqlite_path(db)
     return f"SQLite file {path}" if path else db.url
@@ -159,7 +159,7 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def _print_violations(reports: dict[str, Any], limit: int, strict: bool, out: IO[str]) -> None:
-    from healthcare_data.seeding import report_passes
+    from healthcare_data.seed_result import report_passes
 
     for report in reports.values():
         if report.ok or limit <= 0:
@@ -181,7 +181,7 @@ def _coloured(rows: list[dict[str, Any]], out: IO[str]) -> list[dict[str, Any]]:
 
 
 def _print_notes(reports: dict[str, Any], out: IO[str]) -> None:
-    from healthcare_data.seeding import validation_notes
+    from healthcare_data.seed_result import validation_notes
 
     for note in validation_notes(reports):
         print(f"Note: {note}", file=out)
@@ -320,16 +320,16 @@ def cmd_seed(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from healthcare_data import seeding, settings
-    from healthcare_data.seeding import report_passes, validation_row
+    from healthcare_data import connections, seed_result, settings
+    from healthcare_data.seed_result import report_passes, validation_row
 
     qa = settings.qa_settings()
     strict = qa.strict_mode if args.strict is None else args.strict
     _check_writable(args.metrics_json, "--metrics-json")
-    db = seeding.connect(args.database_url)
+    db = connections.connect(args.database_url, command="validate")
     try:
         print(f"Validating {_where(db)}", file=out)
-        reports, seconds = seeding.run_validators(db, today=_today(args.today))
+        reports, seconds = seed_result.run_validators(db, today=_today(args.today))
     finally:
         db.dispose()
     _table(_coloured([validation_row(r, strict) for r in reports.values()], out), out)
@@ -345,8 +345,8 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
                 "success": not failed,
                 "errors": [r.summary() for r in failed],
                 "validation": {r.name: validation_row(r, strict) for r in reports.values()},
-                "statistics": seeding.statistics_rows(reports),
-                "validation_notes": seeding.validation_notes(reports),
+                "statistics": seed_result.statistics_rows(reports),
+                "validation_notes": seed_result.validation_notes(reports),
             },
         )
     if failed:

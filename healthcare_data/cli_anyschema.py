@@ -2,6 +2,9 @@
 
 Thin commands over :mod:`healthcare_data.anyschema`; errors reach the one boundary in
 :func:`healthcare_data.cli.main` (one line, exit 2 for a bad request, 1 for a failed write).
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Kept beside :mod:`healthcare_data.cli` so that module only registers them; heavy modules
 are imported inside the handlers.
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
 """
 
 from __future__ import annotations

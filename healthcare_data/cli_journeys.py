@@ -5,6 +5,9 @@ allocated over the entities by the journeys' cardinalities, or ``--profile NAME`
 its patient count, months and persona mix). Writes the files of
 :mod:`healthcare_data.journeys.workflows`, prints the summary report, and exits 0 when
 every validation passed, 1 when one failed, 2 on a bad request (cli.main's boundary).
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ def cmd_workflows(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from datetime import date
 
     from healthcare_data.cli import EXIT_FAILED, EXIT_OK, _today
+    from healthcare_data.connections import require_schema
+    from healthcare_data.db import open_database
     from healthcare_data.journeys import JourneySpec, allocate, load_definitions
     from healthcare_data.journeys.generate import journey_tables
     from healthcare_data.journeys.workflows import read_tables, write_workflows
-    from healthcare_data.seeding import _rng, open_database, require_schema
+    from healthcare_data.seeding import _rng
     from healthcare_data.settings import qa_settings
 
     definitions = load_definitions(args.journeys)

@@ -1,4 +1,8 @@
-"""``healthcare-data report``: the data-quality HTML page of a database or a generation run."""
+"""``healthcare-data report``: the data-quality HTML page of a database or a generation run.
+
+The library is imported inside each command, not at the top: ``healthcare-data --help``
+and a usage error must not load SQLAlchemy, Faker or the validators (tests/test_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ def add_report_command(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from healthcare_data import seeding
+    from healthcare_data import connections
     from healthcare_data.cli_output import open_output
     from healthcare_data.report import profile_report_html, report_html
 
@@ -41,7 +45,7 @@ def cmd_report(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.profile is not None:
         page = profile_report_html(args.profile, seed=args.seed, tenants=args.tenants, today=today)
     else:
-        db = seeding.connect(args.database_url)
+        db = connections.connect(args.database_url, command="report")
         try:
             page = report_html(db, today=today)
         finally:

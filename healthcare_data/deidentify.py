@@ -44,9 +44,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from healthcare_data.bulk import write_dataset
+from healthcare_data.connections import connect, require_schema
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.export import load_dataset
+from healthcare_data.export.database import table_names
+from healthcare_data.export.stream import database_batches, table_batches
+from healthcare_data.export.writers import write_batches
 from healthcare_data.generation import AffinePermutation, Batch
 from healthcare_data.randomness import Randomness
+from healthcare_data.schema import Base
 
 CITATION = "45 CFR 164.514(b)(2)"
 
@@ -207,8 +214,6 @@ KEPT: dict[str, frozenset[str]] = {
 
 
 def _schema_column(table: str, column: str) -> Any:
-    from healthcare_data.schema import Base
-
     found = Base.metadata.tables.get(table)
     return found.c[column] if found is not None and column in found.c else None
 
@@ -403,8 +408,6 @@ def _max_ids_of_tables(tables: Mapping[str, list[dict[str, Any]]]) -> dict[str, 
 def _max_ids_of_database(db: Any) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from healthcare_data.schema import Base
-
     with db.engine.connect() as conn:
         return {
             name: int(conn.execute(select(func.max(table.c.id))).scalar_one() or 1)
@@ -430,10 +433,6 @@ def deidentify(
     ``today`` is the reference date for the 90-or-older rule; ``seed`` fixes the secret
     re-keying (for tests: a fixed seed lets anyone with it link the copy back).
     """
-    from healthcare_data.export.database import table_names
-    from healthcare_data.export.stream import database_batches, table_batches
-    from healthcare_data.seeding import connect, require_schema
-
     if (url is None) == (input_path is None):
         raise ConfigurationError("deidentify reads either a database (url) or an export (input_path)")
     if (output_url is None) == (output_path is None):
@@ -448,16 +447,12 @@ def deidentify(
         deid = Deidentifier(_max_ids_of_database(source_db), today=reference, seed=seed)
         batches: Iterable[Batch] = database_batches(source_db, table_names())
     else:
-        from healthcare_data.export import load_dataset
-
         tables = load_dataset(str(input_path))
         deid = Deidentifier(_max_ids_of_tables(tables), today=reference, seed=seed)
         batches = table_batches(tables)
     try:
         cleaned = deid.stream(batches)
         if output_path is not None:
-            from healthcare_data.export.writers import write_batches
-
             write_batches(cleaned, output_path, format, source={"deidentified": CITATION}, progress=progress)
         else:
             _write_database(cleaned, str(output_url), progress)
@@ -468,9 +463,6 @@ def deidentify(
 
 
 def _write_database(batches: Iterable[Batch], output_url: str, progress: Any) -> None:
-    from healthcare_data.bulk import write_dataset
-    from healthcare_data.seeding import connect
-
     target = connect(output_url, create_schema=True)
     try:
         if not target.is_empty():

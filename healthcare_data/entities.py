@@ -4,13 +4,14 @@
 ``Appointment``, ``Medical_Record``, ``Insurance_Claim``) to the library call that
 creates one, the table it writes, the name later steps reference it by
 (``patient+provider+appointment``), the references it needs and the options it takes.
-A pytest user makes a full visit with :func:`create_visit`.
+A pytest user makes a full visit with :func:`create_visit`, or a workflow of their own
+one step at a time with :class:`Workflow`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from healthcare_data.builders import PatientBuilder
@@ -22,6 +23,7 @@ from healthcare_data.factories import (
     schedule_appointment,
 )
 from healthcare_data.randomness import Randomness
+from healthcare_data.readback import fetch_one
 from healthcare_data.registry import Registry
 
 Refs = Mapping[str, Any]  # link name -> the referenced row
@@ -145,3 +147,31 @@ def create_visit(
         own = {k: v for k, v in chosen.items() if k in entity.keys}
         made[entity.link] = entity.create(db, rng, own, made)
     return made
+
+
+@dataclass(frozen=True)
+class WorkflowRow:
+    """The row one workflow step created, and the ids of the rows it references (link -> id)."""
+
+    step: int
+    entity: str
+    table: str
+    row_id: int
+    refs: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Workflow:
+    """Entities created one step at a time, each given the latest stored row of every link it names."""
+
+    db: Database
+    rng: Randomness
+    latest: dict[str, tuple[str, int]] = field(default_factory=dict)  # link -> (table, id)
+
+    def create(self, step: int, name: str, options: Mapping[str, Any], links: Iterable[str]) -> WorkflowRow:
+        """Create entity ``name`` with ``options``, given the stored rows of the ``links`` it names."""
+        entity = ENTITIES.get(name)
+        refs = {link: fetch_one(self.db, *self.latest[link]) for link in links}
+        created = entity.create(self.db, self.rng, options, refs)
+        self.latest[entity.link] = (entity.table, created.id)
+        return WorkflowRow(step, entity.name, entity.table, created.id, {k: r["id"] for k, r in refs.items()})

@@ -40,51 +40,43 @@ children), and the patient's persona scheduling preferences are passed as constr
 
 from __future__ import annotations
 
-import math
-from array import array
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from healthcare_data import identifiers
-from healthcare_data.errors import ConfigurationError, SchedulingConflictError, UnknownNameError
-from healthcare_data.personas import PERSONAS, PatientPersona
-from healthcare_data.population import Population
-from healthcare_data.randomness import Randomness, Weighted
-from healthcare_data.reference import (
-    APPOINTMENT_TYPES,
-    CONDITIONS,
-    PAYERS,
-    PRACTICE_TYPES,
-    SPECIALTIES,
-    STATE_WEIGHTS,
+from healthcare_data import fakes, identifiers
+from healthcare_data.dataset_spec import (
+    DEFAULT_BATCH_SIZE,
+    ID_TABLES,
+    TABLE_ORDER,
+    AffinePermutation,
+    DatasetSpec,
 )
-from healthcare_data.scheduling import SLOT_MINUTES, SLOTS_PER_DAY
-
-#: Tables in the order the stream yields them (parents before children).
-TABLE_ORDER: tuple[str, ...] = (
-    "tenants",
-    "locations",
-    "patients",
-    "patient_conditions",
-    "patient_profiles",
-    "providers",
-    "appointments",
-    "medical_records",
-    "insurance_claims",
+from healthcare_data.errors import ConfigurationError, SchedulingConflictError
+from healthcare_data.generation_plan import (
+    _APPOINTMENT_TYPES,
+    _CONDITION_INDEX,
+    _CONDITIONS,
+    _GENDER_INDEX,
+    _GENDERS,
+    _MAX_PACKED_CONDITIONS,
+    _PAYER_INDEX,
+    _PAYERS,
+    _PRACTICE_INDEX,
+    _PRACTICES,
+    _SPECIALTIES,
+    _SPECIALTY_INDEX,
+    _STATE_INDEX,
+    _Plan,
+    _Store,
 )
-#: Tables whose first id ``DatasetSpec.first_ids`` may set (profiles are keyed by patient).
-ID_TABLES: tuple[str, ...] = tuple(t for t in TABLE_ORDER if t != "patient_profiles")
-
-GROUP_PROVIDERS = 32
-DEFAULT_BATCH_SIZE = 5000
-# A provider's calendar holds 8:00-17:00 on ~22 weekdays a month; keep bookings well below
-# it so random probing stays O(1) and long visits still find room.
-MAX_BOOKED_SHARE = 0.5
-_AVERAGE_VISIT_MINUTES = 45
-#: Days of the default appointment window that lie after ``today`` (future bookings).
-FUTURE_DAYS = 14
+from healthcare_data.randomness import Randomness
+from healthcare_data.rows.claims import draft_claim
+from healthcare_data.rows.patients import draft_patient
+from healthcare_data.rows.providers import draft_provider, practice_type_of
+from healthcare_data.rows.records import draft_medical_record
+from healthcare_data.scheduling import SLOT_MINUTES
 
 
 @dataclass(frozen=True)
@@ -98,333 +90,6 @@ class Batch:
         return len(self.rows)
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """How many rows of each kind to generate, and with which mix.
-
-    ``persona_mix``: persona name -> weight (None: even over every registered persona).
-    ``specialty_mix``: specialty -> weight (None: the provider draft's own choice).
-    ``months``/``start``: the appointment window (``start`` None: the ``months`` up to
-    two weeks after the rng's ``today``, see :meth:`window_start`).
-    ``tenants``: 0 for single-tenant data (``tenant_id`` NULL), N to create N tenants
-    and give each its own patients, providers and appointments.
-    ``locations``: sites to create. With tenants they are dealt round-robin (location
-    k belongs to tenant k mod N), so every tenant needs one: 0 means "one per tenant"
-    (what a spec written before this field existed gets), and 0 < locations < tenants
-    is refused rather than leaving a tenant without a site. Without tenants the
-    locations belong to no tenant (``tenant_id`` NULL).
-    ``first_ids``: table -> first id, to append to a non-empty database
-    (see :func:`healthcare_data.bulk.next_ids`).
-    """
-
-    patients: int = 0
-    providers: int = 0
-    appointments: int = 0
-    medical_records: int = 0
-    insurance_claims: int = 0
-    persona_mix: Mapping[str, float] | None = None
-    specialty_mix: Mapping[str, float] | None = None
-    months: int = 6
-    start: date | None = None
-    tenants: int = 0
-    locations: int = 0
-    first_ids: Mapping[str, int] = field(default_factory=dict)
-    population: Population | None = None  # only patients of this gender/ages/place
-
-    @classmethod
-    def bulk_scenario(cls, scale: float = 1.0, **overrides: Any) -> DatasetSpec:
-        """The feature file's @bulk-generation dataset (1,000 patients, 200 providers,
-        5,000 appointments, 3,000 records, 2,000 claims) times ``scale``."""
-        base = {
-            "patients": 1000,
-            "providers": 200,
-            "appointments": 5000,
-            "medical_records": 3000,
-            "insurance_claims": 2000,
-        }
-        values: dict[str, Any] = {k: round(v * scale) for k, v in base.items()}
-        values.update(overrides)
-        return cls(**values)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """The five entity counts of the exercise, by table name."""
-        return {
-            "patients": self.patients,
-            "providers": self.providers,
-            "appointments": self.appointments,
-            "medical_records": self.medical_records,
-            "insurance_claims": self.insurance_claims,
-        }
-
-    @property
-    def window_days(self) -> int:
-        return max(1, round(self.months * 365.25 / 12))
-
-    def window_start(self, today: date) -> date:
-        """First day of the appointment window: ``start``, or :data:`FUTURE_DAYS` before
-        the window's end lands ``FUTURE_DAYS`` after ``today``.
-
-        The default window is mostly history because ``draft_appointment`` marks past
-        visits 'completed' and future ones 'scheduled' (a share of them then ends
-        cancelled or missed: ``rows.appointments.visit_outcome``), and only a completed
-        visit can carry a medical record or a claim; the last two weeks are future bookings.
-        """
-        if self.start is not None:
-            return self.start
-        return today - timedelta(days=self.window_days - FUTURE_DAYS)
-
-    @property
-    def location_count(self) -> int:
-        """Locations the stream yields: ``locations``, or one per tenant when that is 0."""
-        return self.locations if self.locations else self.tenants
-
-    def first_id(self, table: str) -> int:
-        return int(self.first_ids.get(table, 1))
-
-    def validate(self) -> DatasetSpec:
-        """Raise ConfigurationError / UnknownNameError naming the bad value; else self."""
-        for name, value in self.counts.items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigurationError(f"{name} must be a whole number >= 0, got {value!r}")
-        if not isinstance(self.tenants, int) or isinstance(self.tenants, bool) or self.tenants < 0:
-            raise ConfigurationError(f"tenants must be a whole number >= 0, got {self.tenants!r}")
-        if not isinstance(self.locations, int) or isinstance(self.locations, bool) or self.locations < 0:
-            raise ConfigurationError(f"locations must be a whole number >= 0, got {self.locations!r}")
-        if 0 < self.locations < self.tenants:
-            raise ConfigurationError(
-                f"locations={self.locations} is fewer than tenants={self.tenants}: "
-                "each tenant needs at least one location",
-                [
-                    f"raise locations to at least {self.tenants} (--locations {self.tenants})",
-                    f"or lower tenants to at most {self.locations}",
-                ],
-            )
-        if not isinstance(self.months, int) or self.months < 1:
-            raise ConfigurationError(f"months must be a whole number >= 1, got {self.months!r}")
-        for child in ("medical_records", "insurance_claims"):
-            if self.counts[child] > self.appointments:
-                raise ConfigurationError(
-                    f"{child}={self.counts[child]} exceeds appointments={self.appointments}: "
-                    "each record and claim belongs to a distinct appointment",
-                    [f"raise appointments to at least {self.counts[child]}"],
-                )
-        if self.appointments and (not self.patients or not self.providers):
-            raise ConfigurationError(
-                f"appointments={self.appointments} need at least one patient and one provider "
-                f"(got patients={self.patients}, providers={self.providers})"
-            )
-        if (
-            self.tenants
-            and self.appointments
-            and (self.patients < self.tenants or self.providers < self.tenants)
-        ):
-            raise ConfigurationError(
-                f"tenants={self.tenants} each need a patient and a provider for their appointments "
-                f"(got patients={self.patients}, providers={self.providers})"
-            )
-        if self.providers:
-            capacity = self.window_days * 5 / 7 * 9 * 60 / _AVERAGE_VISIT_MINUTES * MAX_BOOKED_SHARE
-            per_provider = math.ceil(self.appointments / self.providers)
-            if per_provider > capacity:
-                raise ConfigurationError(
-                    f"{self.appointments} appointments over {self.providers} providers is "
-                    f"{per_provider} per provider in {self.months} months; at most {int(capacity)} "
-                    "fit without crowding business hours",
-                    [
-                        f"use at least {math.ceil(self.appointments / capacity)} providers",
-                        "or a longer window (months)",
-                    ],
-                )
-        if self.persona_mix is not None:
-            if not self.persona_mix:
-                raise ConfigurationError("persona_mix is empty; give weights or None for an even mix")
-            for name, weight in self.persona_mix.items():
-                if name not in PERSONAS:
-                    raise UnknownNameError("persona", name, PERSONAS.names())
-                if not weight >= 0:
-                    raise ConfigurationError(f"persona_mix weight of {name!r} must be >= 0, got {weight!r}")
-            if not sum(self.persona_mix.values()) > 0:
-                raise ConfigurationError("persona_mix weights sum to 0")
-        if self.specialty_mix is not None:
-            if not self.specialty_mix:
-                raise ConfigurationError("specialty_mix is empty; give weights or None")
-            for name, weight in self.specialty_mix.items():
-                if name not in SPECIALTIES:
-                    raise UnknownNameError("specialty", name, SPECIALTIES.names())
-                if not weight >= 0:
-                    raise ConfigurationError(f"specialty_mix weight of {name!r} must be >= 0, got {weight!r}")
-        for table, first in self.first_ids.items():
-            if table not in ID_TABLES:
-                raise UnknownNameError("table", table, ID_TABLES)
-            if not isinstance(first, int) or first < 1:
-                raise ConfigurationError(f"first_ids[{table!r}] must be an int >= 1, got {first!r}")
-        return self
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def _split(total: int, parts: int) -> list[tuple[int, int]]:
-    """``total`` items cut into ``parts`` contiguous (start, stop) ranges, sizes differing by <= 1."""
-    size, extra = divmod(total, parts)
-    ranges, start = [], 0
-    for k in range(parts):
-        stop = start + size + (1 if k < extra else 0)
-        ranges.append((start, stop))
-        start = stop
-    return ranges
-
-
-def _part_of(index: int, total: int, parts: int) -> int:
-    """Which of the ``_split(total, parts)`` ranges holds ``index`` (O(1), no list)."""
-    size, extra = divmod(total, parts)
-    boundary = extra * (size + 1)
-    if index < boundary:
-        return index // (size + 1)
-    return extra + (index - boundary) // size
-
-
-class AffinePermutation:
-    """A bijection of ``range(n)`` (i -> (a*i + c) mod n) used as a deterministic shuffle.
-
-    Picks "the first N appointments in shuffled order" in O(1) memory, where
-    ``random.sample(range(5_000_000), n)`` would hold millions of ints.
-    """
-
-    def __init__(self, n: int, rng: Randomness) -> None:
-        self.n = max(n, 1)
-        multiplier = rng.random.randrange(1, self.n) if self.n > 2 else 1
-        while math.gcd(multiplier, self.n) != 1:
-            multiplier += 1
-        self.multiplier = multiplier
-        self.offset = rng.random.randrange(self.n)
-
-    def __call__(self, i: int) -> int:
-        return (self.multiplier * i + self.offset) % self.n
-
-
-_STATES: tuple[str, ...] = tuple(STATE_WEIGHTS)
-_STATE_INDEX = {s: i for i, s in enumerate(_STATES)}
-_CONDITIONS = tuple(c for _, c in CONDITIONS.items())
-_CONDITION_INDEX = {c.name: i for i, c in enumerate(_CONDITIONS)}
-_PAYERS = tuple(p for _, p in PAYERS.items())
-_PAYER_INDEX = {p.name: i + 1 for i, p in enumerate(_PAYERS)}  # 0 = uninsured
-_SPECIALTIES = tuple(SPECIALTIES.names())
-_SPECIALTY_INDEX = {s: i for i, s in enumerate(_SPECIALTIES)}
-_GENDERS = ("male", "female", "other", "unknown")
-_GENDER_INDEX = {g: i for i, g in enumerate(_GENDERS)}
-_MAX_PACKED_CONDITIONS = 8
-_PRACTICES: tuple[str, ...] = PRACTICE_TYPES
-_PRACTICE_INDEX = {p: i for i, p in enumerate(_PRACTICES)}
-_APPOINTMENT_TYPES: tuple[str, ...] = tuple(APPOINTMENT_TYPES.names())
-
-
-def _zeros(typecode: str, n: int) -> array[Any]:
-    """A preallocated array (no doubling reallocations while it fills)."""
-    return array(typecode, bytes(array(typecode).itemsize * n))
-
-
-# --- the engine ----------------------------------------------------------------------------
-
-
-class _Plan:
-    """Everything decided up front from the spec: id ranges, tenants, groups, quotas."""
-
-    def __init__(self, spec: DatasetSpec, rng: Randomness, tenant_id: int | None = None) -> None:
-        self.spec = spec
-        # A shard's plan (healthcare_data.shards) belongs to one tenant of the whole dataset.
-        self.fixed_tenant = tenant_id
-        self.today = rng.today
-        self.window_start = spec.window_start(rng.today)
-        self.window_days = spec.window_days
-        self.epoch = datetime.combine(self.window_start, datetime.min.time())
-        self.first = {t: spec.first_id(t) for t in ID_TABLES}
-        personas = (
-            {name: 1.0 for name in PERSONAS.names()} if spec.persona_mix is None else dict(spec.persona_mix)
-        )
-        if spec.population is not None:
-            personas = spec.population.persona_mix(personas)
-        self.personas: tuple[PatientPersona, ...] = tuple(PERSONAS.get(n) for n in personas)
-        self.persona_weights = Weighted({i: w for i, w in enumerate(personas.values())})
-        self.specialty_weights = None if spec.specialty_mix is None else Weighted(dict(spec.specialty_mix))
-        tenant_count = max(spec.tenants, 1)
-        # Contiguous blocks: tenant k owns patients/providers in these index ranges.
-        self.patient_blocks = _split(spec.patients, tenant_count)
-        self.provider_blocks = _split(spec.providers, tenant_count)
-        self.tenant_count = tenant_count
-        from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
-        from healthcare_data.rows.claims import is_claimable
-
-        self.completed_status = APPOINTMENT_STATUSES.index("completed")
-        # Which stored payer indexes draft_claim accepts (index 0: uninsured), by its own rule.
-        self.claimable_payer = tuple(
-            is_claimable({"insurance_provider": None if k == 0 else _PAYERS[k - 1].name})
-            for k in range(len(_PAYERS) + 1)
-        )
-
-    def quota_of(self, j: int) -> int:
-        """Appointments of provider ``j``: an even share (providers differ by at most one)."""
-        size, extra = divmod(self.spec.appointments, max(self.spec.providers, 1))
-        return size + (1 if j < extra else 0)
-
-    def provider_of(self, a: int) -> int:
-        """The provider index of appointment position ``a`` (appointments go provider by provider)."""
-        return _part_of(a, self.spec.appointments, max(self.spec.providers, 1))
-
-    def patient_tenant(self, i: int) -> int | None:
-        if self.fixed_tenant is not None:
-            return self.fixed_tenant
-        if not self.spec.tenants:
-            return None
-        return self.first["tenants"] + _part_of(i, self.spec.patients, self.tenant_count)
-
-    def provider_tenant(self, j: int) -> int | None:
-        if self.fixed_tenant is not None:
-            return self.fixed_tenant
-        if not self.spec.tenants:
-            return None
-        return self.first["tenants"] + _part_of(j, self.spec.providers, self.tenant_count)
-
-    def tenant_id(self, tenant_index: int) -> int | None:
-        if self.fixed_tenant is not None:
-            return self.fixed_tenant
-        return None if not self.spec.tenants else self.first["tenants"] + tenant_index
-
-    def groups(self) -> Iterator[tuple[int, tuple[int, int], tuple[int, int]]]:
-        """(tenant index, provider index range, patient index range) per care group."""
-        for t, ((p0, p1), (q0, q1)) in enumerate(zip(self.provider_blocks, self.patient_blocks, strict=True)):
-            if p1 == p0:
-                continue
-            count = max(1, min(math.ceil((p1 - p0) / GROUP_PROVIDERS), max(q1 - q0, 1)))
-            for (a, b), (c, d) in zip(_split(p1 - p0, count), _split(q1 - q0, count), strict=True):
-                yield t, (p0 + a, p0 + b), (q0 + c, q0 + d)
-
-
-class _Store:
-    """Compact per-entity facts later tables need (see the module docstring for sizes)."""
-
-    def __init__(self, spec: DatasetSpec) -> None:
-        n = spec.patients
-        self.birth = _zeros("i", n)  # date ordinal
-        self.persona = _zeros("B", n)
-        self.gender = _zeros("B", n)
-        self.payer = _zeros("B", n)  # 0 = uninsured, else index+1 into _PAYERS
-        self.state = _zeros("B", n)
-        self.conditions = _zeros("Q", n)  # up to 8 condition indexes + 1, one byte each
-        m = spec.providers
-        self.specialty = _zeros("B", m)
-        self.practice = _zeros("B", m)
-        a = spec.appointments
-        self.appt_patient = _zeros("i", a)
-        # Start as a 15-minute slot number since the window's first midnight: the
-        # Scheduler books on that grid, and 2 bytes cover windows of up to 682 days.
-        self.appt_slot = _zeros("H" if spec.window_days * SLOTS_PER_DAY < 2**16 else "i", a)
-        self.appt_duration = _zeros("B", a)  # minutes (visit types last at most 2 hours)
-        self.appt_type = _zeros("B", a)
-        self.appt_status = _zeros("B", a)
-
-
 def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch]:
     for start in range(0, len(rows), size):
         yield Batch(table, rows[start : start + size])
@@ -432,8 +97,6 @@ def _chunks(rows: list[dict[str, Any]], size: int, table: str) -> Iterator[Batch
 
 def _tenant_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     """One ``tenants`` row per tenant, in batches of ``size``."""
-    from healthcare_data import fakes
-
     spec = plan.spec
     created = datetime.combine(plan.today, datetime.min.time())
     rows: list[dict[str, Any]] = []
@@ -467,8 +130,6 @@ def _location_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
     The stream is its own (``rng.child("locations")``), so adding locations leaves
     every other table's rows unchanged.
     """
-    from healthcare_data import fakes
-
     tenants = plan.spec.tenants
     first = plan.first["locations"]
     rows: list[dict[str, Any]] = []
@@ -502,8 +163,6 @@ def _pack_conditions(condition_rows: list[dict[str, Any]]) -> int:
 
 def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Patients in serial order; after each batch of patients, their conditions and profiles."""
-    from healthcare_data.rows.patients import draft_patient
-
     first = plan.first["patients"]
     condition_id = plan.first["patient_conditions"]
     personas = plan.personas
@@ -541,8 +200,6 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
 
 def _provider_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Providers in serial order, each tenant's block tagged with its tenant id."""
-    from healthcare_data.rows.providers import draft_provider, practice_type_of
-
     first = plan.first["providers"]
     mix = plan.specialty_weights
     for t, (p0, p1) in enumerate(plan.provider_blocks):
@@ -797,8 +454,6 @@ def _pick_appointments(
 
 def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Medical records for completed appointments, with the visit's patient and provider."""
-    from healthcare_data.rows.records import draft_medical_record
-
     completed = plan.completed_status
     status = store.appt_status
     serial = plan.first["medical_records"]
@@ -834,8 +489,6 @@ def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iter
 def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterator[Batch]:
     """Insurance claims for completed visits of insured patients (the claim status machine
     and amounts are ``draft_claim``'s)."""
-    from healthcare_data.rows.claims import draft_claim
-
     completed = plan.completed_status
     status, patient_of, payer = store.appt_status, store.appt_patient, store.payer
     claimable = plan.claimable_payer
@@ -924,7 +577,7 @@ def generate_dataset(
             "every visit is a future 'scheduled' one, which no record or claim can document",
             ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
         )
-    from healthcare_data import shards
+    from healthcare_data import shards  # shards imports this module (its workers run these streams)
 
     return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
 
@@ -954,8 +607,11 @@ def visit_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iterat
     yield from _claim_rows(plan, store, rng.child("insurance_claims"), size)
 
 
+# DatasetSpec, TABLE_ORDER, ID_TABLES and AffinePermutation live in dataset_spec.py; they
+# stay importable from here, where users of generate_dataset have always found them.
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "ID_TABLES",
     "TABLE_ORDER",
     "AffinePermutation",
     "Batch",

@@ -16,7 +16,7 @@ from stdnum import luhn
 from stdnum.us import ssn as stdnum_ssn
 
 from healthcare_data.errors import ConfigurationError
-from healthcare_data.reference import LicenseFormat, Payer, license_format
+from healthcare_data.reference import LICENSE_FORMATS, LicenseFormat, Payer, license_format
 
 
 class SerialPermutation:
@@ -121,7 +121,6 @@ def is_valid_license_number(value: object, state: str | None = None) -> bool:
         return False
     if state is not None:
         return bool(license_format(state).pattern.match(value))
-    from healthcare_data.reference import LICENSE_FORMATS
 
     return any(f.pattern.match(value) for f in LICENSE_FORMATS.values())
 

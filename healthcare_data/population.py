@@ -13,7 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data import fakes
 from healthcare_data.errors import ConfigurationError, UnknownNameError
+from healthcare_data.personas import PERSONAS
+from healthcare_data.reference import STATE_WEIGHTS
+from healthcare_data.rows.patients import places_named
 
 GENDER_ALIASES = {"m": "male", "male": "male", "f": "female", "female": "female", "other": "other"}
 MAX_AGE = 120
@@ -43,8 +47,6 @@ class Population:
 
     def persona_mix(self, mix: Mapping[str, float]) -> dict[str, float]:
         """``mix`` restricted to personas that can produce this population (else an error)."""
-        from healthcare_data.personas import PERSONAS
-
         fitting = {name: w for name, w in mix.items() if w > 0 and self._fits(PERSONAS.get(name))}
         if not fitting:
             described = ", ".join(
@@ -110,10 +112,6 @@ def _ages(value: str | None) -> tuple[int, int] | None:
 
 
 def _place(state: str | None, city: str | None) -> tuple[str | None, str | None]:
-    from healthcare_data import fakes
-    from healthcare_data.reference import STATE_WEIGHTS
-    from healthcare_data.rows.patients import places_named
-
     if state is not None:
         state = state.strip().upper()
         if state not in STATE_WEIGHTS:

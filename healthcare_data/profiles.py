@@ -28,16 +28,21 @@ least one location per tenant (0 locations: one per tenant).
 from __future__ import annotations
 
 import difflib
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.personas import PERSONAS
+from healthcare_data.phi_guard import check_fields
 from healthcare_data.population import Population
 from healthcare_data.registry import Registry
+from healthcare_data.schema import Base
 
 # Entities a profile counts, in dependency order; each is a table of the schema.
 ENTITIES: tuple[str, ...] = (
@@ -254,8 +259,6 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str | None = None) 
 
 
 def _persona_mix(raw: Any, where: str) -> dict[str, float]:
-    from healthcare_data.personas import PERSONAS
-
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigurationError(f"persona_mix in {where} must be a non-empty table of persona = weight")
     mix: dict[str, float] = {}
@@ -269,9 +272,6 @@ def _persona_mix(raw: Any, where: str) -> dict[str, float]:
 
 def _fields(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
     """Per-table column lists: PHI guard first, then the columns must exist."""
-    from healthcare_data.phi_guard import check_fields
-    from healthcare_data.schema import Base
-
     if not isinstance(raw, Mapping):
         raise ConfigurationError(f"fields in {where} must be a table of table = [columns]")
     tables = tuple(t.name for t in Base.metadata.sorted_tables)
@@ -339,6 +339,7 @@ def _builtin() -> Registry[Profile]:
     text = resources.files("healthcare_data.reference").joinpath("profiles.toml").read_text("utf-8")
     data = tomllib.loads(text)
     common = data.pop("common", {})
+    data.pop("scenarios", None)  # scaled datasets of the acceptance suite: scenario_profile
     for name, row in data.items():
         mix = row.get("persona_mix", common.get("persona_mix"))
         registry.register(
@@ -360,11 +361,41 @@ def _builtin() -> Registry[Profile]:
 
 PROFILES: Registry[Profile] = _builtin()
 
+
+def _scenarios() -> Registry[Mapping[str, Any]]:
+    registry: Registry[Mapping[str, Any]] = Registry("scenario dataset")
+    text = resources.files("healthcare_data.reference").joinpath("profiles.toml").read_text("utf-8")
+    for name, row in tomllib.loads(text).get("scenarios", {}).items():
+        registry.register(name, row)
+    return registry
+
+
+SCENARIOS: Registry[Mapping[str, Any]] = _scenarios()
+
+
+def scenario_profile(name: str, patients: int) -> Profile:
+    """The scenario dataset ``name`` of ``profiles.toml`` scaled to ``patients`` requested patients.
+
+    One source for the acceptance suite's Given datasets (``relationships``: every
+    relationship, quick; ``validation``: every persona, many specialties), callable from pytest.
+    """
+    row = SCENARIOS.get(name)
+
+    def scaled(entity: str, base: int) -> int:
+        rule = row[entity]
+        return max(int(rule.get("min", 0)), math.floor(base * Fraction(rule["per"])))
+
+    n = scaled("patients", _non_negative(patients, "patients"))
+    counts = {e: (n if e == "patients" else scaled(e, n)) if e in row else 0 for e in ENTITIES}
+    return Profile(name=name, title=name, description=row["description"], target_seconds=0.0, counts=counts)
+
 __all__ = [
     "ENTITIES",
     "PROFILES",
+    "SCENARIOS",
     "Profile",
     "load_profile_file",
     "profile_from_mapping",
     "resolve_profile",
+    "scenario_profile",
 ]

@@ -14,7 +14,7 @@ Installed with the package (entry point ``pytest11``), so any suite gets:
                             ``@pytest.mark.hd_patient(persona="elderly_patient", age=72)``
 ``hd_patient_batch``        a list of persisted patients written by the bulk engine;
                             ``@pytest.mark.hd_batch(size=20, persona="pediatric_patient")``
-``hd_seeded_profile``       a :class:`~healthcare_data.seeding.SeedResult` of a profile seeded
+``hd_seeded_profile``       a :class:`~healthcare_data.seed_result.SeedResult` of a profile seeded
                             into ``hd_database`` (``minimal`` unless
                             ``@pytest.mark.hd_profile("standard", tenants=2)``); the database
                             is ``hd_seeded_profile.database``
@@ -53,6 +53,10 @@ Example (no imports of the library needed)::
 
 Without the entry point (running from a checkout), enable it with
 ``-p healthcare_data.pytest_plugin`` or ``pytest_plugins = ["healthcare_data.pytest_plugin"]``.
+
+Fixtures import the library inside their bodies: pytest loads this plugin in every test
+session (entry point pytest11), which must not pay for SQLAlchemy or Faker unless a
+fixture is used.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ if TYPE_CHECKING:
     from healthcare_data.db import Database
     from healthcare_data.randomness import Randomness
     from healthcare_data.schema import Appointment, Patient, Provider
-    from healthcare_data.seeding import SeedResult
+    from healthcare_data.seed_result import SeedResult
 
 DEFAULT_BATCH_SIZE = 5
 DEFAULT_PROFILE = "minimal"
@@ -159,7 +163,7 @@ def _server_database(url: str, suffix: str, create: bool) -> str:
 @pytest.fixture(scope="session")
 def hd_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The server database of this session ("" for SQLite files): per xdist worker its own."""
-    from healthcare_data.seeding import connect
+    from healthcare_data.connections import connect
 
     url, worker = _configured_url(request.config), _worker()
     if not url or worker is None:
@@ -176,7 +180,7 @@ def hd_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def hd_database(hd_database_url: str, tmp_path: Path) -> Iterator[Database]:
     """A fresh, empty database with every table."""
-    from healthcare_data.seeding import connect
+    from healthcare_data.connections import connect
 
     url = hd_database_url
     if url:

@@ -29,6 +29,7 @@ from healthcare_data.personas import PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.registry import Registry
+from healthcare_data.schema import Appointment
 
 SLOT_MINUTES = 15
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
@@ -434,7 +435,6 @@ class Scheduler:
         """
         if by not in ("provider_id", "patient_id"):
             raise ValueError(f"by must be 'provider_id' or 'patient_id', not {by!r}")
-        from healthcare_data.schema import Appointment
 
         table = Appointment.__table__
         column = table.c[by]

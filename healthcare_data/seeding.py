@@ -15,97 +15,38 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from healthcare_data import settings
+from healthcare_data.bulk import METHODS, WriteResult
+from healthcare_data.connections import connect, describe, require_schema
 from healthcare_data.db import Database, is_lock_timeout, open_database
 from healthcare_data.errors import (
     ConfigurationError,
     HealthcareDataError,
+    Interrupted,
     PersistenceError,
     UnknownNameError,
 )
-from healthcare_data.profiles import Profile, resolve_profile
+from healthcare_data.generation import ID_TABLES, Batch, DatasetSpec, generate_dataset
+from healthcare_data.personas import PERSONAS
+from healthcare_data.profiles import ENTITIES, Profile, resolve_profile
 from healthcare_data.randomness import Randomness
+from healthcare_data.seed_result import SeedResult, run_validators
+from healthcare_data.shards import default_workers
+from healthcare_data.violations import ValidationReport
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from healthcare_data.bulk import WriteResult
+if TYPE_CHECKING:  # export is imported when used (see export()): it loads every exporter
     from healthcare_data.export import ExportResult
-    from healthcare_data.generation import Batch, DatasetSpec
-    from healthcare_data.violations import ValidationReport
 
 ProgressCallback = Callable[[str, int, int], None]
-
-
-# --- databases -------------------------------------------------------------------------------
-
-
-def sqlite_path(db: Database) -> Path | None:
-    """The absolute path of an SQLite database file (None for other backends or memory)."""
-    if db.backend != "sqlite":
-        return None
-    name = db.engine.url.database
-    if not name or name == ":memory:":
-        return None
-    return Path(name).resolve()
-
-
-def describe(db: Database) -> str:
-    """How messages name a database: the SQLite file's path, else the URL (password hidden)."""
-    path = sqlite_path(db)
-    return f"SQLite file {str(path)!r}" if path else repr(db.url)
-
-
-def connect(url: str | Database | None = None, *, create_schema: bool = False) -> Database:
-    """Open ``url`` (or the configured default), prove it answers, optionally create tables.
-
-    Raises ConfigurationError naming the database when it is malformed, unsupported or
-    unreachable, or (without ``create_schema``) an SQLite file that does not exist. An
-    open :class:`Database` is checked and used as it is.
-    """
-    db = open_database(url, create=False)
-    try:
-        path = sqlite_path(db)
-        if not create_schema and path is not None and not path.exists():
-            raise ConfigurationError(
-                f"SQLite file {str(path)!r} does not exist; seed it first: healthcare-data seed"
-            )
-        db.check_connection()
-        if create_schema:
-            _create_schema(db)
-    except BaseException:
-        if db is not url:
-            db.dispose()
-        raise
-    return db
-
-
-def _create_schema(db: Database) -> None:
-    try:
-        db.create_schema()
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise ConfigurationError(f"Cannot create the tables in {describe(db)}: {reason}") from None
-
-
-def require_schema(db: Database) -> None:
-    """A database the tool never seeded has none of our tables (or only look-alikes of
-    another application's): say so instead of failing on SQL."""
-    present = set(inspect(db.engine).get_table_names())
-    if "patients" not in present:
-        raise ConfigurationError(
-            f"Database {describe(db)} has no healthcare-data tables; seed it first: "
-            "healthcare-data seed --database-url ..."
-        )
-    db.check_tables()
 
 
 # --- specs and generation --------------------------------------------------------------------
@@ -121,8 +62,6 @@ MAX_MONTHS = 120
 
 def check_limits(profile: Profile) -> None:
     """Counts, tenants and months within what one run can hold (ConfigurationError otherwise)."""
-    from healthcare_data.profiles import ENTITIES
-
     for entity in ENTITIES:
         count = profile.count(entity)
         if isinstance(count, int) and count > MAX_COUNT:
@@ -138,8 +77,6 @@ def check_limits(profile: Profile) -> None:
 
 def _check_satisfiable(spec: DatasetSpec) -> None:
     """Claims need insured patients: a mix without any fails here, before the database is touched."""
-    from healthcare_data.personas import PERSONAS
-
     if not spec.insurance_claims:
         return
     mix = spec.persona_mix if spec.persona_mix is not None else {n: 1.0 for n in PERSONAS.names()}
@@ -153,8 +90,6 @@ def _check_satisfiable(spec: DatasetSpec) -> None:
 
 def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None) -> DatasetSpec:
     """The bulk engine's spec for ``profile`` (validated: bad counts fail here, before any write)."""
-    from healthcare_data.generation import DatasetSpec
-
     check_limits(profile)
 
     spec = DatasetSpec(
@@ -202,8 +137,6 @@ def generate(
     today: date | None = None,
 ) -> Iterator[Batch]:
     """The profile's dataset as a deterministic stream of batches (no database involved)."""
-    from healthcare_data.generation import generate_dataset
-
     qa = settings.qa_settings()
     chosen = _profile(profile, tenants, counts, qa)
     spec = dataset_spec(chosen)
@@ -227,8 +160,6 @@ def _workers(workers: int | None, qa: settings.QASettings) -> int:
     """Generation processes: the argument, else QA_PARALLEL_WORKERS, else one per CPU."""
     chosen = qa.parallel_workers if workers is None else workers
     if chosen == 0 and workers is None:
-        from healthcare_data.shards import default_workers
-
         return default_workers()
     if isinstance(chosen, bool) or not isinstance(chosen, int) or chosen < 1:
         raise ConfigurationError(f"workers must be a whole number >= 1, got {chosen!r}")
@@ -245,172 +176,12 @@ def _batch_size(batch_size: int | None, qa: settings.QASettings) -> int:
 # --- seeding ---------------------------------------------------------------------------------
 
 
-@dataclass
-class SeedResult:
-    """What a seeding run did, how fast, and whether the data passed validation."""
-
-    profile: Profile
-    database: Database
-    seed: int
-    mode: str  # "fresh", "reset" or "append"
-    write: WriteResult
-    total_seconds: float
-    validation: dict[str, ValidationReport] = field(default_factory=dict)
-    validation_seconds: float = 0.0
-    validation_enabled: bool = True
-    strict: bool = False
-    first_ids: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def target_seconds(self) -> float:
-        return self.profile.target_seconds
-
-    @property
-    def target_met(self) -> bool:
-        return self.total_seconds <= self.target_seconds
-
-    @property
-    def performance_ratio(self) -> float:
-        """Share of the target time used (0.82: finished in 82% of the allowed time)."""
-        return self.total_seconds / self.target_seconds if self.target_seconds else 0.0
-
-    @property
-    def total_records(self) -> int:
-        return self.write.total_rows
-
-    @property
-    def records_per_second(self) -> float:
-        return self.total_records / self.total_seconds if self.total_seconds else 0.0
-
-    @property
-    def failed_validations(self) -> list[ValidationReport]:
-        return [r for r in self.validation.values() if not report_passes(r, strict=self.strict)]
-
-    @property
-    def errors(self) -> list[str]:
-        errors = [report.summary() for report in self.failed_validations]
-        if self.strict and not self.target_met:
-            errors.append(
-                f"target time missed: {self.total_seconds:.1f}s > {self.target_seconds:.0f}s (strict mode)"
-            )
-        return errors
-
-    @property
-    def success(self) -> bool:
-        return not self.errors
-
-    def entity_rows(self) -> list[dict[str, object]]:
-        """entity, rows, seconds, rows/s per table written (for the summary table)."""
-        rows = []
-        for table, count in self.write.rows.items():
-            seconds = self.write.seconds.get(table, 0.0)
-            rows.append(
-                {
-                    "entity": table,
-                    "rows": count,
-                    "seconds": round(seconds, 3),
-                    "rows/s": round(count / seconds) if seconds else None,
-                }
-            )
-        return rows
-
-    def validation_rows(self) -> list[dict[str, object]]:
-        return [validation_row(r, self.strict) for r in self.validation.values()]
-
-    def metrics(self) -> dict[str, Any]:
-        """The QA seed document's metrics dictionary, plus per-entity and validation detail."""
-        path = sqlite_path(self.database)
-        return {
-            "environment": self.profile.name,
-            "profile_name": self.profile.title,
-            "total_time_seconds": round(self.total_seconds, 3),
-            "target_time_seconds": self.target_seconds,
-            "performance_ratio": round(self.performance_ratio, 4),
-            "target_met": self.target_met,
-            "total_records_created": self.total_records,
-            "records_per_second": round(self.records_per_second, 2),
-            "validation_time_seconds": round(self.validation_seconds, 3),
-            "errors": self.errors,
-            "success": self.success,
-            "database": self.database.url,
-            "backend": self.database.backend,
-            "sqlite_path": str(path) if path else None,
-            "seed": self.seed,
-            "mode": self.mode,
-            "tenants": self.profile.tenants,
-            "write_method": self.write.method,
-            "target_records_per_second": self.profile.target_records_per_second,
-            "entities": {
-                row["entity"]: {k: v for k, v in row.items() if k != "entity"} for row in self.entity_rows()
-            },
-            "validation": {
-                name: {
-                    "checked": report.checked,
-                    "violations": len(report.violations),
-                    "passed": report_passes(report, strict=self.strict),
-                    "seconds": round(report.seconds, 3),
-                }
-                for name, report in self.validation.items()
-            },
-            "statistics": statistics_rows(self.validation),
-            "validation_notes": validation_notes(self.validation),
-        }
-
-
-def report_passes(report: ValidationReport, *, strict: bool = False) -> bool:
-    """A report passes with no violations; outside strict mode statistics findings only warn."""
-    from healthcare_data.violations import STATISTICS
-
-    if strict:
-        return report.ok
-    return all(v.category == STATISTICS for v in report.violations)
-
-
-def validation_row(report: ValidationReport, strict: bool = False) -> dict[str, object]:
-    passed = report_passes(report, strict=strict)
-    status = "PASS" if report.ok else ("WARN" if passed else "FAIL")
-    return {
-        "validation": report.name,
-        "checked": report.checked,
-        "violations": len(report.violations),
-        "status": status,
-        "seconds": round(report.seconds, 3),
-    }
-
-
-def statistics_rows(reports: Mapping[str, ValidationReport]) -> list[dict[str, Any]]:
-    """Every statistical test the validators ran: test, statistic, p-value, observed vs expected."""
-    return [test.as_dict() for report in reports.values() for test in getattr(report, "tests", ())]
-
-
-def validation_notes(reports: Mapping[str, ValidationReport]) -> list[str]:
-    """What the validators could not do (e.g. statistics skipped without SciPy)."""
-    return [note for report in reports.values() if (note := getattr(report, "skipped", None))]
-
-
-def run_validators(db: Database, *, today: date | None = None) -> tuple[dict[str, ValidationReport], float]:
-    """Every registered validator on ``db``; returns the reports and the seconds they took."""
-    from healthcare_data.validation import run_all
-
-    require_schema(db)
-    started = time.perf_counter()
-    with db.shared_run_lock(settings.qa_settings().lock_timeout):  # a seed in progress finishes first
-        reports = run_all(db, today=today)
-    seconds = time.perf_counter() - started
-    log.info("%d validators on %s in %.2f s", len(reports), db.url, seconds)
-    for report in reports.values():
-        log.debug("%s", report.summary())
-    return reports, seconds
-
-
 # Writers tied to one backend (the bulk engine's own fast paths).
 _BACKEND_METHODS = {"copy": "postgresql", "driver": "sqlite"}
 
 
 def _check_method(method: str, backend: str) -> None:
     """A writer the bulk engine has, and one the backend supports: before anything is reset."""
-    from healthcare_data.bulk import METHODS
-
     if method not in METHODS:
         raise UnknownNameError("write method", method, METHODS)
     needs = _BACKEND_METHODS.get(method)
@@ -435,8 +206,6 @@ def _prepare(
         db.empty_tables(conn)
         return "reset", {}, rng
     if append:
-        from healthcare_data.generation import ID_TABLES
-
         first_ids = db.next_ids(conn, ID_TABLES)
         return "append", first_ids, append_rng(rng, first_ids)
     raise ConfigurationError(
@@ -595,8 +364,6 @@ def seed(
 
 def _interruption(exc: BaseException) -> BaseException | None:
     """The KeyboardInterrupt/Interrupted among the causes and contexts of ``exc``, if any."""
-    from healthcare_data.errors import Interrupted
-
     seen: set[int] = set()
     pending: list[BaseException | None] = [exc]
     while pending:
@@ -659,6 +426,8 @@ def export(
     passes the PHI guard first. ``dialect`` is the sql format's, ``timezone`` the FHIR
     formats' zone for naive timestamps.
     """
+    # Imported here: export.run imports this module (seeding.generate feeds an export of a
+    # profile), and loading every exporter would slow the seed and validate commands.
     from healthcare_data.export.run import export_dataset
     from healthcare_data.export.writers import check_format
 
@@ -690,18 +459,16 @@ def export(
             db.dispose()
 
 
+# SeedResult is what seed() returns and connect() how every entry point opens a database:
+# both stay importable from here (their homes: seed_result.py, connections.py).
 __all__ = [
     "SeedResult",
     "connect",
-    "describe",
-    "open_database",
     "dataset_spec",
     "export",
     "generate",
     "generate_tables",
-    "report_passes",
-    "run_validators",
+    "open_database",
     "seed",
-    "sqlite_path",
     "validate",
 ]

@@ -39,20 +39,10 @@ from datetime import date
 from typing import Any, TypeVar
 
 from healthcare_data import generation
+from healthcare_data.dataset_spec import GROUP_PROVIDERS, TABLE_ORDER, DatasetSpec, _split
 from healthcare_data.errors import ConfigurationError, HealthcareDataError
-from healthcare_data.generation import (
-    GROUP_PROVIDERS,
-    TABLE_ORDER,
-    Batch,
-    DatasetSpec,
-    _Plan,
-    _split,
-    _Store,
-    eligible_counts,
-    entity_rows,
-    global_rows,
-    visit_rows,
-)
+from healthcare_data.generation import Batch, eligible_counts, entity_rows, global_rows, visit_rows
+from healthcare_data.generation_plan import _Plan, _Store
 from healthcare_data.randomness import Randomness
 
 T = TypeVar("T")

@@ -6,7 +6,14 @@ import pytest
 
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.phi_guard import PHIFieldError, check_fields, check_for_phi, is_phi_field
-from healthcare_data.profiles import PROFILES, load_profile_file, profile_from_mapping, resolve_profile
+from healthcare_data.profiles import (
+    PROFILES,
+    SCENARIOS,
+    load_profile_file,
+    profile_from_mapping,
+    resolve_profile,
+    scenario_profile,
+)
 from healthcare_data.settings import qa_settings
 
 # The QA seed document's Environment Profiles: Clients, Providers, Appointments, Notes,
@@ -255,3 +262,22 @@ def test_bad_qa_settings_name_the_variable(name, value):
     with pytest.raises(ConfigurationError) as caught:
         getattr(qa_settings({name: value}), attribute)  # parsed when read: flags win otherwise
     assert str(caught.value).startswith(f"{name}={value!r}")
+
+
+def test_scenario_profiles_scale_from_one_patient_count():
+    """The acceptance suite's Given datasets: profiles.toml [scenarios], floored, with minimums."""
+    assert sorted(SCENARIOS.names()) == ["relationships", "validation"]
+    assert "relationships" not in PROFILES.names()
+    small = scenario_profile("relationships", 300)
+    assert dict(small.counts) == {
+        "locations": 0, "patients": 100, "providers": 10, "appointments": 300,
+        "medical_records": 100, "insurance_claims": 100,
+    }
+    assert scenario_profile("relationships", 9).count("patients") == 10  # the minimum
+    assert scenario_profile("relationships", 9).count("providers") == 5
+    validation = scenario_profile("validation", 31)
+    assert [validation.count(e) for e in ("patients", "providers", "medical_records")] == [31, 10, 46]
+    with pytest.raises(UnknownNameError, match="relationships"):
+        scenario_profile("relationship", 10)
+    with pytest.raises(ConfigurationError, match="-1"):
+        scenario_profile("validation", -1)

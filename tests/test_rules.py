@@ -138,15 +138,30 @@ def test_the_vocabulary_command_lists_every_registered_rule(capsys):
 
 
 def test_steps_stay_thin():
-    """The median behave step body is at most five lines (scripts/step_lengths.py)."""
+    """Every behave step body is at most five lines (scripts/step_lengths.py), its median too."""
     import statistics
     import sys
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from step_lengths import step_lengths
+    from step_lengths import LIMIT, step_lengths
 
     lengths = step_lengths(ROOT / "healthcare_data" / "behave" / "steps")
+    assert len(lengths) > 50, "steps found"
     assert statistics.median(lengths.values()) <= 5, sorted(lengths.items(), key=lambda x: -x[1])[:5]
+    assert LIMIT == 5
+    assert {name: n for name, n in lengths.items() if n > LIMIT} == {}
+
+
+def test_step_length_script_fails_on_a_long_step(tmp_path):
+    """The script exits 1 and names a step of six lines."""
+    import subprocess
+    import sys
+
+    body = "\n".join(f"    x{i} = {i}" for i in range(6))
+    (tmp_path / "long.py").write_text(f"@when('x')\ndef step_long(context):\n{body}\n", encoding="utf-8")
+    script = ROOT / "scripts" / "step_lengths.py"
+    result = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 1 and "long.py:step_long 6" in result.stderr, result.stdout + result.stderr
 
 
 def test_the_suite_needs_behave_1_3():

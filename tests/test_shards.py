@@ -17,7 +17,8 @@ from healthcare_data import shards
 from healthcare_data.bulk import write_dataset
 from healthcare_data.db import Database
 from healthcare_data.errors import PersistenceError
-from healthcare_data.generation import Batch, DatasetSpec, _Plan, generate_dataset
+from healthcare_data.generation import Batch, DatasetSpec, generate_dataset
+from healthcare_data.generation_plan import _Plan
 from healthcare_data.randomness import Randomness
 
 TODAY = date(2026, 6, 1)
@@ -195,7 +196,7 @@ def _seed(tmp_path, name: str, *flags: str, env: dict[str, str] | None = None):
 
 
 def test_cli_workers_flag_and_environment_give_the_same_database(tmp_path) -> None:
-    from healthcare_data.generation import _Plan
+    from healthcare_data.generation_plan import _Plan
 
     spec = DatasetSpec(patients=1500, providers=130, appointments=4000)
     assert len(shards.tasks(shards.units(_Plan(spec, Randomness(0, today=TODAY))))) == 2

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from healthcare_data.behave.support.config import SuiteSettings
-from healthcare_data.behave.support.perf import PeakMemory, Stopwatch
 from healthcare_data.behave.support.reports import assert_no_offenders, table, write_report
+from healthcare_data.measure import PeakMemory, Stopwatch
 
 
 def test_peak_memory_sees_a_short_allocation():

@@ -8,7 +8,6 @@ import pytest
 from behave.model import Table
 
 from healthcare_data.behave.support import registries
-from healthcare_data.behave.support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from healthcare_data.behave.support.tables import (
     TableInputError,
     appointment_requests,
@@ -25,6 +24,7 @@ from healthcare_data.behave.support.tables import (
     workflow_steps,
 )
 from healthcare_data.behave.support.workflow import ENTITIES, LINK_NAMES
+from healthcare_data.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 
 

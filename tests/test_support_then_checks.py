@@ -121,7 +121,7 @@ def test_preference_check_fails_when_a_morning_visit_is_moved_to_the_afternoon(c
     )
     scheduling.step_create_appointments(context)
     scheduling.step_preferences(context)
-    from healthcare_data.behave.support.readback import fetch
+    from healthcare_data.readback import fetch
 
     start = fetch(context.db, "appointments")[0]["appointment_date"]
     execute(context.db, "UPDATE appointments SET appointment_date = :d", d=start.replace(hour=14, minute=0))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from healthcare_data.behave.support.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
+from healthcare_data.error_scenarios import BEHAVIORS, ERROR_SCENARIOS
 from healthcare_data.rules import RULES as LIBRARY_RULES
 from healthcare_data.validation.groups import BULK_CONSTRAINTS, RULES
 

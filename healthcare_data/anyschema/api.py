@@ -9,6 +9,7 @@ from typing import Any
 from healthcare_data.anyschema.fill import FORMATS, FillResult, ProgressCallback, write_database, write_files
 from healthcare_data.anyschema.introspect import introspect
 from healthcare_data.anyschema.plan import Plan, load
+from healthcare_data.connections import ANY_SCHEMA, connect
 from healthcare_data.errors import ConfigurationError
 
 
@@ -41,8 +42,6 @@ def generate(
     Tables holding rows need ``reset`` or ``append`` (as ``seed``); the fill is one
     transaction, so a failed run leaves the database as it was.
     """
-    from healthcare_data.seeding import connect
-
     target_url = database_url
     if isinstance(url_or_plan, Plan):
         plan = url_or_plan
@@ -67,7 +66,7 @@ def generate(
         raise ConfigurationError(
             "no database to fill: pass --database-url URL (or --output DIR --format ...)"
         )
-    db = connect(target_url)
+    db = connect(target_url, command=ANY_SCHEMA)
     try:
         return write_database(
             plan,

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from healthcare_data import anyschema
+from healthcare_data.anyschema import plan_summary
+from healthcare_data.cli import _table
+from healthcare_data.cli_anyschema import run_generate
 from healthcare_data.errors import HealthcareDataError
 
 
@@ -54,11 +58,6 @@ def _yes(answer: str) -> bool:
 
 def run(stdin: IO[str], out: IO[str], err: IO[str]) -> int:
     """The dialogue; returns the exit code (0 done or cancelled, 1 a failed write)."""
-    from healthcare_data import anyschema
-    from healthcare_data.anyschema import plan_summary
-    from healthcare_data.cli import _table
-    from healthcare_data.cli_anyschema import run_generate
-
     ask = Prompter(stdin, out).ask
     try:
         out.write("healthcare-data interactive: fill a database from its own schema\n")

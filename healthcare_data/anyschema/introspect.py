@@ -20,6 +20,7 @@ from healthcare_data.anyschema import columns as meanings
 from healthcare_data.anyschema.checks import parse_checks
 from healthcare_data.anyschema.columns import INTEGER_TYPES
 from healthcare_data.anyschema.plan import DEFAULT_ROWS, ColumnPlan, ForeignKeyPlan, Plan, TablePlan, resolve
+from healthcare_data.connections import ANY_SCHEMA, connect
 from healthcare_data.errors import ConfigurationError
 
 # later column word -> earlier column words: end_date after start_date, updated_at after created_at
@@ -114,9 +115,7 @@ def introspect(
     url_or_engine: str | Engine, *, rows: int = DEFAULT_ROWS, tables: list[str] | None = None
 ) -> Plan:
     """The plan for every table of the database (or ``tables``), ``rows`` rows each."""
-    from healthcare_data.seeding import connect
-
-    db = connect(url_or_engine) if isinstance(url_or_engine, str) else None
+    db = connect(url_or_engine, command=ANY_SCHEMA) if isinstance(url_or_engine, str) else None
     engine = db.engine if db is not None else cast(Engine, url_or_engine)
     try:
         return reflect(engine, rows=rows, tables=tables)

@@ -38,8 +38,8 @@ Set by steps, read by later steps of the same scenario
   ``workflow``              support.workflow.WorkflowRun (workflow.py)
   ``bulk``                  support.bulk.BulkRun: requests, WriteResult, PeakMemory (bulk.py)
   ``validation_runs``       dict validator name -> (ValidationRequest, ValidationReport)
-  ``error_outcomes``        list[support.error_scenarios.Outcome] (errors.py)
-  ``cleanup``               support.cleanup.CleanupRun (cleanup.py)
+  ``error_outcomes``        list[healthcare_data.error_scenarios.Outcome] (errors.py)
+  ``cleanup``               healthcare_data.cleanup.CleanupRun (cleanup.py)
 """
 
 from __future__ import annotations

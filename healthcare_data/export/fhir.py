@@ -41,6 +41,7 @@ from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.schema import (
     Appointment,
+    Base,
     Dispensing,
     InsuranceClaim,
     Location,
@@ -934,8 +935,6 @@ def patient_bundles(
 
 
 def _scope_column(table_name: str, column_name: str) -> Any:
-    from healthcare_data.schema import Base
-
     return Base.metadata.tables[table_name].c[column_name]
 
 

@@ -16,9 +16,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from healthcare_data.bulk import write_dataset
 from healthcare_data.db import Database
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.export import fhir
 from healthcare_data.export.database import check_selection, check_tables, table_names
+from healthcare_data.export.sqldump import check_dialect
 from healthcare_data.export.stream import (
     DEFAULT_BATCH_SIZE,
     ProgressCallback,
@@ -29,6 +32,7 @@ from healthcare_data.export.stream import (
 )
 from healthcare_data.export.writers import ExportResult, check_format, write_batches
 from healthcare_data.generation import Batch
+from healthcare_data.seeding import generate
 
 FHIR_FORMATS = ("fhir", "fhir-bundle")
 
@@ -52,8 +56,6 @@ def export_fhir(
     progress: ProgressCallback | None = None,
 ) -> ExportResult:
     """Bulk FHIR NDJSON (``fhir``) or per-patient transaction Bundles (``fhir-bundle``)."""
-    from healthcare_data.export import fhir
-
     if fmt not in FHIR_FORMATS:
         raise ConfigurationError(f"export_fhir writes {' or '.join(FHIR_FORMATS)}, not {fmt!r}")
     target = Path(path)
@@ -69,8 +71,6 @@ def export_fhir(
 def _generated(
     profile: Any, seed: int | None, tenants: int | None, today: date | None, batch_size: int | None
 ) -> Iterator[Batch]:
-    from healthcare_data.seeding import generate
-
     return generate(profile, seed, tenants=tenants, today=today, batch_size=batch_size)
 
 
@@ -95,8 +95,6 @@ def export_dataset(
     check_format(fmt)
     settings = dict(options or {})
     if fmt == "sql":
-        from healthcare_data.export.sqldump import check_dialect
-
         check_dialect(settings.get("dialect", "sqlite"))
     if tables is not None:
         check_tables(tables)
@@ -108,7 +106,6 @@ def export_dataset(
         timezone = settings.get("timezone", "UTC")
         if db is not None:
             return export_fhir(db, path, fmt, timezone=timezone, progress=progress)
-        from healthcare_data.bulk import write_dataset
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".fhir-scratch.", dir=Path(path).parent) as scratch:

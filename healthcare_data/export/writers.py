@@ -37,6 +37,9 @@ from typing import Any, TextIO
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.export import csvio, yamlrows
 from healthcare_data.export.codec import FORMAT_TAG, encode, encode_row
+from healthcare_data.export.fixtures import FIXTURE_WRITERS
+from healthcare_data.export.parquet import write_parquet
+from healthcare_data.export.sqldump import create_statements, setval_statement, write_sql
 from healthcare_data.export.stream import (
     ProgressCallback,
     atomic_output,
@@ -281,8 +284,6 @@ def _write_csv(
 def postgres_load_script(tables: Mapping[str, Mapping[str, str]]) -> str:
     """``\\copy`` every CSV in dependency order in one transaction, then move each id
     sequence past the loaded ids so the application's next insert does not collide."""
-    from healthcare_data.export.sqldump import create_statements, setval_statement
-
     lines = [
         "-- Load this CSV export into PostgreSQL; run it from this directory:",
         "--   psql -v ON_ERROR_STOP=1 -d DBNAME -f load_postgres.sql",
@@ -398,16 +399,10 @@ def write_batches(
         if fmt in ("json", "yaml", "csv", "ndjson"):
             _write_round_trip(stream, out, fmt, layout, source or {}, counts, spool)
         elif fmt == "parquet":
-            from healthcare_data.export.parquet import write_parquet
-
             write_parquet(stream, out)
         elif fmt == "sql":
-            from healthcare_data.export.sqldump import write_sql
-
             write_sql(stream, out, settings.get("dialect", "sqlite"))
         else:
-            from healthcare_data.export.fixtures import FIXTURE_WRITERS
-
             FIXTURE_WRITERS[fmt](contiguous(stream, spool), out, settings)
         written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) if out.is_dir() else []
     files = [target / p for p in written] if written else [target]

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from healthcare_data.errors import ConfigurationError
+from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.reference import SPECIALTIES
 
 #: The engine's actions a step may run (see engine.ACTIONS); checked at load time.
@@ -94,7 +94,7 @@ class Journey:
 
     def entities(self) -> list[str]:
         """Tables this journey's steps write, in the order the steps first touch them."""
-        from healthcare_data.journeys.engine import ACTION_ENTITY
+        from healthcare_data.journeys.engine import ACTION_ENTITY  # the engine imports this module
 
         seen: list[str] = ["patients"]
         for step in self.steps.values():
@@ -150,8 +150,6 @@ class Definitions:
     def journey(self, name: str) -> Journey:
         found = self.journeys.get(name)
         if found is None:
-            from healthcare_data.errors import UnknownNameError
-
             raise UnknownNameError("journey", name, list(self.journeys))
         return found
 

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from healthcare_data import settings
+from healthcare_data.bulk import write_dataset
 from healthcare_data.errors import ConfigurationError, UnknownNameError
 from healthcare_data.generation import Batch
 from healthcare_data.journeys.definitions import REGISTRATION, Definitions, Journey, default_definitions
@@ -313,9 +315,6 @@ def seed_journeys(
     transaction holding the run lock (as ``seed``: another run waits, or after
     ``QA_LOCK_TIMEOUT`` stops with DatabaseBusyError); ids continue after the rows already
     there, counted under the lock. Returns the WriteResult."""
-    from healthcare_data import settings
-    from healthcare_data.bulk import write_dataset
-
     with db.write_transaction(settings.qa_settings().lock_timeout) as conn:
         if sum(db.counts(conn).values()):
             first = db.next_ids(conn, [t for t in JOURNEY_TABLES if t in ID_KEYED])

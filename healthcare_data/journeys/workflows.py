@@ -31,8 +31,10 @@ from typing import Any
 import yaml
 
 from healthcare_data.errors import ConfigurationError
+from healthcare_data.export import load_dataset
 from healthcare_data.export.codec import FORMAT_TAG, columns_of, encode_row
 from healthcare_data.journeys.definitions import END, Definitions, Journey, default_definitions
+from healthcare_data.journeys.engine import JOURNEY_TABLES
 from healthcare_data.journeys.generate import RECORD_TABLES
 from healthcare_data.journeys.rules import check_tables
 from healthcare_data.rules.groups import JOURNEY_SUMMARY_RULES
@@ -294,8 +296,6 @@ def revalidate(
     output: str | Path, today: date, definitions: Definitions | None = None
 ) -> dict[str, list[Violation]]:
     """Load written workflow files back (the export loader) and validate them again."""
-    from healthcare_data.export import load_dataset
-
     return validate_dataset(load_dataset(Path(output) / "workflows"), today, definitions)
 
 
@@ -500,8 +500,6 @@ def _yaml_format(root: Path, summary: WorkflowSummary) -> list[Violation]:
 def read_tables(db: Any) -> dict[str, list[dict[str, Any]]]:
     """The journey tables of a seeded database (rows of journeys and who they concern)."""
     from sqlalchemy import select
-
-    from healthcare_data.journeys.engine import JOURNEY_TABLES
 
     with db.engine.connect() as conn:
         return {

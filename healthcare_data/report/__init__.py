@@ -17,7 +17,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from healthcare_data import __version__
+from healthcare_data.connections import require_schema
+from healthcare_data.report import plots
 from healthcare_data.report.gather import ReportData, gather
+from healthcare_data.report.html import render
+from healthcare_data.seed_result import run_validators, statistics_rows, validation_notes, validation_row
+from healthcare_data.seeding import dataset_spec
+from healthcare_data.seeding import seed as seed_profile
 
 if TYPE_CHECKING:
     from healthcare_data.db import Database
@@ -37,15 +44,6 @@ def report_data(
     strict: bool = False,
 ) -> ReportData:
     """Counts, validation results and statistics of ``db`` (no plotting)."""
-    from healthcare_data import __version__
-    from healthcare_data.seeding import (
-        require_schema,
-        run_validators,
-        statistics_rows,
-        validation_notes,
-        validation_row,
-    )
-
     require_schema(db)
     today = today or date.today()
     info = {
@@ -67,9 +65,6 @@ def report_data(
 
 def render_report(data: ReportData) -> str:
     """The HTML page of ``data`` (plots every figure; needs matplotlib)."""
-    from healthcare_data.report import plots
-    from healthcare_data.report.html import render
-
     pictures = {key: (caption, plots.png(fig)) for key, (caption, fig) in plots.figures(data).items()}
     return render(data, pictures)
 
@@ -88,9 +83,6 @@ def profile_report_html(
     today: date | None = None,
 ) -> str:
     """Seed ``profile`` into a throw-away SQLite file and report on it (nothing is left behind)."""
-    from healthcare_data.seeding import dataset_spec
-    from healthcare_data.seeding import seed as seed_profile
-
     with tempfile.TemporaryDirectory(prefix="hd-report-") as folder:
         url = f"sqlite:///{Path(folder) / 'report.db'}"
         result = seed_profile(

@@ -17,6 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from healthcare_data.personas import PERSONAS
+from healthcare_data.rows.providers import specialties_for
+from healthcare_data.scheduling import us_federal_holiday
 from healthcare_data.schema import Base
 
 log = logging.getLogger(__name__)
@@ -71,8 +74,6 @@ def expected_age_sex(persona_counts: Mapping[str, int]) -> dict[str, dict[str, f
     A persona's ages are uniform over its whole-year range and its sexes follow its
     gender weights: what the generator draws from.
     """
-    from healthcare_data.personas import PERSONAS
-
     expected: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(AGE_BANDS, 0.0))
     for name, n in persona_counts.items():
         if name not in PERSONAS:
@@ -95,8 +96,6 @@ def _sex(gender: str | None) -> str:
 
 def expected_personas(n: int, persona_mix: Mapping[str, float] | None) -> dict[str, float]:
     """Expected patients per persona: the profile's mix, else even over every persona."""
-    from healthcare_data.personas import PERSONAS
-
     mix = dict(persona_mix) if persona_mix else {name: 1.0 for name in PERSONAS.names()}
     total = sum(mix.values()) or 1.0
     return {name: n * w / total for name, w in mix.items()}
@@ -104,8 +103,6 @@ def expected_personas(n: int, persona_mix: Mapping[str, float] | None) -> dict[s
 
 def expected_specialties(n: int, specialty_mix: Mapping[str, float] | None) -> dict[str, float]:
     """Expected providers per specialty: the mix, else the provider draft's even default pool."""
-    from healthcare_data.rows.providers import specialties_for
-
     mix = dict(specialty_mix) if specialty_mix else dict.fromkeys(specialties_for(()), 1.0)
     total = sum(mix.values()) or 1.0
     return {name: n * w / total for name, w in mix.items()}
@@ -127,8 +124,6 @@ def expected_outcomes(personas: Iterable[str]) -> dict[str, dict[str, float]]:
 
 def us_holiday(day: date) -> str | None:
     """The US federal holiday on ``day``: the scheduling rule's own calendar."""
-    from healthcare_data.scheduling import us_federal_holiday
-
     return us_federal_holiday(day)
 
 

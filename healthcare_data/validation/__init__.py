@@ -13,6 +13,7 @@ from healthcare_data.validation.runner import (
     run_all,
     run_validation,
     validate_records,
+    violation_rows,
 )
 from healthcare_data.violations import *  # noqa: F403
 
@@ -23,4 +24,5 @@ __all__ = [
     "run_all",
     "run_validation",
     "validate_records",
+    "violation_rows",
 ]

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from healthcare_data.db import Database
+from healthcare_data.readback import fetch_one
 from healthcare_data.registry import Registry
 from healthcare_data.rules import check, rules_for
 from healthcare_data.rules.groups import (
@@ -30,8 +32,10 @@ from healthcare_data.rules.groups import (
     JOURNEY_GROUP_RULES,
     WORKFLOW_GROUP_RULES,
 )
+from healthcare_data.schema import Base
 from healthcare_data.validation import dataset, integrity, statistics
-from healthcare_data.violations import Violation
+from healthcare_data.validation.runner import scan_rows
+from healthcare_data.violations import CATEGORIES, Violation
 
 DatabaseCheck = Callable[[Connection, date, dict[str, Any]], list[Violation]]
 
@@ -351,3 +355,50 @@ def check_group(name: str, row: Any, **context: Any) -> list[Violation]:
     UnknownNameError lists the known groups.
     """
     return GROUPS.get(name).check_row(row, **context)
+
+
+def stored_findings(
+    db: Database,
+    today: date,
+    groups: Iterable[RuleGroup],
+    *,
+    rows: bool = True,
+    options: dict[str, Any] | None = None,
+    tables: Collection[str] | None = None,
+    keys: Collection[Any] | None = None,
+) -> list[Violation]:
+    """What ``groups`` find in ``db``: their row rules over one scan of the stored rows (of ``tables``,
+    records ``keys``) when ``rows``, and their whole-database checks when ``options`` is given.
+
+    One call for a pytest user and the acceptance suite's bulk and workflow tables.
+    """
+    groups = list(groups)
+    found: list[Violation] = []
+    with db.engine.connect() as conn:
+        if rows:
+            findings = scan_rows(conn, today, tables)
+            everything = [v for category in CATEGORIES for v in findings.of(category)]
+            found += [v for g in groups for v in g.select(everything, keys=keys)]
+        if options is not None:
+            found += [v for g in groups for v in g.run_database_checks(conn, today, options)]
+    return found
+
+
+def bulk_findings(db: Database, today: date, tokens: Iterable[str], *, spec: Any = None) -> list[Violation]:
+    """The whole-database checks of the bulk constraint ``tokens`` (distributions, presence, window)."""
+    groups = [BULK_CONSTRAINTS.get(t) for t in tokens]
+    return stored_findings(db, today, groups, rows=False, options={"spec": spec})
+
+
+def bulk_row_findings(db: Database, today: date, tokens: Iterable[str]) -> list[Violation]:
+    """The row-rule violations the bulk constraint ``tokens`` name, over every stored row."""
+    return stored_findings(db, today, [BULK_CONSTRAINTS.get(t) for t in tokens])
+
+
+def check_stored_row(
+    db: Database, today: date, table: str, row_id: int, names: Iterable[str]
+) -> list[Violation]:
+    """The workflow rule groups ``names`` on the stored row ``row_id`` of ``table`` (database checks too)."""
+    key = fetch_one(db, table, row_id)[integrity.key_column(Base.metadata.tables[table]).name]
+    groups = [GROUPS.get(n) for n in names]
+    return stored_findings(db, today, groups, options={}, tables=[table], keys={key})

@@ -367,7 +367,8 @@ def _business(context: ValidationContext) -> ValidationReport:
     report.add(integrity.find_double_bookings(context.conn))
     report.add(integrity.find_patient_double_bookings(context.conn))
     report.add(integrity.find_cross_reference_mismatches(context.conn))
-    # Patient journeys: the registry's journey_consistency rules (rules/journeys.py).
+    # Patient journeys: the registry's journey_consistency rules (rules/journeys.py); imported
+    # here because the journeys package imports validation.
     from healthcare_data.journeys.rules import check_database
 
     report.extend(check_database(context.conn, context.today))
@@ -448,3 +449,16 @@ def run_all(
     with connection(source) as conn:
         context = ValidationContext(conn, today or date.today(), dict(options))
         return {validator.name: validator.run_in(context) for validator in chosen}
+
+
+def violation_rows(
+    reports: Mapping[str, ValidationReport], *, statistical: bool = True
+) -> list[dict[str, Any]]:
+    """Every violation of ``reports`` as a table row naming its validator; ``statistical=False`` leaves out
+    the statistical reports (data_quality), judged by their tests instead."""
+    return [
+        dict(v.as_row(), validator=name)
+        for name, report in reports.items()
+        if statistical or not isinstance(report, statistics.DistributionReport)
+        for v in report.violations
+    ]

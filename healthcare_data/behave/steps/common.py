@@ -14,12 +14,8 @@ from healthcare_data.schema import Base
 @given("the healthcare database is initialized")
 def step_database_initialized(context):
     """Every schema table exists and is empty."""
-    tables = inspect(context.db.engine).get_table_names()
-    assert_that(
-        [t for t in tables if t in Base.metadata.tables],
-        contains_inanyorder(*Base.metadata.tables),
-        f"schema of {context.db.url}",
-    )
+    tables = [t for t in inspect(context.db.engine).get_table_names() if t in Base.metadata.tables]
+    assert_that(tables, contains_inanyorder(*Base.metadata.tables), f"schema of {context.db.url}")
     assert_that(context.db.counts(), equal_to(dict.fromkeys(context.db.counts(), 0)), "an empty database")
 
 

@@ -14,12 +14,16 @@ from healthcare_data.behave.support.builder_script import (
     unmet_specifications,
 )
 from healthcare_data.behave.support.failures import as_failure
-from healthcare_data.behave.support.readback import patients_with_history
-from healthcare_data.behave.support.reports import assert_no_offenders, assert_no_violations, table
+from healthcare_data.behave.support.reports import (
+    assert_no_offenders,
+    assert_no_violations,
+    distribution_tables,
+)
 from healthcare_data.behave.support.state import need
 from healthcare_data.behave.support.tables import persona_requests, persona_words, requested_counts
 from healthcare_data.builders import PatientBuilder
 from healthcare_data.characteristics import unmet_characteristics
+from healthcare_data.readback import patients_with_history
 from healthcare_data.validation.groups import CHECKS, check_group
 from healthcare_data.validation.patients import check_patient, check_persona_defaults
 from healthcare_data.validation.statistics import persona_distribution_report
@@ -42,8 +46,7 @@ def step_create_patients(context):
     context.persona_requests = persona_requests(context.table)
     for number, request in enumerate(context.persona_requests, start=1):
         with as_failure(f"Personas table row {number} ({request.persona})"):
-            builder = PatientBuilder(context.db, context.rng).with_persona(request.persona)
-            made = builder.create_batch(request.count)
+            made = request.create(PatientBuilder(context.db, context.rng))
         context.created.add_all("patients", made, step=number, **request.labels)
 
 
@@ -72,24 +75,21 @@ def step_patients_consistent(context):
     assert_no_violations(found, "patient rules (check_patient) broken by stored patients")
 
 
+def _distribution_report(context):
+    _persona_patients(context)
+    with context.db.engine.connect() as conn:
+        return persona_distribution_report(conn, context.today, tolerance=0.0)
+
+
 @then("demographic distributions should match persona expectations")
 def step_persona_distributions(context):
     """statistics.persona_distribution_report: chi-square/exact test on genders, KS on ages, per persona
     (alpha 1%).
     """
-    _persona_patients(context)
-    with context.db.engine.connect() as conn:
-        report = persona_distribution_report(conn, context.today, tolerance=0.0)
-    tests = [
-        {"test": t.name, "n": t.n, "p": round(t.p_value, 4), "ok": t.ok, "detail": t.detail}
-        for t in report.tests
-    ]
-    assert_that(len(tests), greater_than(0), "statistical tests run")
-    assert_that(
-        report.ok,
-        is_(True),
-        f"persona distribution tests (chi-square / KS):\n{table(tests)}\n{table(report.rows())}\n",
-    )
+    report = _distribution_report(context)
+    assert_that(len(report.tests), greater_than(0), "statistical tests run")
+    detail = distribution_tables(report)
+    assert_that(report.ok, is_(True), f"persona distribution tests (chi-square / KS):\n{detail}\n")
 
 
 # --- the builder docstring ----------------------------------------------------------------------
@@ -104,8 +104,7 @@ def step_builder(context):
     context.specified = specified_values(context.builder_script, PatientBuilder)
     with as_failure("Builder docstring"):
         context.built = run_builder_script(context.builder_script, PatientBuilder(context.db, context.rng))
-    if context.built.stored:
-        context.created.add("patients", context.built.patient_id, source="builder")
+    context.created.add_ids("patients", context.built.stored_ids, source="builder")
 
 
 def _built(context):

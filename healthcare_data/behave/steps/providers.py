@@ -7,11 +7,11 @@ from hamcrest import all_of, assert_that, contains_string, equal_to, greater_tha
 
 from healthcare_data.behave.support import registries
 from healthcare_data.behave.support.failures import as_failure
-from healthcare_data.behave.support.readback import fetch
 from healthcare_data.behave.support.reports import assert_no_offenders, assert_no_violations
 from healthcare_data.behave.support.state import need
 from healthcare_data.behave.support.tables import provider_requests
 from healthcare_data.factories import ProviderFactory
+from healthcare_data.readback import fetch
 from healthcare_data.validation.groups import check_group
 from healthcare_data.validation.providers import check_provider, contact_violations, unmet_provider_request
 
@@ -38,8 +38,7 @@ def step_create_providers(context):
     context.provider_requests = provider_requests(context.table)
     for number, request in enumerate(context.provider_requests, start=1):
         with as_failure(f"Providers table row {number} ({request.specialty}, {request.practice_type})"):
-            factory = ProviderFactory(context.db, context.rng)
-            made = factory.create_batch(request.count, *request.traits, **request.overrides)
+            made = request.create(ProviderFactory(context.db, context.rng))
         context.created.add_all("providers", made, step=number, **request.labels)
 
 

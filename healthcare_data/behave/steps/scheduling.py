@@ -7,12 +7,12 @@ from hamcrest import assert_that, empty, equal_to, is_not
 
 from healthcare_data.behave.support import registries
 from healthcare_data.behave.support.failures import as_failure
-from healthcare_data.behave.support.readback import fetch
 from healthcare_data.behave.support.reports import assert_no_offenders, assert_no_violations
 from healthcare_data.behave.support.state import need
 from healthcare_data.behave.support.tables import appointment_requests
 from healthcare_data.builders import PatientBuilder
 from healthcare_data.factories import ProviderFactory, schedule_appointment
+from healthcare_data.readback import fetch
 from healthcare_data.scheduling import unmet_constraints
 from healthcare_data.validation.appointments import check_appointment
 from healthcare_data.validation.groups import CHECKS
@@ -22,30 +22,21 @@ from healthcare_data.validation.integrity import find_double_bookings
 @given("I have patients with different personas")
 def step_persona_patients(context):
     """One stored patient per registered persona."""
-    for name in registries.personas().names():
-        patient = PatientBuilder(context.db, context.rng).with_persona(name).create()
-        context.created.add("patients", patient.id, persona=name)
+    names = registries.personas().names()
+    made = {n: PatientBuilder(context.db, context.rng).with_persona(n).create() for n in names}
+    context.created.add_each("patients", made, "persona")
     stored = fetch(context.db, "patient_profiles", context.created.ids("patients"), column="patient_id")
-    assert_that(
-        sorted(p["persona"] for p in stored),
-        equal_to(sorted(registries.personas().names())),
-        "one stored patient per persona",
-    )
+    assert_that(sorted(p["persona"] for p in stored), equal_to(sorted(names)), "a stored patient per persona")
 
 
 @given("I have providers with various specialties")
 def step_specialty_providers(context):
     """One stored provider per registered specialty."""
-    factory = ProviderFactory(context.db, context.rng)
-    for name in registries.specialties().names():
-        provider = factory.create(specialty=name)
-        context.created.add("providers", provider.id, specialty=name)
+    names, factory = registries.specialties().names(), ProviderFactory(context.db, context.rng)
+    context.created.add_each("providers", {n: factory.create(specialty=n) for n in names}, "specialty")
     stored = fetch(context.db, "providers", context.created.ids("providers"))
-    assert_that(
-        sorted(p["specialty"] for p in stored),
-        equal_to(sorted(registries.specialties().names())),
-        "one stored provider per specialty",
-    )
+    found = sorted(p["specialty"] for p in stored)
+    assert_that(found, equal_to(sorted(names)), "one stored provider per specialty")
 
 
 def _one(context, table, **labels):
@@ -54,26 +45,23 @@ def _one(context, table, **labels):
     return fetch(context.db, table, found[:1])[0]
 
 
+def _book(context, request):
+    """schedule_appointment for one table row, with the patient and provider earlier steps created."""
+    patient = _one(context, "patients", persona=request.persona)
+    provider = _one(context, "providers", specialty=request.specialty)
+    with as_failure(f"Appointments table row {request.row} ({request.appointment_type})"):
+        return schedule_appointment(
+            context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
+        )
+
+
 @when("I create appointments with the following requirements:")
 def step_create_appointments(context):
     """schedule_appointment(db, patient, provider, type, constraints) per row."""
     context.appointment_requests = appointment_requests(context.table)
     for request in context.appointment_requests:
-        patient = _one(context, "patients", persona=request.persona)
-        provider = _one(context, "providers", specialty=request.specialty)
-        with as_failure(f"Appointments table row {request.row} ({request.appointment_type})"):
-            appointment = schedule_appointment(
-                context.db, patient, provider, request.appointment_type, request.constraints, rng=context.rng
-            )
-        context.created.add(
-            "appointments",
-            appointment.id,
-            step=request.row,
-            constraints=request.constraints,
-            persona=request.persona,
-            specialty=request.specialty,
-            type=request.appointment_type,
-        )
+        appointment = _book(context, request)
+        context.created.add("appointments", appointment.id, step=request.row, **request.labels)
 
 
 def _stored_appointments(context):

@@ -6,14 +6,13 @@ from behave import given, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_item, has_length, less_than_or_equal_to
 
 from healthcare_data.behave.support import registries
-from healthcare_data.behave.support.datasets import generate_validation_dataset
-from healthcare_data.behave.support.readback import fetch
+from healthcare_data.behave.support.datasets import generate_scenario
 from healthcare_data.behave.support.reports import assert_no_offenders, report_suffix, table, write_report
 from healthcare_data.behave.support.state import need
 from healthcare_data.behave.support.tables import validation_requests
 from healthcare_data.factories import PROVIDER_TRAITS, ProviderFactory
-from healthcare_data.validation import run_all, run_validation
-from healthcare_data.validation.statistics import DistributionReport
+from healthcare_data.readback import fetch
+from healthcare_data.validation import run_all, violation_rows
 
 
 @then("all generated data should pass validation rules")
@@ -23,27 +22,18 @@ def step_all_validators_pass(context):
     """
     reports = run_all(context.db, context.today)
     assert_that(list(reports), equal_to(registries.validators().names()), "validators run")
-    offenders = [
-        dict(v.as_row(), validator=name)
-        for name, report in reports.items()
-        if not isinstance(report, DistributionReport)
-        for v in report.violations
-    ]
-    assert_no_offenders(offenders, "violations found by the library's validators")
+    found = violation_rows(reports, statistical=False)
+    assert_no_offenders(found, "violations found by the library's validators")
 
 
 @given("I have generated healthcare data using various personas and traits")
 def step_generated_data(context):
-    """A generated dataset of every persona plus one provider per trait, read back."""
-    generate_validation_dataset(context)
+    """A generated dataset of every persona (profiles.toml scenarios.validation), one provider per trait."""
+    generate_scenario(context, "validation")
     factory = ProviderFactory(context.db, context.rng)
-    for name in PROVIDER_TRAITS.names():
-        context.created.add("providers", factory.create(name).id, trait=name)
+    context.created.add_each("providers", {n: factory.create(n) for n in PROVIDER_TRAITS.names()}, "trait")
     personas = {p["persona"] for p in fetch(context.db, "patient_profiles")}
     assert_that(sorted(personas), equal_to(sorted(registries.personas().names())), "personas in the data")
-    assert_that(
-        context.created.of("providers"), has_length(len(PROVIDER_TRAITS)), "providers with each trait"
-    )
 
 
 @when("I run comprehensive data validation:")
@@ -52,25 +42,8 @@ def step_run_validation(context):
     reports/validation.txt.
     """
     requests = validation_requests(context.table)
-    context.validation_runs = {}
-    for request in requests:
-        report = run_validation(
-            context.db, request.validation_type, context.today, tolerance=request.tolerance
-        )
-        context.validation_runs[request.validation_type] = (request, report)
-    rows = [
-        {
-            "validator": name,
-            "scope": request.scope,
-            "checked": report.checked,
-            "violations": len(report.violations),
-            "rate": f"{report.rate:.2%}",
-            "tolerance": request.tolerance_text,
-            "seconds": round(report.seconds, 3),
-            "ok": report.rate <= request.tolerance,
-        }
-        for name, (request, report) in context.validation_runs.items()
-    ]
+    context.validation_runs = {r.validation_type: (r, r.run(context.db, context.today)) for r in requests}
+    rows = [request.summary(report) for request, report in context.validation_runs.values()]
     title = f"Data validation on {context.db.backend}"
     write_report(f"validation-{report_suffix(context)}", title, rows, context=context)
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from healthcare_data.builders import PatientBuilder
 from healthcare_data.builders.patient import stored_value
 from healthcare_data.errors import UnknownNameError
 
@@ -62,8 +63,7 @@ def builder_methods(builder_class: type | None = None) -> dict[str, str]:
     Derived from the class, so a method added to ``PatientBuilder`` is usable in a
     feature file without changing the suite.
     """
-    if builder_class is None:
-        from healthcare_data.builders import PatientBuilder as builder_class  # noqa: N813
+    builder_class = builder_class or PatientBuilder
     names = [
         name
         for name in dir(builder_class)
@@ -311,6 +311,11 @@ class BuiltPatient:
     @property
     def stored(self) -> bool:
         return self.terminal == "create"
+
+    @property
+    def stored_ids(self) -> list[int]:
+        """The stored patient's id, or nothing for a ``.build()`` chain."""
+        return [self.patient_id] if self.stored else []
 
     @property
     def where(self) -> str:

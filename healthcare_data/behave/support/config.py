@@ -21,6 +21,11 @@ class SuiteSettings:
     batch_size: int = 1000
     validation_patients: int = 300
 
+    @property
+    def memory_limits(self) -> tuple[float, float]:
+        """(peak MB, growth MB) the bulk scenario's memory must stay within."""
+        return self.memory_limit_mb, self.memory_growth_limit_mb
+
     @classmethod
     def from_userdata(cls, userdata: Any) -> SuiteSettings:
         def get(name: str, convert: Any, default: Any) -> Any:

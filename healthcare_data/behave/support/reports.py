@@ -92,3 +92,22 @@ def report_suffix(context: Any) -> str:
 def assert_no_violations(violations: Iterable[Any], what: str) -> None:
     """Fail with the violations (entity, key, field, rule, message, recovery) as a table."""
     assert_no_offenders([v.as_row() for v in violations], what)
+
+
+def bulk_title(context: Any) -> str:
+    """Title of the bulk report: backend, the memory limits and the baseline measured."""
+    limit, growth = context.settings.memory_limits
+    baseline = context.bulk.run.memory.baseline_mb
+    return (
+        f"Bulk generation on {context.db.backend} (limits: peak {limit:.0f} MB, "
+        f"growth {growth:.0f} MB; baseline {baseline:.1f} MB)"
+    )
+
+
+def distribution_tables(report: Any) -> str:
+    """A distribution report's statistical tests (name, n, p, ok, detail), then its violations."""
+    tests = [
+        {"test": t.name, "n": t.n, "p": round(t.p_value, 4), "ok": t.ok, "detail": t.detail}
+        for t in report.tests
+    ]
+    return f"{table(tests)}\n{table(report.rows())}"

@@ -36,6 +36,16 @@ class Created:
         for obj in objects:
             self.add(table, obj.id, step, **labels)
 
+    def add_ids(self, table: str, ids: list[int], **labels: Any) -> None:
+        """Record every id of ``ids`` with the same labels."""
+        for row_id in ids:
+            self.add(table, row_id, **labels)
+
+    def add_each(self, table: str, made: dict[str, Any], label: str) -> None:
+        """Record each created object of ``made`` labelled ``label=<its key>`` (one per persona, ...)."""
+        for value, obj in made.items():
+            self.add(table, obj.id, **{label: value})
+
     def of(self, table: str, **labels: Any) -> list[CreatedRow]:
         return [
             r for r in self.rows if r.table == table and all(r.labels.get(k) == v for k, v in labels.items())

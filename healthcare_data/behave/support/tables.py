@@ -21,6 +21,7 @@ from tabulate import tabulate
 from healthcare_data.behave.support import registries
 from healthcare_data.errors import FormatValidationError, UnknownNameError
 from healthcare_data.rows.claims import parse_amount as library_amount
+from healthcare_data.validation import run_validation
 
 
 class TableInputError(AssertionError):
@@ -237,6 +238,10 @@ class PersonaRequest:
     count: int
     characteristics: tuple[str, ...]
 
+    def create(self, builder: Any) -> list[Any]:
+        """``builder.with_persona(persona).create_batch(count)`` for this row."""
+        return list(builder.with_persona(self.persona).create_batch(self.count))
+
     @property
     def labels(self) -> dict[str, Any]:
         """What the created rows are labelled with (the arguments of ``unmet_characteristics``)."""
@@ -276,6 +281,10 @@ class ProviderRequest:
         chosen = {"specialty": self.specialty, "practice_type": self.practice_type}
         return {key: value for key, value in chosen.items() if value}
 
+    def create(self, factory: Any) -> list[Any]:
+        """``factory.create_batch`` with this row's count, traits, specialty and practice type."""
+        return list(factory.create_batch(self.count, *self.traits, **self.overrides))
+
     @property
     def labels(self) -> dict[str, Any]:
         """What the created rows are labelled with (the arguments of ``unmet_provider_request``)."""
@@ -304,6 +313,12 @@ class AppointmentRequest:
     specialty: str
     appointment_type: str
     constraints: tuple[str, ...]
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """What the created appointment is labelled with (read back by the Then steps)."""
+        chosen = {"constraints": self.constraints, "persona": self.persona, "specialty": self.specialty}
+        return {**chosen, "type": self.appointment_type}
 
 
 def appointment_requests(table: Any) -> list[AppointmentRequest]:
@@ -491,6 +506,23 @@ class ValidationRequest:
     standard: str
     tolerance: float
     tolerance_text: str
+
+    def run(self, db: Any, today: Any) -> Any:
+        """The library's report of this row's validator, judged against its tolerance."""
+        return run_validation(db, self.validation_type, today, tolerance=self.tolerance)
+
+    def summary(self, report: Any) -> dict[str, Any]:
+        """One row of the validation report: checked, violations, rate against the tolerance."""
+        return {
+            "validator": self.validation_type,
+            "scope": self.scope,
+            "checked": report.checked,
+            "violations": len(report.violations),
+            "rate": f"{report.rate:.2%}",
+            "tolerance": self.tolerance_text,
+            "seconds": round(report.seconds, 3),
+            "ok": report.rate <= self.tolerance,
+        }
 
 
 def validation_requests(table: Any) -> list[ValidationRequest]:

@@ -20,6 +20,10 @@ from typing import Any
 
 from tabulate import tabulate
 
+from healthcare_data import error_scenarios, vocabulary
+from healthcare_data.behave.support import registries, workflow
+from healthcare_data.validation import groups
+
 ROOT = Path(__file__).resolve().parents[3]  # the repository (a checkout tool)
 FEATURES = ROOT / "features"
 README = FEATURES / "README.md"
@@ -102,10 +106,6 @@ def step_sentences() -> list[dict[str, str]]:
 
 def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
     """(title, explanation, rows) of every vocabulary table."""
-    from healthcare_data import vocabulary
-    from healthcare_data.behave.support import error_scenarios, registries, workflow
-    from healthcare_data.validation import groups
-
     out: list[tuple[str, str, list[dict[str, Any]]]] = []
     out.append(
         (
@@ -245,7 +245,7 @@ def sections() -> list[tuple[str, str, list[dict[str, Any]]]]:
         (
             "Error scenarios",
             "`error_scenario` column, with the `expected_behavior` and `recovery_strategy` each produces "
-            "(healthcare_data/behave/support/error_scenarios.py: each provokes its error through the "
+            "(healthcare_data/error_scenarios.py: each provokes its error through the "
             "library).",
             _registry_rows(
                 error_scenarios.ERROR_SCENARIOS,

@@ -89,6 +89,44 @@ class Outcome:
     def offered(self) -> list[str]:
         return list(getattr(self.error, "recovery", []) or [])
 
+    def handling_problem(self) -> dict[str, Any] | None:
+        """None when the error raised is of the type ``expected_behavior`` names, else a table row."""
+        expected = BEHAVIORS.get(self.expected_behavior)
+        if self.error is not None and isinstance(self.error, expected):
+            return None
+        types = ", ".join(t.__name__ for t in expected)
+        return dict(self.row(), expected=self.expected_behavior, expected_types=types)
+
+    def message_problem(self) -> dict[str, Any] | None:
+        """None when the message names every offending value, else a table row."""
+        if self.message and all(m in self.message for m in self.mentions):
+            return None
+        return {"scenario": self.scenario, "message": self.message, "must mention": ", ".join(self.mentions)}
+
+    def recovery_problem(self) -> dict[str, Any] | None:
+        """None when no strategy was asked, or the error offered recovery and applying it succeeded."""
+        if not self.recovery_strategy or (self.offered and self.recovered):
+            return None
+        return {
+            "scenario": self.scenario,
+            "strategy": self.recovery_strategy,
+            "offered": "; ".join(self.offered),
+            "recovered": self.recovered,
+            "detail": self.recovery_detail,
+        }
+
+    def stability_problem(self) -> dict[str, Any] | None:
+        """None when the database answered and the validators were clean after the error."""
+        return None if self.stable else {"scenario": self.scenario, "detail": self.stability_detail}
+
+    def persisted_rows(self) -> list[dict[str, Any]]:
+        """Tables whose row count the failed operation changed (partial data left behind)."""
+        return [
+            {"scenario": self.scenario, "table": t, "before": self.counts_before[t], "after error": n}
+            for t, n in self.counts_after_error.items()
+            if n != self.counts_before[t]
+        ]
+
     def row(self) -> dict[str, Any]:
         changed = {
             t: (self.counts_before[t], n)
@@ -258,6 +296,13 @@ for _scenario in (
     ),
 ):
     ERROR_SCENARIOS.register(_scenario.name, _scenario)
+
+
+def problems(
+    outcomes: list[Outcome], check: Callable[[Outcome], dict[str, Any] | None]
+) -> list[dict[str, Any]]:
+    """The table rows ``check`` (an Outcome method such as ``Outcome.message_problem``) returns."""
+    return [row for o in outcomes if (row := check(o)) is not None]
 
 
 def run_scenario(lab: Lab, name: str, strategy: str | None) -> Outcome:
