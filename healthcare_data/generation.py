@@ -893,6 +893,15 @@ def generate_dataset(
     processes when there is more than one shard, or on the Dask cluster at
     ``dask_scheduler`` (``tcp://host:8786``; the ``dask`` extra).
     """
+    plan = checked_plan(spec, rng, batch_size, workers)
+    from healthcare_data import shards
+
+    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
+
+
+def checked_plan(spec: DatasetSpec, rng: Randomness, batch_size: int, workers: int) -> _Plan:
+    """The plan of a generation run, once the spec, batch size and worker count are checked
+    (one place for the checks every entry point, stream or part files, makes)."""
     spec.validate()
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
@@ -905,9 +914,7 @@ def generate_dataset(
             "every visit is a future 'scheduled' one, which no record or claim can document",
             ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
         )
-    from healthcare_data import shards
-
-    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
+    return plan
 
 
 def global_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:
