@@ -11,7 +11,7 @@ The dataset is ``DatasetSpec.bulk_scenario(scale)`` (default x1000: 1,000,000 pa
 their conditions and profiles: ~14.2M rows). SQLite and PostgreSQL are written by the
 parent in one transaction with deferred indexes (what ``seed --reset`` does) while the
 workers generate; NDJSON and Parquet are written by the workers themselves as part files
-(:func:`healthcare_data.shards.write_parts`).
+(:func:`healthcare_data.parts.write_parts`).
 
 Why a script of its own: the run takes tens of minutes on this machine, so it prints a
 progress line every ``--every`` seconds (rows so far, rows/s, the largest RSS of any
@@ -49,6 +49,7 @@ class Memory:
 
         self.me = psutil.Process()
         self.peaks: dict[int, float] = {}
+        self.cpu: dict[int, float] = {}  # user + system seconds, last seen per process
         self._stop = threading.Event()
         self._every = every
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -61,9 +62,11 @@ class Memory:
             for process in [self.me, *self.me.children(recursive=True)]:
                 try:
                     mb = process.memory_info().rss / 2**20
+                    times = process.cpu_times()
                 except psutil.Error:
                     continue
                 self.peaks[process.pid] = max(self.peaks.get(process.pid, 0.0), mb)
+                self.cpu[process.pid] = times.user + times.system
 
     def parent(self) -> float:
         return self.peaks.get(self.me.pid, 0.0)
@@ -125,7 +128,7 @@ def _pg_database() -> tuple[str, Any]:
 
 
 def run(target: str, scale: float, workers: int, every: float, work: Path) -> dict[str, Any]:
-    from healthcare_data.generation import DatasetSpec, _Plan, generate_dataset
+    from healthcare_data.generation import DatasetSpec, generate_dataset
     from healthcare_data.randomness import Randomness
 
     memory = Memory()
@@ -134,12 +137,10 @@ def run(target: str, scale: float, workers: int, every: float, work: Path) -> di
     rng = Randomness(SEED, today=TODAY)
     started = time.perf_counter()
     if target in ("ndjson", "parquet"):
-        from healthcare_data import shards
+        from healthcare_data.parts import write_parts
 
-        spec.validate()
-        result = shards.write_parts(
-            _Plan(spec, rng), rng, 5000, workers, work / "out", target,
-            progress=lambda table, rows: progress.add(rows),
+        result = write_parts(
+            spec, rng, work / "out", target, workers=workers, progress=lambda table, rows: progress.add(rows)
         )
         rows = sum(result.values())
     else:
@@ -162,6 +163,9 @@ def run(target: str, scale: float, workers: int, every: float, work: Path) -> di
                 drop()
     seconds = time.perf_counter() - started
     memory.stop()
+    own = os.times()
+    parent_cpu = own.user + own.system
+    others_cpu = sum(cpu for pid, cpu in memory.cpu.items() if pid != memory.me.pid)
     return {
         "target": target,
         "workers": workers,
@@ -172,6 +176,14 @@ def run(target: str, scale: float, workers: int, every: float, work: Path) -> di
         "peak_mb_parent": round(memory.parent()),
         "peak_mb_largest_other": round(memory.largest_other()),
         "processes": len(memory.peaks),
+        # Load-independent figures: CPU seconds of this process and of the others (sampled,
+        # so a worker's last 0.5 s may be missing), and the rate an idle machine with
+        # ``workers`` cores would reach if the busiest side (parent, or the workers'
+        # share) were the bound.
+        "parent_cpu_s": round(parent_cpu, 1),
+        "others_cpu_s": round(others_cpu, 1),
+        "rows_per_cpu_s": round(rows / (parent_cpu + others_cpu)),
+        "idle_projection_rows_per_s": round(rows / max(parent_cpu, (parent_cpu + others_cpu) / workers)),
     }
 
 
