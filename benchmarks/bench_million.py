@@ -74,9 +74,17 @@ class Memory:
     def largest_other(self) -> float:
         return max((mb for pid, mb in self.peaks.items() if pid != self.me.pid), default=0.0)
 
+    def others_cpu(self) -> float:
+        return sum(cpu for pid, cpu in list(self.cpu.items()) if pid != self.me.pid)
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _own_cpu() -> float:
+    own = os.times()
+    return own.user + own.system
 
 
 class Progress:
@@ -98,6 +106,7 @@ class Progress:
             print(
                 f"progress {elapsed:8.0f} s {self.rows:>12,} rows {self.rows / elapsed:>9,.0f} rows/s "
                 f"parent {self.memory.parent():.0f} MB, largest other {self.memory.largest_other():.0f} MB, "
+                f"CPU s parent {_own_cpu():.0f} others {self.memory.others_cpu():.0f}, "
                 f"load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
@@ -163,9 +172,8 @@ def run(target: str, scale: float, workers: int, every: float, work: Path) -> di
                 drop()
     seconds = time.perf_counter() - started
     memory.stop()
-    own = os.times()
-    parent_cpu = own.user + own.system
-    others_cpu = sum(cpu for pid, cpu in memory.cpu.items() if pid != memory.me.pid)
+    parent_cpu = _own_cpu()
+    others_cpu = memory.others_cpu()
     return {
         "target": target,
         "workers": workers,
