@@ -746,12 +746,13 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
         yield Batch("appointments", rows)
 
 
-def _appointment_view(plan: _Plan, store: _Store, a: int) -> dict[str, Any]:
-    """What record and claim drafts read of appointment ``a``, from the compact store."""
+def _appointment_view(plan: _Plan, store: _Store, a: int, j: int) -> dict[str, Any]:
+    """What record and claim drafts read of appointment ``a`` (of provider ``j``, which the
+    caller has already looked up), from the compact store."""
     return {
         "id": plan.first["appointments"] + a,
         "patient_id": plan.first["patients"] + store.appt_patient[a],
-        "provider_id": plan.first["providers"] + plan.provider_of(a),
+        "provider_id": plan.first["providers"] + j,
         "appointment_date": plan.epoch + timedelta(minutes=SLOT_MINUTES * store.appt_slot[a]),
         "duration_minutes": store.appt_duration[a],
         "appointment_type": _APPOINTMENT_TYPES[store.appt_type[a]],
@@ -801,7 +802,7 @@ def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iter
                 _patient_view(plan, store, i),
                 _conditions_of(store, i),
                 _provider_view(plan, store, j),
-                _appointment_view(plan, store, a),
+                _appointment_view(plan, store, a, j),
             )
         )
         serial += 1
@@ -831,13 +832,14 @@ def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Itera
         "completed visits of insured patients",
     ):
         i = patient_of[a]
+        j = plan.provider_of(a)
         rows.append(
             draft_claim(
                 rng,
                 serial,
                 _patient_view(plan, store, i),
-                _provider_view(plan, store, plan.provider_of(a)),
-                _appointment_view(plan, store, a),
+                _provider_view(plan, store, j),
+                _appointment_view(plan, store, a, j),
             )
         )
         serial += 1
