@@ -244,6 +244,7 @@ def workload(repeats: int) -> None:
     base: dict[str, float] = {}
     for workers in (1, 2):
         r = project("sqlite", 1, workers, repeats)
+        print(f"# workload, {workers} worker(s): {json.dumps(r)}", flush=True)
         base.setdefault("project", r["wall_s"])
         base.setdefault("project_cpu", r["cpu_s"])
         rows.append(
@@ -261,6 +262,7 @@ def workload(repeats: int) -> None:
         ("insert ceiling", "insert_ceiling.py", ["1"]),
     ):
         p = peer(script, repeats, *extra)
+        print(f"# {label}: {json.dumps(p)}", flush=True)
         if p is None:
             rows.append({"workload x1, SQLite": f"{label}: skipped (no {PEERS_PYTHON})"})
             continue
@@ -295,6 +297,7 @@ def scaling(scale: float, repeats: int, targets: list[str]) -> None:
         one = None
         for workers in (1, 2):
             r = project(target, scale, workers, repeats)
+            print(f"# {target} {workers} worker(s): {json.dumps(r)}", flush=True)  # a cut-short run keeps it
             one = one or r["run_s"]
             table.append(
                 {
