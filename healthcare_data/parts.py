@@ -78,7 +78,7 @@ def _write_part(fmt: str, staging: Path, part: int, phase: int, batches: Sequenc
     scratch = staging / _SCRATCH / f"{phase}-{part}"
     scratch.mkdir(parents=True)
     if fmt == "ndjson":
-        from healthcare_data.bulk import stream_to_ndjson
+        from healthcare_data.ndjson import stream_to_ndjson
 
         stream_to_ndjson(batches, scratch)
     else:
