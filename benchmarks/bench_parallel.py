@@ -52,20 +52,31 @@ class _PeakRss:
         import threading
 
         self.peak = 0.0
+        self.cpu: dict[int, float] = {}  # user + system seconds of each descendant, last seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.sample()
+
+    def sample(self) -> dict[int, float]:
+        """Record every descendant's RSS and CPU seconds now; returns the CPU seconds."""
         import psutil
 
-        me = psutil.Process()
-        while not self._stop.wait(0.2):
-            for process in me.children(recursive=True):
-                try:
-                    self.peak = max(self.peak, process.memory_info().rss / 2**20)
-                except psutil.Error:
-                    continue
+        for process in psutil.Process().children(recursive=True):
+            try:
+                self.peak = max(self.peak, process.memory_info().rss / 2**20)
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            self.cpu[process.pid] = times.user + times.system
+        return dict(self.cpu)
+
+    def cpu_since(self, before: dict[int, float]) -> float:
+        """CPU seconds the descendants spent since ``before`` (a Dask cluster's start excluded)."""
+        return sum(cpu - before.get(pid, 0.0) for pid, cpu in self.sample().items())
 
     def stop(self) -> float:
         self._stop.set()
@@ -92,20 +103,32 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
         scheduler = cluster.scheduler_address
-    batches = generate_dataset(
-        spec, Randomness(SEED, today=TODAY), 5000, workers=workers, dask_scheduler=scheduler
-    )
+    rng = Randomness(SEED, today=TODAY)
     begun = time.perf_counter()
-    if target in ("ndjson", "dask"):
+    cpu_begun = time.process_time()
+    others_begun = sampler.sample()
+    if target in ("ndjson", "parquet", "dask"):  # the workers write their own part files
+        from healthcare_data.parts import write_parts
+
+        fmt = "ndjson" if target == "dask" else target
+        counts = write_parts(spec, rng, out, fmt, workers=workers, dask_scheduler=scheduler)
+        rows, entity = sum(counts.values()), sum(counts.get(t, 0) for t in ENTITY_TABLES)
+    elif target == "ndjson-one-writer":  # every row back to this process, which writes it
+        batches = generate_dataset(spec, rng, 5000, workers=workers)
         result = stream_to_ndjson(batches, out)
         rows, entity = result.total_rows, sum(result.rows.get(t, 0) for t in ENTITY_TABLES)
     else:
         db = Database(f"sqlite:///{out}").create_schema()
+        batches = generate_dataset(spec, rng, 5000, workers=workers)
         begun = time.perf_counter()
+        cpu_begun = time.process_time()
+        others_begun = sampler.sample()
         written = write_dataset(db, batches, atomic=True, defer_indexes=True)
         rows, entity = written.total_rows, sum(written.rows.get(t, 0) for t in ENTITY_TABLES)
         db.dispose()
     done = time.perf_counter()
+    others_cpu = sampler.cpu_since(others_begun)
+    run_cpu = time.process_time() - cpu_begun  # the parent's, imports excluded
     if cluster is not None:
         cluster.close()
     print(
@@ -116,7 +139,9 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
                 "run_s": done - begun,
                 "process_s": done - started,
                 "parent_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "workers_cpu_s": others_cpu,
                 "worker_mb": sampler.stop(),
+                "run_cpu_s": run_cpu,
                 "parent_cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime
                 + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
             }
@@ -147,7 +172,7 @@ def project(target: str, scale: float, workers: int, repeats: int) -> dict[str, 
     runs = []
     for _ in range(repeats):
         work = Path(tempfile.mkdtemp(prefix="bench_parallel_"))
-        out = work / ("out" if target == "ndjson" else "bench.db")
+        out = work / ("bench.db" if target == "sqlite" else "out")
         command = [sys.executable, __file__, "--child", target, str(scale), str(workers), str(out)]
         wall, stdout = _run(command)
         figures = json.loads(stdout.strip().splitlines()[-1])
@@ -192,18 +217,34 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=10.0, help="scale of the 1 vs 2 workers table (x10)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--targets",
+        default="ndjson,parquet,ndjson-one-writer,sqlite,dask",
+        help="of the 1 vs 2 workers table: ndjson/parquet (part files written by the workers), "
+        "ndjson-one-writer (the stream, written by the parent), sqlite, dask (NDJSON parts)",
+    )
+    parser.add_argument("--no-workload", action="store_true", help="skip the x1 workload table")
     args = parser.parse_args()
     if args.child:
         target, scale, workers, out = args.child
         child(target, float(scale), int(workers), out)
         return
+    print(f"# machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start\n")
+    if not args.no_workload:
+        workload(args.repeats)
+    scaling(args.scale, args.repeats, args.targets.split(","))
+    print(f"\n# load average {os.getloadavg()[0]:.1f} at end")
+
+
+def workload(repeats: int) -> None:
+    """Table 1: the peers' 11,200-row workload as whole processes."""
     from tabulate import tabulate
 
-    print(f"# machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start\n")
     rows = []
     base: dict[str, float] = {}
     for workers in (1, 2):
-        r = project("sqlite", 1, workers, args.repeats)
+        r = project("sqlite", 1, workers, repeats)
+        print(f"# workload, {workers} worker(s): {json.dumps(r)}", flush=True)
         base.setdefault("project", r["wall_s"])
         base.setdefault("project_cpu", r["cpu_s"])
         rows.append(
@@ -220,7 +261,8 @@ def main() -> None:
         ("mimesis + Core", "mimesis_core_baseline.py", ["1", "out/mimesis.db"]),
         ("insert ceiling", "insert_ceiling.py", ["1"]),
     ):
-        p = peer(script, args.repeats, *extra)
+        p = peer(script, repeats, *extra)
+        print(f"# {label}: {json.dumps(p)}", flush=True)
         if p is None:
             rows.append({"workload x1, SQLite": f"{label}: skipped (no {PEERS_PYTHON})"})
             continue
@@ -244,28 +286,39 @@ def main() -> None:
         row["CPU / project 1w"] = round(cpu / base["project_cpu"], 2) if cpu else None
     print(tabulate(rows, headers="keys", tablefmt="github"))
 
+
+def scaling(scale: float, repeats: int, targets: list[str]) -> None:
+    """Table 2: 1 vs 2 workers per target, CPU seconds per side."""
+    from tabulate import tabulate
+
     print()
     table = []
-    for target in ("ndjson", "sqlite", "dask"):
+    for target in targets:
         one = None
         for workers in (1, 2):
-            r = project(target, args.scale, workers, args.repeats)
+            r = project(target, scale, workers, repeats)
+            print(f"# {target} {workers} worker(s): {json.dumps(r)}", flush=True)  # a cut-short run keeps it
             one = one or r["run_s"]
             table.append(
                 {
-                    f"scale x{args.scale:g}": target,
+                    f"scale x{scale:g}": target,
                     "workers": workers,
                     "rows": r["rows"],
                     "run s": round(r["run_s"], 2),
                     "rows/s": round(r["rows"] / r["run_s"]),
                     "speed-up": round(one / r["run_s"], 2),
-                    "parent CPU s": round(r["parent_cpu_s"], 2),
+                    "parent CPU s": round(r["run_cpu_s"], 2),
+                    "workers CPU s": round(r["workers_cpu_s"], 2) if workers > 1 else None,
+                    # What an idle machine with `workers` cores would reach: the busier of
+                    # the parent and the workers' even share is the bound (load-independent).
+                    "idle projection rows/s": round(
+                        r["rows"] / max(r["run_cpu_s"], (r["run_cpu_s"] + r["workers_cpu_s"]) / workers)
+                    ),
                     "parent MB": round(r["parent_mb"]),
                     "largest worker MB": round(r["worker_mb"]) or None,
                 }
             )
     print(tabulate(table, headers="keys", tablefmt="github"))
-    print(f"\n# load average {os.getloadavg()[0]:.1f} at end")
 
 
 if __name__ == "__main__":

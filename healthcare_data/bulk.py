@@ -29,7 +29,6 @@ table, holding no more than one batch in memory.
 
 from __future__ import annotations
 
-import json
 import queue
 import resource
 import signal
@@ -39,10 +38,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from operator import itemgetter
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psutil
 from sqlalchemy import Connection, Date, DateTime, Table
@@ -53,6 +50,7 @@ from healthcare_data.errors import ConfigurationError, HealthcareDataError, Inte
 from healthcare_data.generation import ID_TABLES, Batch
 from healthcare_data.indexes import create_indexes, drop_indexes
 from healthcare_data.indexes import describe as describe_index
+from healthcare_data.ndjson import NdjsonResult, stream_to_ndjson  # re-exported: kept light there
 from healthcare_data.schema import Base
 
 METHODS = ("auto", "core", "driver", "copy", "executemany")
@@ -494,71 +492,6 @@ def next_ids(db: Database, tables: Iterable[str] | None = None) -> dict[str, int
             if table.name in wanted and "id" in table.columns and table.columns["id"].primary_key:
                 ids[table.name] = db.next_id(conn, table.name)
     return ids
-
-
-# --- NDJSON ------------------------------------------------------------------------------
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} to JSON")
-
-
-@dataclass
-class NdjsonResult:
-    """Lines written per table and the files they went to."""
-
-    rows: dict[str, int] = field(default_factory=dict)
-    paths: dict[str, Path] = field(default_factory=dict)
-    seconds: float = 0.0
-    peak_rss_mb: float = 0.0
-
-    @property
-    def total_rows(self) -> int:
-        return sum(self.rows.values())
-
-
-def stream_to_ndjson(batches: Iterable[Batch], directory_or_file: str | Path) -> NdjsonResult:
-    """Write the stream as NDJSON: ``<dir>/<table>.ndjson`` per table, or one file.
-
-    Given an existing directory (or a path without a ``.ndjson``/``.jsonl`` suffix, created
-    as a directory), each table gets its own file of plain row objects. Given a file
-    path, every line is ``{"table": ..., "row": {...}}`` in stream order, so one file
-    can still be loaded table by table in dependency order. Dates are ISO 8601 strings,
-    amounts are decimal strings (no float rounding). Memory: one batch at a time.
-    """
-    target = Path(directory_or_file)
-    single = target.suffix in (".ndjson", ".jsonl") and not target.is_dir()
-    encoder = json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":"))
-    encode = encoder.encode
-    result = NdjsonResult()
-    started = time.perf_counter()
-    with ExitStack() as stack:
-        handles: dict[str, IO[str]] = {}
-        if single:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shared = stack.enter_context(target.open("w", encoding="utf-8"))
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-        for batch in batches:
-            if single:
-                prefix = f'{{"table":{encode(batch.table)},"row":'
-                shared.write("".join(f"{prefix}{encode(row)}}}\n" for row in batch.rows))
-                result.paths[batch.table] = target
-            else:
-                handle = handles.get(batch.table)
-                if handle is None:
-                    path = target / f"{batch.table}.ndjson"
-                    handle = handles[batch.table] = stack.enter_context(path.open("w", encoding="utf-8"))
-                    result.paths[batch.table] = path
-                handle.write("".join(encode(row) + "\n" for row in batch.rows))
-            result.rows[batch.table] = result.rows.get(batch.table, 0) + len(batch.rows)
-            result.peak_rss_mb = max(result.peak_rss_mb, _rss_mb())
-    result.seconds = time.perf_counter() - started
-    return result
 
 
 __all__ = [

@@ -13,6 +13,7 @@ e-mail addresses only on reserved domains (RFC 2606 / RFC 6761).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from faker.providers.address.en_US import Provider as _FakerAddress
 from faker.providers.person.en_US import Provider as _FakerPerson
@@ -40,7 +41,7 @@ STREET_SUFFIXES: tuple[str, ...] = tuple(_FakerAddress.street_suffixes)
 STATES: Weighted[str] = Weighted(STATE_WEIGHTS)
 
 
-def places_in(state: str) -> tuple[Place, ...]:
+def places_in(state: str) -> Sequence[Place]:
     """Active standard ZIP codes of ``state`` (from the precomputed reference table)."""
     return zip_codes.places_in(state)
 

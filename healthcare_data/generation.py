@@ -422,12 +422,13 @@ def _appointment_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) ->
         yield Batch("appointments", rows)
 
 
-def _appointment_view(plan: _Plan, store: _Store, a: int) -> dict[str, Any]:
-    """What record and claim drafts read of appointment ``a``, from the compact store."""
+def _appointment_view(plan: _Plan, store: _Store, a: int, j: int) -> dict[str, Any]:
+    """What record and claim drafts read of appointment ``a`` (of provider ``j``, which the
+    caller has already looked up), from the compact store."""
     return {
         "id": plan.first["appointments"] + a,
         "patient_id": plan.first["patients"] + store.appt_patient[a],
-        "provider_id": plan.first["providers"] + plan.provider_of(a),
+        "provider_id": plan.first["providers"] + j,
         "appointment_date": plan.epoch + timedelta(minutes=SLOT_MINUTES * store.appt_slot[a]),
         "duration_minutes": store.appt_duration[a],
         "appointment_type": _APPOINTMENT_TYPES[store.appt_type[a]],
@@ -475,7 +476,7 @@ def _record_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Iter
                 _patient_view(plan, store, i),
                 _conditions_of(store, i),
                 _provider_view(plan, store, j),
-                _appointment_view(plan, store, a),
+                _appointment_view(plan, store, a, j),
             )
         )
         serial += 1
@@ -503,13 +504,14 @@ def _claim_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Itera
         "completed visits of insured patients",
     ):
         i = patient_of[a]
+        j = plan.provider_of(a)
         rows.append(
             draft_claim(
                 rng,
                 serial,
                 _patient_view(plan, store, i),
-                _provider_view(plan, store, plan.provider_of(a)),
-                _appointment_view(plan, store, a),
+                _provider_view(plan, store, j),
+                _appointment_view(plan, store, a, j),
             )
         )
         serial += 1
@@ -565,6 +567,15 @@ def generate_dataset(
     processes when there is more than one shard, or on the Dask cluster at
     ``dask_scheduler`` (``tcp://host:8786``; the ``dask`` extra).
     """
+    plan = checked_plan(spec, rng, batch_size, workers)
+    from healthcare_data import shards  # shards imports this module (its workers run these streams)
+
+    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
+
+
+def checked_plan(spec: DatasetSpec, rng: Randomness, batch_size: int, workers: int) -> _Plan:
+    """The plan of a generation run, once the spec, batch size and worker count are checked
+    (one place for the checks every entry point, stream or part files, makes)."""
     spec.validate()
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ConfigurationError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
@@ -577,9 +588,7 @@ def generate_dataset(
             "every visit is a future 'scheduled' one, which no record or claim can document",
             ["leave DatasetSpec.start unset (mostly-past window)", "or ask for no records/claims"],
         )
-    from healthcare_data import shards  # shards imports this module (its workers run these streams)
-
-    return shards.stream(plan, rng, batch_size, workers, dask_scheduler)
+    return plan
 
 
 def global_rows(plan: _Plan, rng: Randomness, size: int) -> Iterator[Batch]:

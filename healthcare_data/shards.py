@@ -369,6 +369,11 @@ class _DaskRunner:
         self.client.close()
 
 
+def _runner(workers: int, tasks: int, dask_scheduler: str | None) -> _Runner | _DaskRunner:
+    """The Dask cluster when one is named, else a pool (in-process for a single task)."""
+    return _DaskRunner(dask_scheduler) if dask_scheduler else _Runner(workers if tasks > 1 else 1)
+
+
 def stream(
     plan: _Plan, rng: Randomness, size: int, workers: int, dask_scheduler: str | None = None
 ) -> Iterator[Batch]:
@@ -379,9 +384,7 @@ def stream(
     all_units = units(plan)
     work = tasks(all_units)
     seed, today = rng.seed_value, rng.today
-    runner: _Runner | _DaskRunner = (
-        _DaskRunner(dask_scheduler) if dask_scheduler else _Runner(workers if len(work) > 1 else 1)
-    )
+    runner = _runner(workers, len(work), dask_scheduler)
     try:
         stores: list[tuple[_Store, int, int]] = []
         next_condition = plan.first["patient_conditions"]
@@ -395,26 +398,39 @@ def stream(
                 yield batch
         if not (spec.medical_records or spec.insurance_claims):
             return
-        generation._check_eligible(plan, (sum(s[1] for s in stores), sum(s[2] for s in stores)))
-        records = allocate(spec.medical_records, [s[1] for s in stores])
-        claims = allocate(spec.insurance_claims, [s[2] for s in stores])
-        visits = [
-            Visits(
-                unit,
-                store,
-                records[k][1],
-                claims[k][1],
-                plan.first["medical_records"] + records[k][0],
-                plan.first["insurance_claims"] + claims[k][0],
-            )
-            for k, (unit, (store, _, _)) in enumerate(zip(all_units, stores, strict=True))
-        ]
-        stores.clear()
-        visit_work = tasks_of(visits, [len(task) for task in work])
+        visit_work = _visit_tasks(plan, all_units, stores, work)
         for batches in runner.map(visit_task, ((seed, today, task, size) for task in visit_work)):
             yield from batches
     finally:
         runner.close()
+
+
+def _visit_tasks(
+    plan: _Plan,
+    all_units: Sequence[Unit],
+    stores: list[tuple[_Store, int, int]],
+    work: Sequence[tuple[Unit, ...]],
+) -> list[tuple[Visits, ...]]:
+    """The second phase's tasks: records and claims dealt to the units in proportion to
+    the (completed, claimable) visits each holds, cut like the first phase's tasks.
+    Empties ``stores`` (the Visits hold them now)."""
+    spec = plan.spec
+    generation._check_eligible(plan, (sum(s[1] for s in stores), sum(s[2] for s in stores)))
+    records = allocate(spec.medical_records, [s[1] for s in stores])
+    claims = allocate(spec.insurance_claims, [s[2] for s in stores])
+    visits = [
+        Visits(
+            unit,
+            store,
+            records[k][1],
+            claims[k][1],
+            plan.first["medical_records"] + records[k][0],
+            plan.first["insurance_claims"] + claims[k][0],
+        )
+        for k, (unit, (store, _, _)) in enumerate(zip(all_units, stores, strict=True))
+    ]
+    stores.clear()
+    return tasks_of(visits, [len(task) for task in work])
 
 
 def tasks_of(items: Sequence[Visits], sizes: Sequence[int]) -> list[tuple[Visits, ...]]:

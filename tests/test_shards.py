@@ -241,3 +241,98 @@ def test_an_unreachable_dask_scheduler_is_one_clear_error() -> None:
 
     with pytest.raises(ConfigurationError, match="Cannot reach the Dask scheduler 'tcp://127.0.0.1:9'"):
         list(generate_dataset(SPEC, Randomness(7, today=TODAY), dask_scheduler="tcp://127.0.0.1:9"))
+
+
+# --- workers that write their own part files ------------------------------------------------------
+
+
+def _parts(out, table: str) -> list:
+    return sorted((out / table).iterdir())
+
+
+def test_ndjson_parts_by_1_2_and_3_workers_are_the_single_process_stream(small_tasks: None, tmp_path) -> None:
+    from healthcare_data.bulk import stream_to_ndjson
+    from healthcare_data.parts import write_parts
+
+    stream_to_ndjson(generate_dataset(SPEC, Randomness(7, today=TODAY), 100), tmp_path / "stream")
+    tables = sorted(p.stem for p in (tmp_path / "stream").iterdir())
+    assert len(tables) == 9
+    written = {}
+    for workers in (1, 2, 3):
+        out = tmp_path / f"w{workers}"
+        counts = write_parts(SPEC, Randomness(7, today=TODAY), out, "ndjson", batch_size=100, workers=workers)
+        assert counts["medical_records"] == 500 and counts["insurance_claims"] == 300
+        written[workers] = {table: [p.read_bytes() for p in _parts(out, table)] for table in tables}
+        for table in tables:  # parts in name order = the stream's file, byte for byte
+            assert b"".join(written[workers][table]) == (tmp_path / "stream" / f"{table}.ndjson").read_bytes()
+        assert sorted(p.name for p in out.iterdir()) == tables  # no scratch or pending left
+    assert len(written[1]["appointments"]) == 3  # three tasks, so the pools had work to share
+    assert written[1] == written[2] == written[3]  # the same part files whatever the worker count
+
+
+def test_parquet_parts_read_back_equal_the_single_process_export(small_tasks: None, tmp_path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    from healthcare_data.export.parquet import write_parquet
+    from healthcare_data.parts import write_parts
+
+    (tmp_path / "stream").mkdir()
+    write_parquet(generate_dataset(SPEC, Randomness(7, today=TODAY), 100), tmp_path / "stream")
+    write_parts(SPEC, Randomness(7, today=TODAY), tmp_path / "two", "parquet", batch_size=100, workers=2)
+    for table in ("patients", "patient_conditions", "appointments", "medical_records", "insurance_claims"):
+        whole = pq.read_table(tmp_path / "stream" / f"{table}.parquet")
+        parts = pa.concat_tables(pq.read_table(p) for p in _parts(tmp_path / "two", table))
+        assert parts.num_rows == whole.num_rows > 0
+        assert parts.equals(whole), table
+
+
+def test_a_killed_part_writer_leaves_the_output_directory_as_it_was(small_tasks: None, tmp_path) -> None:
+    from healthcare_data.parts import write_parts
+
+    out = tmp_path / "out"
+    out.mkdir()
+    killed = []
+
+    def kill(table: str, rows: int) -> None:
+        if table == "patients" and not killed:
+            killed.extend(_workers())
+            for worker in killed:
+                worker.send_signal(signal.SIGKILL)
+
+    with pytest.raises(shards.WorkerFailed, match="worker process died"):
+        write_parts(SPEC, Randomness(2, today=TODAY), out, "ndjson", batch_size=50, workers=2, progress=kill)
+    assert killed
+    assert list(tmp_path.iterdir()) == [out] and not list(out.iterdir())  # no part, no temporary left
+
+
+def test_part_files_refuse_a_bad_format_or_a_used_directory_in_one_line(tmp_path) -> None:
+    from healthcare_data.errors import ConfigurationError
+    from healthcare_data.parts import write_parts
+
+    with pytest.raises(ConfigurationError, match="written as ndjson or parquet, not 'csv'"):
+        write_parts(SPEC, Randomness(1, today=TODAY), tmp_path / "a", "csv")
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine")
+    with pytest.raises(ConfigurationError, match="is not an empty directory"):
+        write_parts(SPEC, Randomness(1, today=TODAY), tmp_path / "used", "ndjson")
+    assert [p.name for p in (tmp_path / "used").iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["used"]
+
+
+def test_dask_workers_write_the_same_part_files(small_tasks: None, tmp_path) -> None:
+    import distributed
+
+    from healthcare_data.parts import write_parts
+
+    write_parts(SPEC, Randomness(7, today=TODAY), tmp_path / "one", "ndjson", batch_size=100)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        write_parts(
+            SPEC, Randomness(7, today=TODAY), tmp_path / "dask", "ndjson", batch_size=100,
+            dask_scheduler=cluster.scheduler_address,
+        )
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*.ndjson")}
+    dask = {p.relative_to(tmp_path / "dask"): p.read_bytes() for p in (tmp_path / "dask").rglob("*.ndjson")}
+    assert len(one) == 2 + 7 * 3 and dask == one
