@@ -2,8 +2,9 @@
 
 The mapping is a table, :data:`MAPPINGS`: each entry names a FHIR resource type, the
 query that feeds it (rows of the project's tables, streamed) and a function from one row
-to one resource (a plain dict); MedicationRequest (prescriptions, RxNorm) and
-MedicationDispense (dispensings) are two such entries, so another resource is one more.
+to one resource (a plain dict); MedicationRequest (prescriptions, RxNorm),
+MedicationDispense (dispensings), ServiceRequest (referrals) and PaymentReconciliation
+(the payer's ledger entries) are such entries, so another resource is one more.
 
 * ``fhir``: the Bulk Data Access layout (``$export``): ``<ResourceType>.ndjson`` per
   type, one resource per line, references as ``Type/id``.
@@ -43,12 +44,14 @@ from healthcare_data.schema import (
     Appointment,
     Dispensing,
     InsuranceClaim,
+    LedgerEntry,
     Location,
     MedicalRecord,
     Patient,
     PatientCondition,
     Prescription,
     Provider,
+    Referral,
     Tenant,
 )
 
@@ -73,6 +76,8 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/payment-type"
+SNOMED = "http://snomed.info/sct"
 
 NAMESPACE = uuid.UUID("6f1c1f39-0d55-4d4e-9a57-2f1f3f6c0b7e")  # the project's UUIDv5 namespace
 
@@ -101,6 +106,15 @@ APPOINTMENT_REASON = {
 # MedicationRequest.status (medicationrequest-status): a written prescription is active, a
 # filled one completed, one the patient never filled stopped.
 MEDICATION_REQUEST_STATUS = {"written": "active", "dispensed": "completed", "abandoned": "stopped"}
+# ServiceRequest.status (request-status): a referral waiting for, or booked into, its
+# specialist visit is still active; seen is completed; one that ran past its 90 days is
+# revoked ("terminated prior to the full completion of the intended actions").
+SERVICE_REQUEST_STATUS = {
+    "requested": "active",
+    "scheduled": "active",
+    "completed": "completed",
+    "expired": "revoked",
+}
 GENDERS = {"male": "male", "female": "female", "other": "other", "unknown": "unknown"}
 
 RESOURCE_TYPES: tuple[str, ...] = (
@@ -113,10 +127,12 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "Condition",
     "Appointment",
     "Encounter",
+    "ServiceRequest",
     "MedicationRequest",
     "MedicationDispense",
     "Claim",
     "ExplanationOfBenefit",
+    "PaymentReconciliation",
 )
 
 
@@ -510,11 +526,22 @@ def claim(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
     )
 
 
+def eob_id(claim_uuid: str) -> str:
+    return uuid5("eob", claim_uuid)
+
+
+def _has_eob(row: Mapping[str, Any]) -> bool:
+    """A claim gets an ExplanationOfBenefit once adjudicated, for an insured patient."""
+    return (
+        row["status"] in EOB_OUTCOME and bool(row["insurance_provider"]) and row["processed_date"] is not None
+    )
+
+
 def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
-    outcome = EOB_OUTCOME.get(row["status"] or "")
-    if outcome is None or not row["insurance_provider"] or row["processed_date"] is None:
+    if not _has_eob(row):
         return None
-    rid = uuid5("eob", row["uuid"])
+    outcome = EOB_OUTCOME[row["status"]]
+    rid = eob_id(row["uuid"])
     paid = row["payment_amount"]
     resource: dict[str, Any] = {
         "resourceType": "ExplanationOfBenefit",
@@ -597,6 +624,76 @@ def medication_dispense(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         "quantity": {"value": row["quantity"]},
         "whenHandedOver": ctx.date_time(row["dispensed_at"]),
         "note": [{"text": f"Dispensed by {row['pharmacy']}"}],
+    }
+
+
+def service_request(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """A referral: ordered by the primary-care provider, valid from issue to ``expires_on``
+    (90 days), performed by the specialist it was booked with (the specialty otherwise)."""
+    return _clean(
+        {
+            "resourceType": "ServiceRequest",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "status": SERVICE_REQUEST_STATUS.get(row["status"] or "", "unknown"),
+            "intent": "order",
+            "category": [{"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]}],
+            "code": {"text": f"Referral to {row['specialty']}"},
+            "subject": ctx.ref("Patient", row["patient_uuid"]),
+            "encounter": ctx.ref("Encounter", encounter_id(row["from_appointment_uuid"]))
+            if row["from_appointment_status"] in ENCOUNTER_STATUS
+            else None,
+            "occurrencePeriod": {
+                "start": ctx.date_time(row["issued_at"]),
+                "end": row["expires_on"].isoformat(),
+            },
+            "authoredOn": ctx.date_time(row["issued_at"]),
+            "requester": ctx.ref("Practitioner", row["referring_uuid"]),
+            "performerType": {"text": row["specialty"]},
+            "performer": [ctx.ref("Practitioner", row["performer_uuid"])] if row["performer_uuid"] else [],
+            "reasonCode": [{"coding": [{"system": SYSTEM_ICD10CM, "code": row["diagnosis_code"]}]}]
+            if row["diagnosis_code"]
+            else [],
+        }
+    )
+
+
+def payment_reconciliation(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The payer's payment of a claim (a ``payer`` ledger entry), as PaymentReconciliation.
+
+    PaymentReconciliation, not PaymentNotice: it is R4's remittance advice (the X12 835),
+    carrying the amount, the date and the claim it settles (``detail.request``), which is
+    what a ledger entry is; a PaymentNotice only announces that a payment exists and must
+    itself point at a PaymentReconciliation. Only the payer's entries are payments between
+    organisations (``paymentIssuer`` is an Organization in R4); the patient's portions
+    (``patient_responsibility``, ``self_pay``) are amounts owed to the practice, which R4
+    models as Invoice/Account, so they are not written.
+    """
+    if not row["insurance_provider"]:
+        return None  # no Coverage, so no Claim to settle
+    amount = _money(row["amount"])
+    detail = {
+        "type": {"coding": [{"system": PAYMENT_TYPE, "code": "payment"}]},
+        "request": ctx.ref("Claim", row["claim_uuid"]),
+        "response": ctx.ref("ExplanationOfBenefit", eob_id(row["claim_uuid"])) if _has_eob(row) else None,
+        "submitter": ctx.ref("Practitioner", row["provider_uuid"]),
+        "payee": ctx.ref("Practitioner", row["provider_uuid"]),
+        "date": row["posted_on"].isoformat(),
+        "amount": amount,
+    }
+    return {
+        "resourceType": "PaymentReconciliation",
+        "id": row["uuid"],
+        "identifier": [_uri_identifier(row["uuid"])],
+        "status": "active",
+        "created": row["posted_on"].isoformat(),
+        "paymentIssuer": ctx.ref("Organization", payer_id(row["insurance_provider"])),
+        "requestor": ctx.ref("Practitioner", row["provider_uuid"]),
+        "outcome": "complete",
+        "disposition": f"Payment of claim {row['claim_number']}",
+        "paymentDate": row["posted_on"].isoformat(),
+        "paymentAmount": amount,
+        "detail": [_clean(detail)],
     }
 
 
@@ -711,6 +808,48 @@ def _dispensing_query() -> Select[Any]:
     )
 
 
+def _referral_query() -> Select[Any]:
+    p, r, s = Patient.__table__.alias("p"), Provider.__table__.alias("r"), Provider.__table__.alias("s")
+    origin, booked = Appointment.__table__.alias("f"), Appointment.__table__.alias("a")
+    return (
+        select(
+            Referral.__table__,
+            p.c.uuid.label("patient_uuid"),
+            r.c.uuid.label("referring_uuid"),
+            origin.c.uuid.label("from_appointment_uuid"),
+            origin.c.status.label("from_appointment_status"),
+            s.c.uuid.label("performer_uuid"),
+        )
+        .join(p, p.c.id == Referral.patient_id)
+        .join(r, r.c.id == Referral.referring_provider_id)
+        .join(origin, origin.c.id == Referral.from_appointment_id)
+        .outerjoin(booked, booked.c.id == Referral.appointment_id)
+        .outerjoin(s, s.c.id == booked.c.provider_id)
+        .order_by(Referral.id)
+    )
+
+
+def _payment_query() -> Select[Any]:
+    p, r, c = Patient.__table__.alias("p"), Provider.__table__.alias("r"), InsuranceClaim.__table__.alias("c")
+    return (
+        select(
+            LedgerEntry.__table__,
+            p.c.uuid.label("patient_uuid"),
+            p.c.insurance_provider,
+            c.c.uuid.label("claim_uuid"),
+            c.c.claim_number,
+            c.c.status,
+            c.c.processed_date,
+            r.c.uuid.label("provider_uuid"),
+        )
+        .join(p, p.c.id == LedgerEntry.patient_id)
+        .join(c, c.c.id == LedgerEntry.claim_id)
+        .join(r, r.c.id == c.c.provider_id)
+        .where(LedgerEntry.party == "payer")
+        .order_by(LedgerEntry.id)
+    )
+
+
 def _payer_query() -> Select[Any]:
     return (
         select(Patient.insurance_provider.label("name"))
@@ -755,10 +894,12 @@ MAPPINGS: tuple[Mapping_, ...] = (
     Mapping_("Appointment", _visit_query, appointment, "appointments.patient_id"),
     Mapping_("Encounter", _visit_query, encounter, "appointments.patient_id"),
     Mapping_("Condition", _record_query, condition_of_record, "medical_records.patient_id"),
+    Mapping_("ServiceRequest", _referral_query, service_request, "referrals.patient_id"),
     Mapping_("MedicationRequest", _prescription_query, medication_request, "prescriptions.patient_id"),
     Mapping_("MedicationDispense", _dispensing_query, medication_dispense, "dispensings.patient_id"),
     Mapping_("Claim", _claim_query, claim, "insurance_claims.patient_id"),
     Mapping_("ExplanationOfBenefit", _claim_query, explanation_of_benefit, "insurance_claims.patient_id"),
+    Mapping_("PaymentReconciliation", _payment_query, payment_reconciliation, "ledger_entries.patient_id"),
 )
 
 
