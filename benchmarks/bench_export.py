@@ -8,6 +8,10 @@ pre-streaming way (``read_database`` into memory, then write JSON), measured in 
 run: its peak grows with the data, the streamed exports' should not.
 
     PYTHONPATH=. python benchmarks/bench_export.py --patients 10000 100000
+
+``--sources DIR`` keeps each seeded database as ``DIR/source-<patients>.db`` and reuses it
+on the next run (seeding 1,000,000 patients takes longer than most exports), so a long
+run can be split into one invocation per format.
 """
 
 from __future__ import annotations
@@ -54,6 +58,18 @@ print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak, "base_mb": 
 
 
 def seed(path: Path, patients: int) -> str:
+    """Seed ``path`` unless a finished earlier run left it there (written aside, then renamed)."""
+    url = f"sqlite:///{path}"
+    if path.exists():
+        return url
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    _seed(partial, patients)
+    partial.rename(path)
+    return url
+
+
+def _seed(path: Path, patients: int) -> None:
     from healthcare_data import seeding
     from healthcare_data.bulk import write_dataset
     from healthcare_data.db import Database
@@ -69,7 +85,6 @@ def seed(path: Path, patients: int) -> str:
     db = Database(url).create_schema()
     write_dataset(db, seeding.generate("standard", 7, counts=counts, batch_size=5000))
     db.dispose()
-    return url
 
 
 def run(fmt: str, url: str, work: Path) -> dict:
@@ -85,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--sources", type=Path, help="keep (and reuse) the seeded databases here")
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     from tabulate import tabulate
@@ -94,7 +110,7 @@ def main() -> None:
         work = Path(scratch)
         for patients in args.patients:
             started = time.perf_counter()
-            url = seed(work / f"source-{patients}.db", patients)
+            url = seed((args.sources or work) / f"source-{patients}.db", patients)
             print(f"seeded {patients} patients in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             for fmt in formats:
                 result = run(fmt, url, work)
