@@ -87,10 +87,28 @@ def label(table: str, key: object) -> str:
     return f"{table}_{key}"
 
 
-def _yaml_scalar_safe(value: object) -> object:
-    if isinstance(value, datetime | date | Decimal):
-        return encode(value)
-    return value
+def _association(parent: str) -> Callable[[object], str]:
+    """A foreign key's value as the label of the row it points at."""
+
+    def render(value: object) -> str:
+        return "null" if value is None else yamlrows.scalar(label(parent, value))
+
+    return render
+
+
+def _rails_lines(table: str, columns: Iterable[str]) -> list[tuple[str, str, Callable[[object], str]]]:
+    """(column, ``  key: `` prefix, value renderer) of a table's fixture lines: foreign keys
+    as associations by label, the primary key left out (Rails derives it from the label)."""
+    fks = foreign_keys(table)
+    pk = _primary_key(table)
+    lines: list[tuple[str, str, Callable[[object], str]]] = []
+    for column in columns:
+        if column in fks:
+            relation, parent = fks[column]
+            lines.append((column, f"  {yamlrows.column_key(relation)}: ", _association(parent)))
+        elif column != pk:
+            lines.append((column, f"  {yamlrows.column_key(column)}: ", yamlrows.scalar))
+    return lines
 
 
 def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]) -> None:
@@ -101,19 +119,18 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
             if handle is None:
                 handle = handles[batch.table] = (out / f"{batch.table}.yml").open("w", encoding="utf-8")
                 handle.write(f"# Rails fixtures for {batch.table}; associations by label\n")
-            fks = foreign_keys(batch.table)
             pk = _primary_key(batch.table)
+            shapes: dict[tuple[str, ...], list[tuple[str, str, Callable[[object], str]]]] = {}
             parts: list[str] = []
             for row in batch.rows:
-                fields: dict[str, object] = {}
-                for column, value in row.items():
-                    if column in fks:
-                        relation, parent = fks[column]
-                        fields[relation] = None if value is None else label(parent, value)
-                    elif column != pk:
-                        fields[column] = _yaml_scalar_safe(value)
+                shape = tuple(row)
+                lines = shapes.get(shape)
+                if lines is None:
+                    lines = shapes[shape] = _rails_lines(batch.table, shape)
                 parts.append(f"{yamlrows.key(label(batch.table, row.get(pk)))}:\n")
-                parts.append(yamlrows.mapping(fields, 2))
+                parts.extend(
+                    [prefix + render(row[column]) + "\n" for column, prefix, render in lines] or ["  {}\n"]
+                )
             handle.write("".join(parts))
     finally:
         for handle in handles.values():
