@@ -99,6 +99,17 @@ def test_bundles_of_a_standard_seed_validate_with_zero_errors(bundles, standard_
     assert errors == []
 
 
+def test_the_fast_paths_write_what_the_standard_library_would(bundles):
+    """uuid5 and the bundle text (shared entries encoded once) are hand-rolled for speed."""
+    import uuid
+
+    for key in ("a", 1, "x/y", "é", 10**12):
+        assert fhir.uuid5("kind", key) == str(uuid.uuid5(fhir.NAMESPACE, f"kind/{key}"))
+    for file in sorted(bundles.glob("Bundle-*.json"))[:200]:
+        text = file.read_text("utf-8")
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def test_bundles_are_transactions_whose_urn_uuid_references_resolve_in_the_bundle(bundles):
     for file in sorted(bundles.glob("Bundle-*.json")):
         bundle = json.loads(file.read_text("utf-8"))

@@ -26,6 +26,7 @@ models, which read R4 resources without complaint but wrongly.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -136,8 +137,17 @@ RESOURCE_TYPES: tuple[str, ...] = (
 )
 
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
+
+
 def uuid5(kind: str, key: object) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}/{key}"))
+    """``str(uuid.uuid5(NAMESPACE, "kind/key"))`` without building a UUID object (a hot
+    path: a few per resource)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}/{key}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @functools.cache
@@ -912,8 +922,11 @@ def _zone(timezone: str) -> ZoneInfo:
         ) from None
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(resource: Mapping[str, Any]) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(resource)
 
 
 def _rows(db: Database, statement: Select[Any], batch_size: int) -> Iterator[Any]:
@@ -1112,13 +1125,33 @@ def _bundle(
     }
 
 
+def _bundle_text(bundle: Mapping[str, Any], shared: dict[str, str]) -> str:
+    """``_dumps(bundle)``, reusing the text of shared entries (the same practitioners and
+    organisations recur in many bundles: encoding them once is the biggest saving). The
+    cache ``shared`` (fullUrl -> text) is emptied when it grows past 10,000 entries."""
+    parts = []
+    for entry in bundle["entry"]:
+        if "ifNoneExist" not in entry["request"]:
+            parts.append(_dumps(entry))
+            continue
+        text = shared.get(entry["fullUrl"])
+        if text is None:
+            if len(shared) >= 10_000:
+                shared.clear()
+            text = shared[entry["fullUrl"]] = _dumps(entry)
+        parts.append(text)
+    head = {k: v for k, v in bundle.items() if k != "entry"}
+    return _dumps(head)[:-1] + ',"entry":[' + ",".join(parts) + "]}"
+
+
 def write_bundles(
     db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
 ) -> dict[str, int]:
     """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type."""
     counts: dict[str, int] = {}
+    shared: dict[str, str] = {}
     for number, (mrn, bundle) in enumerate(patient_bundles(db, timezone=timezone), 1):
-        (out / f"Bundle-{mrn}.json").write_text(_dumps(bundle) + "\n", "utf-8")
+        (out / f"Bundle-{mrn}.json").write_text(_bundle_text(bundle, shared) + "\n", "utf-8")
         counts["Bundle"] = number
         for entry in bundle["entry"]:
             kind = entry["resource"]["resourceType"]
