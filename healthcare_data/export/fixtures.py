@@ -15,10 +15,12 @@ Each writer takes a table-contiguous stream and writes it batch by batch.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -140,22 +142,47 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
 # --- Prisma -------------------------------------------------------------------------------
 
 
-def _js_value(value: object) -> str:
+def _js_datetime(value: datetime) -> str:
+    return f'new Date("{value.isoformat()}Z")' if value.tzinfo is None else f'new Date("{value.isoformat()}")'
+
+
+def _js_date(value: date) -> str:
+    return f'new Date("{value.isoformat()}T00:00:00Z")'
+
+
+def _js_other(value: object) -> str:
     if isinstance(value, datetime):
-        return (
-            f'new Date("{value.isoformat()}Z")'
-            if value.tzinfo is None
-            else f'new Date("{value.isoformat()}")'
-        )
+        return _js_datetime(value)
     if isinstance(value, date):
-        return f'new Date("{value.isoformat()}T00:00:00Z")'
+        return _js_date(value)
     if isinstance(value, Decimal):
         return json.dumps(str(value))
     return json.dumps(value, ensure_ascii=False)
 
 
+# By exact type, the renderers json.dumps would reach (ensure_ascii=False: the C string
+# quoting); anything else (subclasses, floats that are not finite) goes the long way.
+_JS: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring,
+    int: int.__repr__,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+    datetime: _js_datetime,
+    date: _js_date,
+    Decimal: lambda value: encode_basestring(str(value)),
+}
+
+
+def _js_value(value: object) -> str:
+    return _JS.get(type(value), _js_other)(value)
+
+
+#: Object keys (column names) as JSON strings, once per name.
+_js_key = functools.lru_cache(maxsize=4096)(json.dumps)
+
+
 def _js_object(row: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{json.dumps(k)}: {_js_value(v)}" for k, v in row.items()) + "}"
+    return "{" + ", ".join(f"{_js_key(k)}: {_js_value(v)}" for k, v in row.items()) + "}"
 
 
 def write_prisma(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]) -> None:
