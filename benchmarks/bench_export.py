@@ -3,7 +3,7 @@
 For each size (patients; other tables scaled as in the `standard` profile: providers n/8,
 appointments 2.5n, records 1.5n, claims 2n) the script seeds a scratch SQLite file once,
 then exports it to every format, each in a fresh subprocess, and prints one line per
-format: rows exported, seconds, rows/s and the child's peak RSS. ``baseline`` is the
+format: rows exported, seconds, rows/s and the child's peak RSS (VmHWM). ``baseline`` is the
 pre-streaming way (``read_database`` into memory, then write JSON), measured in the same
 run: its peak grows with the data, the streamed exports' should not.
 
@@ -37,13 +37,24 @@ TARGETS = {
     "baseline": "baseline.json",
 }
 
+# Peak RSS is the child's VmHWM (Linux), not getrusage's ru_maxrss: after fork+exec,
+# ru_maxrss starts at the parent's RSS, so a child of a parent that had just seeded 100k
+# patients reported that parent's 133 MB as its own peak and hid the export's growth.
 CHILD = r"""
 import json, resource, sys, time
 from healthcare_data.db import Database
+
+def rss(field):
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith(field)) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 fmt, url, target = sys.argv[1:4]
 db = Database(url)
 rows = sum(db.counts().values())
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+base = rss("VmRSS:")
 started = time.perf_counter()
 if fmt == "baseline":
     from healthcare_data.export import read_database, write_tables
@@ -52,7 +63,7 @@ else:
     from healthcare_data import seeding
     seeding.export(target, fmt, url=db)
 seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = rss("VmHWM:")
 print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak, "base_mb": base}))
 """
 
