@@ -150,12 +150,14 @@ def uuid5(kind: str, key: object) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-@functools.cache
+# Bounded caches: practice names are nearly one per provider (1,027 for 1,250 providers),
+# so an unbounded cache grew with the staff (~100k entries at 1M patients).
+@functools.lru_cache(maxsize=4096)
 def payer_id(name: str) -> str:
     return uuid5("payer", name)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def practice_id(name: str) -> str:
     return uuid5("practice", name)
 
