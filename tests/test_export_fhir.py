@@ -301,3 +301,41 @@ def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratc
     finally:
         sqlite.dispose()
         postgres.dispose()
+
+
+def _sized_db(path: Path, patients: int) -> Database:
+    counts = {
+        "patients": patients,
+        "providers": patients // 8,
+        "appointments": patients * 3,
+        "medical_records": patients * 3 // 2,
+        "insurance_claims": patients * 3 // 2,
+    }
+    db = Database(f"sqlite:///{path}").create_schema()
+    write_dataset(db, seeding.generate("minimal", 9, counts=counts, today=TEST_TODAY))
+    return db
+
+
+@pytest.mark.parametrize("write", [fhir.write_bulk, fhir.write_bundles], ids=["fhir", "fhir-bundle"])
+def test_fhir_memory_stays_flat_when_the_database_grows_five_times(tmp_path, write):
+    """Both sizes fill the 50-row batches (at the default 2,000 a small database's partial
+    batches made the bulk export look as if it grew with the data)."""
+    import tracemalloc
+
+    def peak(db: Database, name: str) -> int:
+        (tmp_path / name).mkdir()
+        tracemalloc.start()
+        try:
+            write(db, tmp_path / name, batch_size=50)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small_db, large_db = _sized_db(tmp_path / "small.db", 200), _sized_db(tmp_path / "large.db", 1000)
+    try:
+        peak(small_db, "warm")  # imports and caches load once
+        small, large = peak(small_db, "small"), peak(large_db, "large")
+    finally:
+        small_db.dispose()
+        large_db.dispose()
+    assert large < small * 1.5 + 200_000, f"{small / 1e6:.2f} MB -> {large / 1e6:.2f} MB"

@@ -951,13 +951,19 @@ def bulk_resources(
 
 
 def write_bulk(
-    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+    db: Database,
+    out: Path,
+    *,
+    timezone: str = "UTC",
+    progress: Callable[[str, int, int], None] | None = None,
+    batch_size: int = 2000,
 ) -> dict[str, int]:
-    """``<ResourceType>.ndjson`` per type under ``out``; returns resources per type."""
+    """``<ResourceType>.ndjson`` per type under ``out``; returns resources per type.
+    Memory holds ``batch_size`` source rows at a time."""
     counts: dict[str, int] = {}
     handles: dict[str, Any] = {}
     try:
-        for resource in bulk_resources(db, timezone=timezone):
+        for resource in bulk_resources(db, timezone=timezone, batch_size=batch_size):
             kind = resource["resourceType"]
             handle = handles.get(kind)
             if handle is None:
@@ -1147,12 +1153,19 @@ def _bundle_text(bundle: Mapping[str, Any], shared: dict[str, str]) -> str:
 
 
 def write_bundles(
-    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+    db: Database,
+    out: Path,
+    *,
+    timezone: str = "UTC",
+    progress: Callable[[str, int, int], None] | None = None,
+    batch_size: int = 500,
 ) -> dict[str, int]:
-    """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type."""
+    """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type.
+    Memory holds the resources of ``batch_size`` patients at a time."""
     counts: dict[str, int] = {}
     shared: dict[str, str] = {}
-    for number, (mrn, bundle) in enumerate(patient_bundles(db, timezone=timezone), 1):
+    bundles = patient_bundles(db, timezone=timezone, patients_per_query=batch_size)
+    for number, (mrn, bundle) in enumerate(bundles, 1):
         (out / f"Bundle-{mrn}.json").write_text(_bundle_text(bundle, shared) + "\n", "utf-8")
         counts["Bundle"] = number
         for entry in bundle["entry"]:
