@@ -1,7 +1,7 @@
 """Export throughput and peak memory per format, from a seeded SQLite database.
 
 For each size (patients; other tables scaled as in the `standard` profile: providers n/8,
-appointments 2.5n, records 1.5n, claims 2n) the script seeds a scratch SQLite file once,
+appointments 3n, records 1.5n, claims 1.5n) the script seeds a scratch SQLite file once,
 then exports it to every format, each in a fresh subprocess, and prints one line per
 format: rows exported, seconds, rows/s, the child's CPU seconds and rows per CPU second
 (steadier than wall time on a shared machine) and its peak RSS (VmHWM). ``baseline`` is the
