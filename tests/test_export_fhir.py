@@ -285,8 +285,12 @@ def test_the_same_seed_with_journeys_gives_byte_identical_referrals_and_payments
 def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratch_postgres):  # noqa: F811
     sqlite = Database(f"sqlite:///{tmp_path / 'src.db'}").create_schema()
     postgres = Database(scratch_postgres).create_schema()
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
     for db in (sqlite, postgres):
         write_dataset(db, seeding.generate("minimal", 5, today=TEST_TODAY))
+        seed_journeys(db, JourneySpec(patients=10), Randomness(5, today=TEST_TODAY))  # referrals, ledger
     try:
         for name, db in (("s", sqlite), ("p", postgres)):
             for fmt in ("fhir", "fhir-bundle"):
@@ -298,6 +302,7 @@ def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratc
             p.relative_to(tmp_path / "p"): p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()
         }
         assert files and files == other
+        assert {Path("fhir/ServiceRequest.ndjson"), Path("fhir/PaymentReconciliation.ndjson")} <= files.keys()
     finally:
         sqlite.dispose()
         postgres.dispose()
