@@ -1134,13 +1134,11 @@ def _bundle(
 
 
 def _bundle_text(bundle: Mapping[str, Any], shared: dict[str, str]) -> str:
-    """``_dumps(bundle)``, entry by entry: encoding a whole bundle at once holds every
-    chunk of it before the join, so the peak followed the largest patient (the 5x memory
-    test failed with it: 3.95 -> 6.52 MB); entry by entry it is one entry's chunks. Shared
-    entries (the same practitioners and organisations recur in many bundles) are encoded
-    once; the cache ``shared`` (fullUrl -> text) empties past 2,000 entries (about what a
-    slice of 500 patients sees). (Measured
-    CPU gain: none beyond the noise of the shared machine.)"""
+    """``_dumps(bundle)``, entry by entry: encoding a whole bundle at once builds every
+    chunk of it before the join, entry by entry only one entry's. Shared entries (the same
+    practitioners and organisations recur in many bundles) are encoded once; the cache
+    ``shared`` (fullUrl -> text) empties past 2,000 entries (about what a slice of 500
+    patients sees). Measured CPU gain: none beyond the noise of the shared machine."""
     parts = []
     for entry in bundle["entry"]:
         if "ifNoneExist" not in entry["request"]:
