@@ -1,13 +1,18 @@
 """Export throughput and peak memory per format, from a seeded SQLite database.
 
 For each size (patients; other tables scaled as in the `standard` profile: providers n/8,
-appointments 2.5n, records 1.5n, claims 2n) the script seeds a scratch SQLite file once,
+appointments 3n, records 1.5n, claims 1.5n) the script seeds a scratch SQLite file once,
 then exports it to every format, each in a fresh subprocess, and prints one line per
-format: rows exported, seconds, rows/s and the child's peak RSS. ``baseline`` is the
+format: rows exported, seconds, rows/s, the child's CPU seconds and rows per CPU second
+(steadier than wall time on a shared machine) and its peak RSS (VmHWM). ``baseline`` is the
 pre-streaming way (``read_database`` into memory, then write JSON), measured in the same
 run: its peak grows with the data, the streamed exports' should not.
 
     PYTHONPATH=. python benchmarks/bench_export.py --patients 10000 100000
+
+``--sources DIR`` keeps each seeded database as ``DIR/source-<patients>.db`` and reuses it
+on the next run (seeding 1,000,000 patients takes longer than most exports), so a long
+run can be split into one invocation per format.
 """
 
 from __future__ import annotations
@@ -33,27 +38,50 @@ TARGETS = {
     "baseline": "baseline.json",
 }
 
+# Peak RSS is the child's VmHWM (Linux), not getrusage's ru_maxrss: after fork+exec,
+# ru_maxrss starts at the parent's RSS, so a child of a parent that had just seeded 100k
+# patients reported that parent's 133 MB as its own peak and hid the export's growth.
 CHILD = r"""
 import json, resource, sys, time
 from healthcare_data.db import Database
+
+def rss(field):
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith(field)) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 fmt, url, target = sys.argv[1:4]
 db = Database(url)
 rows = sum(db.counts().values())
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-started = time.perf_counter()
+base = rss("VmRSS:")
+started, cpu = time.perf_counter(), time.process_time()
 if fmt == "baseline":
     from healthcare_data.export import read_database, write_tables
     write_tables(read_database(db), target, "json")
 else:
     from healthcare_data import seeding
     seeding.export(target, fmt, url=db)
-seconds = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak, "base_mb": base}))
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+peak = rss("VmHWM:")
+print(json.dumps({"rows": rows, "seconds": seconds, "cpu": cpu, "peak_mb": peak, "base_mb": base}))
 """
 
 
 def seed(path: Path, patients: int) -> str:
+    """Seed ``path`` unless a finished earlier run left it there (written aside, then renamed)."""
+    url = f"sqlite:///{path}"
+    if path.exists():
+        return url
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    _seed(partial, patients)
+    partial.rename(path)
+    return url
+
+
+def _seed(path: Path, patients: int) -> None:
     from healthcare_data import seeding
     from healthcare_data.bulk import write_dataset
     from healthcare_data.db import Database
@@ -69,7 +97,6 @@ def seed(path: Path, patients: int) -> str:
     db = Database(url).create_schema()
     write_dataset(db, seeding.generate("standard", 7, counts=counts, batch_size=5000))
     db.dispose()
-    return url
 
 
 def run(fmt: str, url: str, work: Path) -> dict:
@@ -85,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--sources", type=Path, help="keep (and reuse) the seeded databases here")
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     from tabulate import tabulate
@@ -94,7 +122,7 @@ def main() -> None:
         work = Path(scratch)
         for patients in args.patients:
             started = time.perf_counter()
-            url = seed(work / f"source-{patients}.db", patients)
+            url = seed((args.sources or work) / f"source-{patients}.db", patients)
             print(f"seeded {patients} patients in {time.perf_counter() - started:.0f} s", file=sys.stderr)
             for fmt in formats:
                 result = run(fmt, url, work)
@@ -105,6 +133,8 @@ def main() -> None:
                         "rows": result["rows"],
                         "seconds": round(result["seconds"], 1),
                         "rows/s": round(result["rows"] / result["seconds"]),
+                        "CPU s": round(result["cpu"], 1),
+                        "rows/CPU s": round(result["rows"] / result["cpu"]),
                         "peak RSS MB": round(result["peak_mb"]),
                         "base MB": round(result["base_mb"]),
                     }

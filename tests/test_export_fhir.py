@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,9 @@ from fhir.resources.R4B.bundle import Bundle  # noqa: E402
 @pytest.fixture(scope="module")
 def standard_db(tmp_path_factory) -> Database:
     """A database seeded with the `standard` profile (the issue's yardstick), plus patient
-    journeys for prescriptions and dispensings."""
+    journeys for prescriptions, dispensings, referrals and ledger entries (one built
+    journey for the expired referral the 20 random ones lack)."""
+    from healthcare_data.journeys.builder import JourneyBuilder
     from healthcare_data.journeys.generate import JourneySpec, seed_journeys
     from healthcare_data.randomness import Randomness
 
@@ -31,6 +35,9 @@ def standard_db(tmp_path_factory) -> Database:
     db = Database(f"sqlite:///{path}").create_schema()
     write_dataset(db, seeding.generate("standard", 7, today=TEST_TODAY))
     seed_journeys(db, JourneySpec(patients=20), Randomness(3, today=TEST_TODAY))
+    JourneyBuilder("chronic_care").for_patient(conditions=["Diabetes Type 2"]).with_referral(
+        "expired"
+    ).create(db, Randomness(4, today=TEST_TODAY))
     yield db
     db.dispose()
 
@@ -92,6 +99,17 @@ def test_bundles_of_a_standard_seed_validate_with_zero_errors(bundles, standard_
     assert errors == []
 
 
+def test_the_fast_paths_write_what_the_standard_library_would(bundles):
+    """uuid5 and the bundle text (shared entries encoded once) are hand-rolled for speed."""
+    import uuid
+
+    for key in ("a", 1, "x/y", "é", 10**12):
+        assert fhir.uuid5("kind", key) == str(uuid.uuid5(fhir.NAMESPACE, f"kind/{key}"))
+    for file in sorted(bundles.glob("Bundle-*.json"))[:200]:
+        text = file.read_text("utf-8")
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def test_bundles_are_transactions_whose_urn_uuid_references_resolve_in_the_bundle(bundles):
     for file in sorted(bundles.glob("Bundle-*.json")):
         bundle = json.loads(file.read_text("utf-8"))
@@ -141,6 +159,86 @@ def test_identifier_systems_statuses_and_instants(bulk, standard_db):
     assert len(by_type["Encounter"]) == completed
 
 
+def _rows(db: Database, sql: str) -> list:
+    with db.engine.connect() as conn:
+        return conn.exec_driver_sql(sql).all()
+
+
+def test_a_service_request_per_referral_with_its_status_parties_and_90_day_validity(bulk, standard_db):
+    requests = {r["id"]: r for r in _resources(bulk) if r["resourceType"] == "ServiceRequest"}
+    referrals = _rows(
+        standard_db,
+        "SELECT f.uuid, p.uuid, d.uuid, s.uuid, f.status, f.issued_at, f.expires_on, f.diagnosis_code"
+        " FROM referrals f JOIN patients p ON p.id = f.patient_id"
+        " JOIN providers d ON d.id = f.referring_provider_id"
+        " LEFT JOIN appointments a ON a.id = f.appointment_id LEFT JOIN providers s ON s.id = a.provider_id",
+    )
+    assert referrals and len(requests) == len(referrals)
+    expected_status = {
+        "requested": "active",
+        "scheduled": "active",
+        "completed": "completed",
+        "expired": "revoked",
+    }
+    assert {row[4] for row in referrals} == set(expected_status), "the journeys cover every referral state"
+    for rid, patient, referrer, specialist, status, issued, expires, diagnosis in referrals:
+        request = requests[rid]
+        assert (request["intent"], request["status"]) == ("order", expected_status[status])
+        assert request["subject"]["reference"] == f"Patient/{patient}"
+        assert request["requester"]["reference"] == f"Practitioner/{referrer}"
+        performers = [p["reference"] for p in request.get("performer", [])]
+        assert performers == ([f"Practitioner/{specialist}"] if specialist else [])
+        period = request["occurrencePeriod"]
+        assert period["start"] == request["authoredOn"]
+        assert datetime.fromisoformat(period["start"]) == datetime.fromisoformat(str(issued)).replace(
+            tzinfo=UTC
+        )
+        assert period["end"] == str(expires)
+        assert (date.fromisoformat(period["end"]) - date.fromisoformat(period["start"][:10])).days == 90
+        assert request["reasonCode"][0]["coding"][0]["code"] == diagnosis
+
+
+def test_a_payment_reconciliation_per_payer_ledger_entry_settling_its_claim(bulk, standard_db):
+    payments = {r["id"]: r for r in _resources(bulk) if r["resourceType"] == "PaymentReconciliation"}
+    entries = _rows(
+        standard_db,
+        "SELECT e.uuid, e.amount, e.posted_on, c.uuid, c.status, r.uuid FROM ledger_entries e"
+        " JOIN insurance_claims c ON c.id = e.claim_id JOIN providers r ON r.id = c.provider_id"
+        " WHERE e.party = 'payer'",
+    )
+    assert entries and len(payments) == len(entries)
+    for rid, amount, posted, claim, claim_status, provider in entries:
+        payment = payments[rid]
+        assert Decimal(str(payment["paymentAmount"]["value"])) == Decimal(str(amount))
+        assert payment["paymentDate"] == str(posted) and claim_status == "paid"
+        (detail,) = payment["detail"]
+        assert detail["type"]["coding"][0]["code"] == "payment"
+        assert detail["request"]["reference"] == f"Claim/{claim}"
+        assert detail["response"]["reference"].startswith("ExplanationOfBenefit/")
+        assert detail["payee"]["reference"] == f"Practitioner/{provider}"
+    total = sum(Decimal(str(p["paymentAmount"]["value"])) for p in payments.values())
+    assert total == sum(Decimal(str(e[1])) for e in entries)
+
+
+def test_bundles_carry_the_referrals_and_payments_of_their_patient(bundles, bulk):
+    in_bulk = {
+        r["id"]: r
+        for r in _resources(bulk)
+        if r["resourceType"] in ("ServiceRequest", "PaymentReconciliation")
+    }
+    in_bundles = {}
+    for file in sorted(bundles.glob("Bundle-*.json")):
+        entries = json.loads(file.read_text("utf-8"))["entry"]
+        patient = next(e["fullUrl"] for e in entries if e["resource"]["resourceType"] == "Patient")
+        for entry in entries:
+            if entry["resource"]["resourceType"] in ("ServiceRequest", "PaymentReconciliation"):
+                in_bundles[entry["fullUrl"].removeprefix("urn:uuid:")] = (patient, entry["resource"])
+    assert in_bundles.keys() == in_bulk.keys()
+    for patient, resource in in_bundles.values():
+        if resource["resourceType"] == "ServiceRequest":
+            assert resource["subject"]["reference"] == patient
+
+
 def test_timezone_gives_local_offsets_and_an_unknown_zone_is_refused(standard_db, tmp_path):
     seeding.export(tmp_path / "ny", "fhir", url=standard_db, timezone="America/New_York")
     first = json.loads((tmp_path / "ny" / "Appointment.ndjson").open().readline())
@@ -160,11 +258,39 @@ def test_the_same_seed_gives_byte_identical_output(tmp_path, fmt):
     assert not list(tmp_path.glob(".*")), "no scratch or partial files left beside the output"
 
 
+def _journeys_db(path: Path, seed: int) -> Database:
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
+    db = Database(f"sqlite:///{path}").create_schema()
+    write_dataset(db, seeding.generate("minimal", seed, today=TEST_TODAY))
+    seed_journeys(db, JourneySpec(patients=10), Randomness(seed, today=TEST_TODAY))
+    return db
+
+
+@pytest.mark.parametrize("fmt", ["fhir", "fhir-bundle"])
+def test_the_same_seed_with_journeys_gives_byte_identical_referrals_and_payments(tmp_path, fmt):
+    outputs = []
+    for name in ("a", "b"):
+        db = _journeys_db(tmp_path / f"{name}.db", 13)
+        seeding.export(tmp_path / name, fmt, url=db)
+        db.dispose()
+        outputs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
+    a, b = outputs
+    text = b"".join(a.values())
+    assert b'"resourceType":"ServiceRequest"' in text and b'"resourceType":"PaymentReconciliation"' in text
+    assert a == b
+
+
 def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratch_postgres):  # noqa: F811
     sqlite = Database(f"sqlite:///{tmp_path / 'src.db'}").create_schema()
     postgres = Database(scratch_postgres).create_schema()
+    from healthcare_data.journeys.generate import JourneySpec, seed_journeys
+    from healthcare_data.randomness import Randomness
+
     for db in (sqlite, postgres):
         write_dataset(db, seeding.generate("minimal", 5, today=TEST_TODAY))
+        seed_journeys(db, JourneySpec(patients=10), Randomness(5, today=TEST_TODAY))  # referrals, ledger
     try:
         for name, db in (("s", sqlite), ("p", postgres)):
             for fmt in ("fhir", "fhir-bundle"):
@@ -176,6 +302,48 @@ def test_sqlite_and_postgresql_sources_give_byte_identical_fhir(tmp_path, scratc
             p.relative_to(tmp_path / "p"): p.read_bytes() for p in (tmp_path / "p").rglob("*") if p.is_file()
         }
         assert files and files == other
+        assert {Path("fhir/ServiceRequest.ndjson"), Path("fhir/PaymentReconciliation.ndjson")} <= files.keys()
     finally:
         sqlite.dispose()
         postgres.dispose()
+
+
+def _sized_db(path: Path, patients: int, providers: int) -> Database:
+    counts = {
+        "patients": patients,
+        "providers": providers,
+        "appointments": patients * 3,
+        "medical_records": patients * 3 // 2,
+        "insurance_claims": patients * 3 // 2,
+    }
+    db = Database(f"sqlite:///{path}").create_schema()
+    write_dataset(db, seeding.generate("minimal", 9, counts=counts, today=TEST_TODAY))
+    return db
+
+
+@pytest.mark.parametrize("write", [fhir.write_bulk, fhir.write_bundles], ids=["fhir", "fhir-bundle"])
+def test_fhir_memory_stays_flat_when_the_database_grows_five_times(tmp_path, write):
+    """Both sizes fill the 50-row batches (at the default 2,000 a small database's partial
+    batches made the bulk export look as if it grew with the data) and have the same staff:
+    a bundle slice carries the practitioners its patients see, which grows with the staff
+    until a slice's patients cannot see more of them (bounded by the slice, but a small
+    database never reaches that bound)."""
+    import tracemalloc
+
+    def peak(db: Database, name: str) -> int:
+        (tmp_path / name).mkdir()
+        tracemalloc.start()
+        try:
+            write(db, tmp_path / name, batch_size=50)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small_db, large_db = _sized_db(tmp_path / "small.db", 200, 25), _sized_db(tmp_path / "large.db", 1000, 25)
+    try:
+        peak(small_db, "warm")  # imports and caches load once
+        small, large = peak(small_db, "small"), peak(large_db, "large")
+    finally:
+        small_db.dispose()
+        large_db.dispose()
+    assert large < small * 1.5 + 200_000, f"{small / 1e6:.2f} MB -> {large / 1e6:.2f} MB"

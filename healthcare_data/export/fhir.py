@@ -2,8 +2,9 @@
 
 The mapping is a table, :data:`MAPPINGS`: each entry names a FHIR resource type, the
 query that feeds it (rows of the project's tables, streamed) and a function from one row
-to one resource (a plain dict); MedicationRequest (prescriptions, RxNorm) and
-MedicationDispense (dispensings) are two such entries, so another resource is one more.
+to one resource (a plain dict); MedicationRequest (prescriptions, RxNorm),
+MedicationDispense (dispensings), ServiceRequest (referrals) and PaymentReconciliation
+(the payer's ledger entries) are such entries, so another resource is one more.
 
 * ``fhir``: the Bulk Data Access layout (``$export``): ``<ResourceType>.ndjson`` per
   type, one resource per line, references as ``Type/id``.
@@ -25,6 +26,7 @@ models, which read R4 resources without complaint but wrongly.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,12 +46,14 @@ from healthcare_data.schema import (
     Base,
     Dispensing,
     InsuranceClaim,
+    LedgerEntry,
     Location,
     MedicalRecord,
     Patient,
     PatientCondition,
     Prescription,
     Provider,
+    Referral,
     Tenant,
 )
 
@@ -74,6 +78,8 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 CLAIM_TYPE = "http://terminology.hl7.org/CodeSystem/claim-type"
 PROCESS_PRIORITY = "http://terminology.hl7.org/CodeSystem/processpriority"
 ADJUDICATION = "http://terminology.hl7.org/CodeSystem/adjudication"
+PAYMENT_TYPE = "http://terminology.hl7.org/CodeSystem/payment-type"
+SNOMED = "http://snomed.info/sct"
 
 NAMESPACE = uuid.UUID("6f1c1f39-0d55-4d4e-9a57-2f1f3f6c0b7e")  # the project's UUIDv5 namespace
 
@@ -102,6 +108,15 @@ APPOINTMENT_REASON = {
 # MedicationRequest.status (medicationrequest-status): a written prescription is active, a
 # filled one completed, one the patient never filled stopped.
 MEDICATION_REQUEST_STATUS = {"written": "active", "dispensed": "completed", "abandoned": "stopped"}
+# ServiceRequest.status (request-status): a referral waiting for, or booked into, its
+# specialist visit is still active; seen is completed; one that ran past its 90 days is
+# revoked ("terminated prior to the full completion of the intended actions").
+SERVICE_REQUEST_STATUS = {
+    "requested": "active",
+    "scheduled": "active",
+    "completed": "completed",
+    "expired": "revoked",
+}
 GENDERS = {"male": "male", "female": "female", "other": "other", "unknown": "unknown"}
 
 RESOURCE_TYPES: tuple[str, ...] = (
@@ -114,23 +129,36 @@ RESOURCE_TYPES: tuple[str, ...] = (
     "Condition",
     "Appointment",
     "Encounter",
+    "ServiceRequest",
     "MedicationRequest",
     "MedicationDispense",
     "Claim",
     "ExplanationOfBenefit",
+    "PaymentReconciliation",
 )
 
 
+_NAMESPACE_BYTES = NAMESPACE.bytes
+
+
 def uuid5(kind: str, key: object) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{kind}/{key}"))
+    """``str(uuid.uuid5(NAMESPACE, "kind/key"))`` without building a UUID object (a hot
+    path: a few per resource)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + f"{kind}/{key}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-@functools.cache
+# Bounded caches: practice names are nearly one per provider (1,027 for 1,250 providers),
+# so an unbounded cache grew with the staff (~100k entries at 1M patients).
+@functools.lru_cache(maxsize=4096)
 def payer_id(name: str) -> str:
     return uuid5("payer", name)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def practice_id(name: str) -> str:
     return uuid5("practice", name)
 
@@ -511,11 +539,22 @@ def claim(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
     )
 
 
+def eob_id(claim_uuid: str) -> str:
+    return uuid5("eob", claim_uuid)
+
+
+def _has_eob(row: Mapping[str, Any]) -> bool:
+    """A claim gets an ExplanationOfBenefit once adjudicated, for an insured patient."""
+    return (
+        row["status"] in EOB_OUTCOME and bool(row["insurance_provider"]) and row["processed_date"] is not None
+    )
+
+
 def explanation_of_benefit(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
-    outcome = EOB_OUTCOME.get(row["status"] or "")
-    if outcome is None or not row["insurance_provider"] or row["processed_date"] is None:
+    if not _has_eob(row):
         return None
-    rid = uuid5("eob", row["uuid"])
+    outcome = EOB_OUTCOME[row["status"]]
+    rid = eob_id(row["uuid"])
     paid = row["payment_amount"]
     resource: dict[str, Any] = {
         "resourceType": "ExplanationOfBenefit",
@@ -598,6 +637,76 @@ def medication_dispense(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
         "quantity": {"value": row["quantity"]},
         "whenHandedOver": ctx.date_time(row["dispensed_at"]),
         "note": [{"text": f"Dispensed by {row['pharmacy']}"}],
+    }
+
+
+def service_request(row: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """A referral: ordered by the primary-care provider, valid from issue to ``expires_on``
+    (90 days), performed by the specialist it was booked with (the specialty otherwise)."""
+    return _clean(
+        {
+            "resourceType": "ServiceRequest",
+            "id": row["uuid"],
+            "identifier": [_uri_identifier(row["uuid"])],
+            "status": SERVICE_REQUEST_STATUS.get(row["status"] or "", "unknown"),
+            "intent": "order",
+            "category": [{"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]}],
+            "code": {"text": f"Referral to {row['specialty']}"},
+            "subject": ctx.ref("Patient", row["patient_uuid"]),
+            "encounter": ctx.ref("Encounter", encounter_id(row["from_appointment_uuid"]))
+            if row["from_appointment_status"] in ENCOUNTER_STATUS
+            else None,
+            "occurrencePeriod": {
+                "start": ctx.date_time(row["issued_at"]),
+                "end": row["expires_on"].isoformat(),
+            },
+            "authoredOn": ctx.date_time(row["issued_at"]),
+            "requester": ctx.ref("Practitioner", row["referring_uuid"]),
+            "performerType": {"text": row["specialty"]},
+            "performer": [ctx.ref("Practitioner", row["performer_uuid"])] if row["performer_uuid"] else [],
+            "reasonCode": [{"coding": [{"system": SYSTEM_ICD10CM, "code": row["diagnosis_code"]}]}]
+            if row["diagnosis_code"]
+            else [],
+        }
+    )
+
+
+def payment_reconciliation(row: Mapping[str, Any], ctx: Context) -> dict[str, Any] | None:
+    """The payer's payment of a claim (a ``payer`` ledger entry), as PaymentReconciliation.
+
+    PaymentReconciliation, not PaymentNotice: it is R4's remittance advice (the X12 835),
+    carrying the amount, the date and the claim it settles (``detail.request``), which is
+    what a ledger entry is; a PaymentNotice only announces that a payment exists and must
+    itself point at a PaymentReconciliation. Only the payer's entries are payments between
+    organisations (``paymentIssuer`` is an Organization in R4); the patient's portions
+    (``patient_responsibility``, ``self_pay``) are amounts owed to the practice, which R4
+    models as Invoice/Account, so they are not written.
+    """
+    if not row["insurance_provider"]:
+        return None  # no Coverage, so no Claim to settle
+    amount = _money(row["amount"])
+    detail = {
+        "type": {"coding": [{"system": PAYMENT_TYPE, "code": "payment"}]},
+        "request": ctx.ref("Claim", row["claim_uuid"]),
+        "response": ctx.ref("ExplanationOfBenefit", eob_id(row["claim_uuid"])) if _has_eob(row) else None,
+        "submitter": ctx.ref("Practitioner", row["provider_uuid"]),
+        "payee": ctx.ref("Practitioner", row["provider_uuid"]),
+        "date": row["posted_on"].isoformat(),
+        "amount": amount,
+    }
+    return {
+        "resourceType": "PaymentReconciliation",
+        "id": row["uuid"],
+        "identifier": [_uri_identifier(row["uuid"])],
+        "status": "active",
+        "created": row["posted_on"].isoformat(),
+        "paymentIssuer": ctx.ref("Organization", payer_id(row["insurance_provider"])),
+        "requestor": ctx.ref("Practitioner", row["provider_uuid"]),
+        "outcome": "complete",
+        "disposition": f"Payment of claim {row['claim_number']}",
+        "paymentDate": row["posted_on"].isoformat(),
+        "paymentAmount": amount,
+        "detail": [_clean(detail)],
     }
 
 
@@ -712,6 +821,48 @@ def _dispensing_query() -> Select[Any]:
     )
 
 
+def _referral_query() -> Select[Any]:
+    p, r, s = Patient.__table__.alias("p"), Provider.__table__.alias("r"), Provider.__table__.alias("s")
+    origin, booked = Appointment.__table__.alias("f"), Appointment.__table__.alias("a")
+    return (
+        select(
+            Referral.__table__,
+            p.c.uuid.label("patient_uuid"),
+            r.c.uuid.label("referring_uuid"),
+            origin.c.uuid.label("from_appointment_uuid"),
+            origin.c.status.label("from_appointment_status"),
+            s.c.uuid.label("performer_uuid"),
+        )
+        .join(p, p.c.id == Referral.patient_id)
+        .join(r, r.c.id == Referral.referring_provider_id)
+        .join(origin, origin.c.id == Referral.from_appointment_id)
+        .outerjoin(booked, booked.c.id == Referral.appointment_id)
+        .outerjoin(s, s.c.id == booked.c.provider_id)
+        .order_by(Referral.id)
+    )
+
+
+def _payment_query() -> Select[Any]:
+    p, r, c = Patient.__table__.alias("p"), Provider.__table__.alias("r"), InsuranceClaim.__table__.alias("c")
+    return (
+        select(
+            LedgerEntry.__table__,
+            p.c.uuid.label("patient_uuid"),
+            p.c.insurance_provider,
+            c.c.uuid.label("claim_uuid"),
+            c.c.claim_number,
+            c.c.status,
+            c.c.processed_date,
+            r.c.uuid.label("provider_uuid"),
+        )
+        .join(p, p.c.id == LedgerEntry.patient_id)
+        .join(c, c.c.id == LedgerEntry.claim_id)
+        .join(r, r.c.id == c.c.provider_id)
+        .where(LedgerEntry.party == "payer")
+        .order_by(LedgerEntry.id)
+    )
+
+
 def _payer_query() -> Select[Any]:
     return (
         select(Patient.insurance_provider.label("name"))
@@ -756,10 +907,12 @@ MAPPINGS: tuple[Mapping_, ...] = (
     Mapping_("Appointment", _visit_query, appointment, "appointments.patient_id"),
     Mapping_("Encounter", _visit_query, encounter, "appointments.patient_id"),
     Mapping_("Condition", _record_query, condition_of_record, "medical_records.patient_id"),
+    Mapping_("ServiceRequest", _referral_query, service_request, "referrals.patient_id"),
     Mapping_("MedicationRequest", _prescription_query, medication_request, "prescriptions.patient_id"),
     Mapping_("MedicationDispense", _dispensing_query, medication_dispense, "dispensings.patient_id"),
     Mapping_("Claim", _claim_query, claim, "insurance_claims.patient_id"),
     Mapping_("ExplanationOfBenefit", _claim_query, explanation_of_benefit, "insurance_claims.patient_id"),
+    Mapping_("PaymentReconciliation", _payment_query, payment_reconciliation, "ledger_entries.patient_id"),
 )
 
 
@@ -772,8 +925,11 @@ def _zone(timezone: str) -> ZoneInfo:
         ) from None
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(resource: Mapping[str, Any]) -> str:
-    return json.dumps(resource, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(resource)
 
 
 def _rows(db: Database, statement: Select[Any], batch_size: int) -> Iterator[Any]:
@@ -796,13 +952,19 @@ def bulk_resources(
 
 
 def write_bulk(
-    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+    db: Database,
+    out: Path,
+    *,
+    timezone: str = "UTC",
+    progress: Callable[[str, int, int], None] | None = None,
+    batch_size: int = 2000,
 ) -> dict[str, int]:
-    """``<ResourceType>.ndjson`` per type under ``out``; returns resources per type."""
+    """``<ResourceType>.ndjson`` per type under ``out``; returns resources per type.
+    Memory holds ``batch_size`` source rows at a time."""
     counts: dict[str, int] = {}
     handles: dict[str, Any] = {}
     try:
-        for resource in bulk_resources(db, timezone=timezone):
+        for resource in bulk_resources(db, timezone=timezone, batch_size=batch_size):
             kind = resource["resourceType"]
             handle = handles.get(kind)
             if handle is None:
@@ -970,13 +1132,42 @@ def _bundle(
     }
 
 
+def _bundle_text(bundle: Mapping[str, Any], shared: dict[str, str]) -> str:
+    """``_dumps(bundle)``, entry by entry: encoding a whole bundle at once builds every
+    chunk of it before the join, entry by entry only one entry's. Shared entries (the same
+    practitioners and organisations recur in many bundles) are encoded once; the cache
+    ``shared`` (fullUrl -> text) empties past 2,000 entries (about what a slice of 500
+    patients sees). Measured CPU gain: none beyond the noise of the shared machine."""
+    parts = []
+    for entry in bundle["entry"]:
+        if "ifNoneExist" not in entry["request"]:
+            parts.append(_dumps(entry))
+            continue
+        text = shared.get(entry["fullUrl"])
+        if text is None:
+            if len(shared) >= 2_000:
+                shared.clear()
+            text = shared[entry["fullUrl"]] = _dumps(entry)
+        parts.append(text)
+    head = {k: v for k, v in bundle.items() if k != "entry"}
+    return _dumps(head)[:-1] + ',"entry":[' + ",".join(parts) + "]}"
+
+
 def write_bundles(
-    db: Database, out: Path, *, timezone: str = "UTC", progress: Callable[[str, int, int], None] | None = None
+    db: Database,
+    out: Path,
+    *,
+    timezone: str = "UTC",
+    progress: Callable[[str, int, int], None] | None = None,
+    batch_size: int = 500,
 ) -> dict[str, int]:
-    """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type."""
+    """``Bundle-<MRN>.json`` per patient under ``out``; returns resources per type.
+    Memory holds the resources of ``batch_size`` patients at a time."""
     counts: dict[str, int] = {}
-    for number, (mrn, bundle) in enumerate(patient_bundles(db, timezone=timezone), 1):
-        (out / f"Bundle-{mrn}.json").write_text(_dumps(bundle) + "\n", "utf-8")
+    shared: dict[str, str] = {}
+    bundles = patient_bundles(db, timezone=timezone, patients_per_query=batch_size)
+    for number, (mrn, bundle) in enumerate(bundles, 1):
+        (out / f"Bundle-{mrn}.json").write_text(_bundle_text(bundle, shared) + "\n", "utf-8")
         counts["Bundle"] = number
         for entry in bundle["entry"]:
             kind = entry["resource"]["resourceType"]

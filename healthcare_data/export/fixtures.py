@@ -15,10 +15,12 @@ Each writer takes a table-contiguous stream and writes it batch by batch.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -87,10 +89,28 @@ def label(table: str, key: object) -> str:
     return f"{table}_{key}"
 
 
-def _yaml_scalar_safe(value: object) -> object:
-    if isinstance(value, datetime | date | Decimal):
-        return encode(value)
-    return value
+def _association(parent: str) -> Callable[[object], str]:
+    """A foreign key's value as the label of the row it points at."""
+
+    def render(value: object) -> str:
+        return "null" if value is None else yamlrows.scalar(label(parent, value))
+
+    return render
+
+
+def _rails_lines(table: str, columns: Iterable[str]) -> list[tuple[str, str, Callable[[object], str]]]:
+    """(column, ``  key: `` prefix, value renderer) of a table's fixture lines: foreign keys
+    as associations by label, the primary key left out (Rails derives it from the label)."""
+    fks = foreign_keys(table)
+    pk = _primary_key(table)
+    lines: list[tuple[str, str, Callable[[object], str]]] = []
+    for column in columns:
+        if column in fks:
+            relation, parent = fks[column]
+            lines.append((column, f"  {yamlrows.column_key(relation)}: ", _association(parent)))
+        elif column != pk:
+            lines.append((column, f"  {yamlrows.column_key(column)}: ", yamlrows.scalar))
+    return lines
 
 
 def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]) -> None:
@@ -101,19 +121,18 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
             if handle is None:
                 handle = handles[batch.table] = (out / f"{batch.table}.yml").open("w", encoding="utf-8")
                 handle.write(f"# Rails fixtures for {batch.table}; associations by label\n")
-            fks = foreign_keys(batch.table)
             pk = _primary_key(batch.table)
+            shapes: dict[tuple[str, ...], list[tuple[str, str, Callable[[object], str]]]] = {}
             parts: list[str] = []
             for row in batch.rows:
-                fields: dict[str, object] = {}
-                for column, value in row.items():
-                    if column in fks:
-                        relation, parent = fks[column]
-                        fields[relation] = None if value is None else label(parent, value)
-                    elif column != pk:
-                        fields[column] = _yaml_scalar_safe(value)
+                shape = tuple(row)
+                lines = shapes.get(shape)
+                if lines is None:
+                    lines = shapes[shape] = _rails_lines(batch.table, shape)
                 parts.append(f"{yamlrows.key(label(batch.table, row.get(pk)))}:\n")
-                parts.append(yamlrows.mapping(fields, 2))
+                parts.extend(
+                    [prefix + render(row[column]) + "\n" for column, prefix, render in lines] or ["  {}\n"]
+                )
             handle.write("".join(parts))
     finally:
         for handle in handles.values():
@@ -123,22 +142,47 @@ def write_rails(batches: Iterable[Batch], out: Path, options: Mapping[str, Any])
 # --- Prisma -------------------------------------------------------------------------------
 
 
-def _js_value(value: object) -> str:
+def _js_datetime(value: datetime) -> str:
+    return f'new Date("{value.isoformat()}Z")' if value.tzinfo is None else f'new Date("{value.isoformat()}")'
+
+
+def _js_date(value: date) -> str:
+    return f'new Date("{value.isoformat()}T00:00:00Z")'
+
+
+def _js_other(value: object) -> str:
     if isinstance(value, datetime):
-        return (
-            f'new Date("{value.isoformat()}Z")'
-            if value.tzinfo is None
-            else f'new Date("{value.isoformat()}")'
-        )
+        return _js_datetime(value)
     if isinstance(value, date):
-        return f'new Date("{value.isoformat()}T00:00:00Z")'
+        return _js_date(value)
     if isinstance(value, Decimal):
         return json.dumps(str(value))
     return json.dumps(value, ensure_ascii=False)
 
 
+# By exact type, the renderers json.dumps would reach (ensure_ascii=False: the C string
+# quoting); anything else (subclasses, floats that are not finite) goes the long way.
+_JS: dict[type, Callable[[Any], str]] = {
+    str: encode_basestring,
+    int: int.__repr__,
+    bool: lambda value: "true" if value else "false",
+    type(None): lambda value: "null",
+    datetime: _js_datetime,
+    date: _js_date,
+    Decimal: lambda value: encode_basestring(str(value)),
+}
+
+
+def _js_value(value: object) -> str:
+    return _JS.get(type(value), _js_other)(value)
+
+
+#: Object keys (column names) as JSON strings, once per name.
+_js_key = functools.lru_cache(maxsize=4096)(json.dumps)
+
+
 def _js_object(row: Mapping[str, Any]) -> str:
-    return "{" + ", ".join(f"{json.dumps(k)}: {_js_value(v)}" for k, v in row.items()) + "}"
+    return "{" + ", ".join(f"{_js_key(k)}: {_js_value(v)}" for k, v in row.items()) + "}"
 
 
 def write_prisma(batches: Iterable[Batch], out: Path, options: Mapping[str, Any]) -> None:
