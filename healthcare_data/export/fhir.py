@@ -1055,6 +1055,9 @@ def patient_bundles(
     ctx = Context(bundle_ref, _zone(timezone), log=[])
     static, static_refs = _static_shared(db, ctx)
     scoped = [m for m in MAPPINGS if m.patient_column is not None]
+    # Each query built once: built per slice, every slice's fresh aliases were new statements
+    # that SQLAlchemy's compiled cache kept (memory grew with the number of slices).
+    queries = [m.query() for m in scoped]
     last = None
     while True:
         with db.engine.connect() as conn:
@@ -1067,10 +1070,10 @@ def patient_bundles(
         points_at: dict[str, set[str]] = {}
         mrn: dict[str, str] = {}
         with db.engine.connect() as conn:
-            for mapping in scoped:
+            for mapping, query in zip(scoped, queries, strict=True):
                 table_name, column_name = str(mapping.patient_column).split(".")
                 column = _scope_column(table_name, column_name)
-                for row in conn.execute(mapping.query().where(and_(column >= low, column <= high))):
+                for row in conn.execute(query.where(and_(column >= low, column <= high))):
                     data = row._mapping
                     resource, refs = ctx.build(mapping.build, data)
                     if resource is None:
