@@ -328,10 +328,12 @@ def test_fhir_memory_stays_flat_when_the_database_grows_five_times(tmp_path, wri
     a bundle slice carries the practitioners its patients see, which grows with the staff
     until a slice's patients cannot see more of them (bounded by the slice, but a small
     database never reaches that bound)."""
+    import gc
     import tracemalloc
 
     def peak(db: Database, name: str) -> int:
         (tmp_path / name).mkdir()
+        gc.collect()  # garbage left by earlier tests must not count against either size
         tracemalloc.start()
         try:
             write(db, tmp_path / name, batch_size=50)
@@ -346,4 +348,7 @@ def test_fhir_memory_stays_flat_when_the_database_grows_five_times(tmp_path, wri
     finally:
         small_db.dispose()
         large_db.dispose()
-    assert large < small * 1.5 + 200_000, f"{small / 1e6:.2f} MB -> {large / 1e6:.2f} MB"
+    # Held data would grow ~5x (a 1,000-patient export is tens of MB of JSON); the 1 MB
+    # allowance absorbs cyclic garbage awaiting collection, which after a long test session
+    # reached +0.8 MB for the bulk export (0.70 -> 1.47 MB) with nothing held.
+    assert large < small * 1.5 + 1_000_000, f"{small / 1e6:.2f} MB -> {large / 1e6:.2f} MB"
