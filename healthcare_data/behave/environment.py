@@ -31,7 +31,7 @@ Scenario level (``before_scenario``)
 
 Set by steps, read by later steps of the same scenario
   ``persona_requests``      list[PersonaRequest] (patients.py)
-  ``builder_script``        BuilderScript parsed from the docstring (patients.py)
+  ``builder_script``        BuilderScript parsed from the docstring (builders.script)
   ``built_patient_id``      id of the patient the builder created (patients.py)
   ``provider_requests``     list[ProviderRequest] (providers.py)
   ``appointment_requests``  list[AppointmentRequest] (scheduling.py)

@@ -7,12 +7,6 @@ from collections import Counter
 from behave import register_type, then, when
 from hamcrest import assert_that, equal_to, greater_than, has_length, is_
 
-from healthcare_data.behave.support.builder_script import (
-    parse_builder_script,
-    run_builder_script,
-    specified_values,
-    unmet_specifications,
-)
 from healthcare_data.behave.support.failures import as_failure
 from healthcare_data.behave.support.reports import (
     assert_no_offenders,
@@ -22,6 +16,12 @@ from healthcare_data.behave.support.reports import (
 from healthcare_data.behave.support.state import need
 from healthcare_data.behave.support.tables import persona_requests, persona_words, requested_counts
 from healthcare_data.builders import PatientBuilder
+from healthcare_data.builders.script import (
+    parse_builder_script,
+    run_builder_script,
+    specified_values,
+    unmet_specifications,
+)
 from healthcare_data.characteristics import unmet_characteristics
 from healthcare_data.readback import patients_with_history
 from healthcare_data.validation.groups import CHECKS, check_group

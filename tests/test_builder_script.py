@@ -6,7 +6,8 @@ import builtins
 
 import pytest
 
-from healthcare_data.behave.support.builder_script import (
+from healthcare_data.builders import PatientBuilder
+from healthcare_data.builders.script import (
     BuilderScriptError,
     builder_methods,
     camel_to_snake,
@@ -14,7 +15,6 @@ from healthcare_data.behave.support.builder_script import (
     snake_to_camel,
     specified_values,
 )
-from healthcare_data.builders import PatientBuilder
 
 EXERCISE = """
 PatientBuilder()

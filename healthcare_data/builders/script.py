@@ -26,8 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from healthcare_data.builders import PatientBuilder
-from healthcare_data.builders.patient import stored_value
+from healthcare_data.builders.patient import PatientBuilder, stored_value
 from healthcare_data.errors import UnknownNameError
 
 ROOT = "PatientBuilder"
@@ -116,7 +115,7 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
             f"The builder docstring chains {calls_written:,} calls; at most {MAX_CHAIN_CALLS} are accepted"
         )
     wrapped = f"(\n{text}\n)"
-    source = _Source(wrapped)
+    original = _Source(wrapped)
     try:
         tree = ast.parse(wrapped, mode="eval")
     except (RecursionError, MemoryError):
@@ -131,16 +130,15 @@ def parse_builder_script(source: str, methods: Mapping[str, str] | None = None) 
     def snippet(node: ast.AST) -> str:
         """The node's own text; for a chained call or attribute only its ``.name(...)`` part."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            args = [source.segment(a) or "?" for a in node.args]
-            args += [source.segment(k) or "?" for k in node.keywords]
+            args = [original.segment(a) or "?" for a in node.args]
+            args += [original.segment(k) or "?" for k in node.keywords]
             return f".{node.func.attr}({', '.join(args)})"
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Call):
             return f".{node.attr}"
-        return source.segment(node) or ast.dump(node)
+        return original.segment(node) or ast.dump(node)
 
     def reject(node: ast.AST, why: str) -> BuilderScriptError:
-        line = getattr(node, "end_lineno", None) or getattr(node, "lineno", 2)
-        line -= 1
+        line: int = (getattr(node, "end_lineno", None) or getattr(node, "lineno", None) or 2) - 1
         return BuilderScriptError(f"Builder docstring line {line}: {why}: {snippet(node)!r}")
 
     chain: list[ast.Call] = []
@@ -271,7 +269,7 @@ class Specified:
         return stored == self.value or str(stored) == str(self.value)
 
 
-def specified_values(script: BuilderScript, builder_class: type) -> list[Specified]:
+def specified_values(script: BuilderScript, builder_class: Any) -> list[Specified]:
     """Every non-null argument of the script, bound to its parameter name and stored column.
 
     Where an argument is stored comes from the builder (``builder_class.stored_column``),
