@@ -491,7 +491,7 @@ def test_strings_longer_than_their_column_are_refused(backend, tmp_path, request
 
 
 def test_builder_docstrings_are_bounded():
-    from healthcare_data.behave.support.builder_script import BuilderScriptError, parse_builder_script
+    from healthcare_data.builders.script import BuilderScriptError, parse_builder_script
 
     with pytest.raises(BuilderScriptError, match="chains 2,001 calls; at most 200"):
         parse_builder_script("PatientBuilder()" + ".a()" * 2000 + ".create()")
