@@ -249,12 +249,18 @@ class Database:
             raw.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
 
     def _pg_lock(self, conn: Connection, lock_timeout: float) -> None:
+        self._pg_advisory(conn, "pg_advisory_xact_lock", lock_timeout, "waited for another run's lock")
+
+    def _pg_advisory(self, conn: Connection, function: str, lock_timeout: float, what: str) -> None:
+        """Take the run lock with ``function`` (exclusive per transaction, or shared per
+        session), waiting at most ``lock_timeout`` seconds (SET LOCAL: the wait applies to
+        taking the lock only, not to the pooled connection's later use)."""
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(lock_timeout * 1000))}ms'")
         try:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RUN_LOCK_KEY})
+            conn.execute(text(f"SELECT {function}(:k)"), {"k": RUN_LOCK_KEY})
         except OperationalError as exc:
             if is_lock_timeout(exc):
-                raise self.busy_error(lock_timeout, "waited for another run's lock") from None
+                raise self.busy_error(lock_timeout, what) from None
             raise
 
     @property
@@ -280,15 +286,8 @@ class Database:
             yield
             return
         with self.engine.connect() as conn:
-            # SET LOCAL: the wait applies to taking the lock only, not to the pooled
-            # connection's later use (the lock itself is session-level and survives commit).
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{max(1, round(lock_timeout * 1000))}ms'")
-            try:
-                conn.execute(text("SELECT pg_advisory_lock_shared(:k)"), {"k": RUN_LOCK_KEY})
-            except OperationalError as exc:
-                if is_lock_timeout(exc):
-                    raise self.busy_error(lock_timeout, "waited for a seed in progress") from None
-                raise
+            # The lock is session-level: it survives the commit that ends SET LOCAL's wait.
+            self._pg_advisory(conn, "pg_advisory_lock_shared", lock_timeout, "waited for a seed in progress")
             conn.commit()
             try:
                 yield
