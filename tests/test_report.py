@@ -187,6 +187,17 @@ def test_expected_pyramid_follows_persona_ages_and_gender_weights():
     assert age_band(0) == "0-4" and age_band(67) == "65-69" and age_band(104) == "100+"
 
 
+def test_the_pyramid_counts_patients_of_other_genders_beside_its_two_sides(seeded):
+    from healthcare_data.report.gather import OTHER_SEX
+    from healthcare_data.report.plots import age_pyramid
+
+    data = report_data(seeded, today=TEST_TODAY)
+    data.age_observed[OTHER_SEX] = Counter({"30-34": 2, "70-74": 1})
+    notes = [t.get_text() for t in age_pyramid(data).axes[0].texts]
+    expected = sum(data.age_expected.get(OTHER_SEX, {}).values())
+    assert notes == [f"{OTHER_SEX}: 3 patients ({expected:.1f} expected), not drawn"]
+
+
 def test_holidays_and_icd10_chapters_come_from_the_libraries():
     assert "Thanksgiving" in us_holiday(date(2026, 11, 26))  # the name varies by version
     assert us_holiday(date(2026, 11, 25)) is None

@@ -90,8 +90,12 @@ def expected_age_sex(persona_counts: Mapping[str, int]) -> dict[str, dict[str, f
     return dict(expected)
 
 
+#: The pyramid's sides are male and female; every other gender (and none) is counted here.
+OTHER_SEX = "other/unknown"
+
+
 def _sex(gender: str | None) -> str:
-    return gender if gender in ("male", "female") else "other/unknown"
+    return gender if gender in ("male", "female") else OTHER_SEX
 
 
 def expected_personas(n: int, persona_mix: Mapping[str, float] | None) -> dict[str, float]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from healthcare_data.errors import ConfigurationError
-from healthcare_data.report.gather import AGE_BANDS, HOLIDAY_ROW, HOURS, ReportData
+from healthcare_data.report.gather import AGE_BANDS, HOLIDAY_ROW, HOURS, OTHER_SEX, ReportData
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -56,6 +56,15 @@ def age_pyramid(data: ReportData) -> Figure:
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("patients (male left, female right)")
     ax.set_title("Age pyramid by sex vs expected from the personas")
+    # A pyramid has two sides; the other genders are counted beside it, not left out.
+    other = sum(data.age_observed.get(OTHER_SEX, Counter[str]()).values())
+    other_expected = sum(data.age_expected.get(OTHER_SEX, {}).values())
+    if other or other_expected:
+        ax.annotate(
+            f"{OTHER_SEX}: {other} patients ({other_expected:.1f} expected), not drawn",
+            xy=(0.0, -0.12),
+            xycoords="axes fraction",
+        )
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return fig
 
