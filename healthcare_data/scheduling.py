@@ -36,15 +36,39 @@ SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
 VISIT_MODES: tuple[str, ...] = ("in_person", "telemedicine")
 
 
+HOLIDAY_TABLE = "us_federal_holidays.tsv"
+
+
+@cache
+def _holiday_table() -> tuple[range, dict[date, str]]:
+    """(years covered, holiday by date) of reference/us_federal_holidays.tsv.
+
+    Why a table: ``holidays.country_holidays("US")`` imports every country module of the
+    package (~0.1-0.16 s per process); scripts/build_holiday_table.py writes the package's
+    US dates once and tests/test_holiday_table.py checks they still match it.
+    """
+    from importlib import resources
+
+    text = resources.files("healthcare_data.reference").joinpath(HOLIDAY_TABLE).read_text("utf-8")
+    lines = text.splitlines()
+    first, last = (int(y) for y in lines[1].rsplit(" ", 1)[1].split("-"))
+    found = {date.fromisoformat(day): name for day, name in (line.split("\t") for line in lines[2:])}
+    return range(first, last + 1), found
+
+
 @cache
 def _us_holidays(year: int) -> dict[date, str]:
+    years, table = _holiday_table()
+    if year in years:
+        return {day: name for day, name in table.items() if day.year == year}
     import holidays
 
     return dict(holidays.country_holidays("US", years=year))
 
 
 def us_federal_holiday(day: date) -> str | None:
-    """The US federal holiday on ``day`` (the ``holidays`` package), or None."""
+    """The US federal holiday on ``day``, or None: the ``holidays`` package's US dates,
+    read from reference/us_federal_holidays.tsv for the years it covers."""
     return _us_holidays(day.year).get(day)
 
 
