@@ -19,17 +19,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING, Any
 
 from healthcare_data.errors import ConfigurationError, SchedulingConflictError
 from healthcare_data.personas import PatientPersona, get_persona
 from healthcare_data.randomness import Randomness, resolve
 from healthcare_data.reference import APPOINTMENT_TYPES, SPECIALTIES
 from healthcare_data.registry import Registry
-from healthcare_data.schema import Appointment
+
+if TYPE_CHECKING:  # generation never reads a database: SQLAlchemy loads on load_existing only
+    from sqlalchemy.engine import Connection
 
 SLOT_MINUTES = 15
 SLOTS_PER_DAY = 24 * 60 // SLOT_MINUTES
@@ -471,6 +470,9 @@ class Scheduler:
         """
         if by not in ("provider_id", "patient_id"):
             raise ValueError(f"by must be 'provider_id' or 'patient_id', not {by!r}")
+        from sqlalchemy import select
+
+        from healthcare_data.schema import Appointment
 
         table = Appointment.__table__
         column = table.c[by]
