@@ -21,6 +21,7 @@ counts every row written, and the "entity rows/s" column only the five tables (t
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -118,6 +119,9 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
 
     load_s = _warm_up(bool(args.get("validate")))
     base_mb = _max_rss_mb()  # the interpreter + library + reference data, before the run
+    # Start from a collected heap: otherwise what the warm-up left pending decides whether
+    # a full collection (~0.09 CPU s over scipy's objects when validating) lands in the run.
+    gc.collect()
     spec = _spec(args["scale"])
     rng = Randomness(SEED, today=TODAY)
     batches = generate_dataset(spec, rng, batch_size=args["batch_size"])
@@ -135,10 +139,13 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
             "base_mb": base_mb,
         }
     db = Database(args["url"]).create_schema()
+    cpu = time.process_time()  # every thread of this process: the prefetch thread included
     result = write_dataset(db, batches, method=args["method"])
+    cpu = time.process_time() - cpu
     out: dict[str, Any] = {
         "rows": result.rows,
         "seconds": result.total_seconds,
+        "cpu_s": cpu,
         "write_s": sum(result.write_seconds.values()),
         "method": result.method,
         "load_s": load_s,
@@ -159,9 +166,10 @@ def measure_bulk(args: dict[str, Any]) -> dict[str, Any]:
         # then writing those pre-generated batches alone (no prefetch thread) into an
         # empty schema. The pipelined run's write_seconds are not database time: the
         # producer thread holds the GIL while it generates, and the writer waits for it.
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         generated = list(generate_dataset(spec, Randomness(SEED, today=TODAY), batch_size=args["batch_size"]))
         out["gen_only_s"] = time.perf_counter() - started
+        out["gen_only_cpu_s"] = time.process_time() - cpu
         if args["backend"] == "sqlite":
             db = Database(_fresh_sqlite(Path(args["url"].removeprefix("sqlite:///")))).create_schema()
         else:
@@ -202,25 +210,27 @@ def measure_ceiling(args: dict[str, Any]) -> dict[str, Any]:
         tables.append((batch.table, columns, tuples))
     total = sum(len(t[2]) for t in tables)
     path = Path(args["path"])
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.get("repeats", 5)):
         url = _fresh_sqlite(path)
         Database(url).create_schema().dispose()
         con = sqlite3.connect(path, isolation_level=None)
         con.execute("PRAGMA foreign_keys=ON")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         con.execute("BEGIN")
         for name, columns, rows in tables:
             marks = ",".join("?" * len(columns))
             con.executemany(f"INSERT INTO {name} ({','.join(columns)}) VALUES ({marks})", rows)
         con.execute("COMMIT")
         times.append(time.perf_counter() - started)
+        cpu_times.append(time.process_time() - cpu)
         con.close()
     entity_rows = sum(len(r) for n, _, r in tables if n in ENTITY_TABLES)
     return {
         "rows_total": total,
         "entity_rows": entity_rows,
         "seconds": statistics.median(times),
+        "cpu_s": statistics.median(cpu_times),
         "peak_mb": _max_rss_mb(),
     }
 
@@ -329,6 +339,72 @@ def run_peer(script: str, *argv: str, workdir: Path) -> tuple[str, float, float,
     return match.group(1), float(match.group(3)), float(match.group(5)), int(match.group(2))
 
 
+def run_peer_cpu(script: str, *argv: str, workdir: Path) -> tuple[int, float] | str:
+    """(rows, CPU seconds) of a peer's in-process part, or why it was skipped.
+
+    The peer times itself with ``time.perf_counter`` read after its imports and again at
+    its RESULT line; the peer runs with that clock swapped for ``time.process_time``, so
+    its ``in_process_s`` is the CPU its generation and inserts used (the figure that
+    survives a loaded machine), with its own code unchanged.
+    """
+    if not PEERS_PYTHON.exists():
+        return f"skipped: {PEERS_PYTHON} missing (see /work/shared/bench/peers/README.md)"
+    code = (
+        "import runpy, sys, time; time.perf_counter = time.process_time; "
+        f"sys.argv = {[script, *argv]!r}; runpy.run_path({script!r}, run_name='__main__')"
+    )
+    proc = subprocess.run(
+        [str(PEERS_PYTHON), "-c", code],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    match = RESULT.search(proc.stdout)
+    if not match:
+        return f"skipped: {script} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+    return int(match.group(2)), float(match.group(3))
+
+
+def cpu_table(
+    project: dict[str, Any], ceiling: dict[str, Any], peers: dict[str, tuple[int, float]]
+) -> list[dict[str, Any]]:
+    """The 11,200-row workload per CPU second: project end to end and generation alone,
+    the insert ceiling of the same rows, and the peers, all from one run.
+
+    ``% ceiling`` compares every row written (the ceiling inserts the same rows);
+    ``x mimesis + Core`` compares the five entity tables, the peers' whole workload.
+    """
+    total = sum(project["rows"].values())
+    entity = sum(project["rows"].get(t, 0) for t in ENTITY_TABLES)
+    ceiling_rate = ceiling["rows_total"] / ceiling["cpu_s"]
+    lines = [
+        ("project: generate + persist (SQLite driver)", total, entity, project["cpu_s"]),
+        ("project: generation only", total, entity, project["gen_only_cpu_s"]),
+        (
+            "ceiling: prebuilt rows, sqlite3.executemany",
+            ceiling["rows_total"],
+            ceiling["entity_rows"],
+            ceiling["cpu_s"],
+        ),
+    ] + [(name, count, count, cpu) for name, (count, cpu) in peers.items()]
+    mimesis = peers.get("mimesis + Core")
+    mimesis_rate = mimesis[0] / mimesis[1] if mimesis and mimesis[1] else None
+    return [
+        {
+            "workload x1, SQLite": name,
+            "rows": rows,
+            "CPU s": round(cpu, 3),
+            "rows/CPU s": round(rows / cpu),
+            "entity rows/CPU s": round(entity_rows / cpu),
+            "% ceiling": f"{rows / cpu / ceiling_rate:.0%}",
+            "x mimesis + Core": f"{entity_rows / cpu / mimesis_rate:.2f}x" if mimesis_rate else "n/a",
+        }
+        for name, rows, entity_rows, cpu in lines
+    ]
+
+
 def run_peer_ceiling(scale: int, workdir: Path) -> dict[str, tuple[int, float]] | str:
     if not PEERS_PYTHON.exists():
         return "skipped: peers venv missing"
@@ -404,6 +480,8 @@ def main() -> None:
     create_rate: float | None = None
     ceiling_rate: float | None = None
     factory_rate: float | None = None
+    ceiling: dict[str, Any] | str = "not run"
+    peer_cpu: dict[str, tuple[int, float]] = {}
     try:
         for backend in backends if scenario else ():
             methods = ("driver", "core") if backend == "sqlite" else ("copy", "executemany")
@@ -436,6 +514,8 @@ def main() -> None:
                     if validate:  # medians of the split halves, each over the repeats
                         got["gen_only_s"] = statistics.median(r["gen_only_s"] for r in runs)
                         got["write_only_s"] = statistics.median(r["write_only_s"] for r in runs)
+                        got["gen_only_cpu_s"] = statistics.median(r["gen_only_cpu_s"] for r in runs)
+                    got["cpu_s"] = statistics.median(r["cpu_s"] for r in runs)
                 if isinstance(got, str):
                     notes.append(f"{backend}/{method}: failed: {got}")
                     continue
@@ -558,6 +638,20 @@ def main() -> None:
                         )
             elif options.no_peers:
                 notes.append("peers skipped (--no-peers)")
+            if not options.no_peers and scale == 1:  # the peers' CPU in process, medians of the repeats
+                for name, script in (
+                    ("mimesis + Core", "mimesis_core_baseline.py"),
+                    ("Faker + Core", "faker_core_baseline.py"),
+                ):
+                    got_cpu = [
+                        run_peer_cpu(script, "1", str(work / f"cpu_{k}.db"), workdir=work / "peers")
+                        for k in range(options.repeats)
+                    ]
+                    failed = [g for g in got_cpu if isinstance(g, str)]
+                    if failed:
+                        notes.append(f"{name} (CPU): {failed[0]}")
+                    else:
+                        peer_cpu[name] = (got_cpu[0][0], statistics.median(g[1] for g in got_cpu))
 
             if options.ndjson:
                 got = run_child("bulk", {**base, "backend": "ndjson", "path": str(work / "ndjson")})
@@ -633,6 +727,16 @@ def main() -> None:
         row["% ceiling"] = f"{rate / ceiling_rate:.0%}" if ceiling_rate else "n/a"
     print(tabulate(rows, headers="keys", tablefmt="github", intfmt=","))
     print()
+    if ("sqlite", "driver") in results and isinstance(ceiling, dict):
+        print(
+            tabulate(
+                cpu_table(results[("sqlite", "driver")], ceiling, peer_cpu),
+                headers="keys",
+                tablefmt="github",
+                intfmt=",",
+            )
+        )
+        print()
     if create_rate and ("sqlite", "driver") in results:
         bulk = results[("sqlite", "driver")]
         bulk_rate = sum(bulk["rows"].values()) / bulk["seconds"]

@@ -1,10 +1,12 @@
 """Fast, seeded, HIPAA-safe person and place data (``HealthcareFakes``).
 
-Names come from Faker's en_US frequency-weighted name lists and addresses from real
-ZIP code data (the ``zipcodes`` package, precomputed in ``reference/zip_codes.tsv.gz``),
-drawn with our own seeded ``random.Random`` rather than a Faker call per field: the
-same data, two orders of magnitude faster, which is what lets the bulk engine and the
-single-record builders share these functions (one source of truth).
+Names come from Faker's en_US frequency-weighted name lists (copied, same order and
+weights, into ``reference/names_en_US.tsv`` by ``scripts/build_name_table.py``, so
+generating does not import Faker) and addresses from real ZIP code data (the
+``zipcodes`` package, precomputed in ``reference/zip_codes.tsv.gz``), drawn with our own
+seeded ``random.Random`` rather than a Faker call per field: the same data, two orders
+of magnitude faster, which is what lets the bulk engine and the single-record builders
+share these functions (one source of truth).
 
 Safety by construction: phone numbers only in the fictional 555-0100..0199 range,
 e-mail addresses only on reserved domains (RFC 2606 / RFC 6761).
@@ -14,9 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-
-from faker.providers.address.en_US import Provider as _FakerAddress
-from faker.providers.person.en_US import Provider as _FakerPerson
+from importlib import resources
 
 from healthcare_data.randomness import Randomness, Weighted
 from healthcare_data.reference import STATE_WEIGHTS, zip_codes
@@ -28,16 +28,28 @@ PHONE_PATTERN = re.compile(r"^(?:\((\d{3})\) )?555-01(\d{2})$")
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._+-]+@([a-z0-9-]+\.)+[a-z]{2,}$")
 ZIP_PATTERN = re.compile(r"^\d{5}$")
 
-FIRST_NAMES: dict[str, Weighted[str]] = {
-    "male": Weighted(dict(_FakerPerson.first_names_male)),
-    "female": Weighted(dict(_FakerPerson.first_names_female)),
-}
-FIRST_NAMES["other"] = Weighted(
-    dict(_FakerPerson.first_names_male) | dict(_FakerPerson.first_names_female)
-)
+NAME_TABLE = "names_en_US.tsv"
+
+
+def _name_lists() -> dict[str, list[tuple[str, str]]]:
+    """list name -> its (value, weight text) entries in table order (a list: Faker's
+    street suffixes repeat some values, which weights the draw)."""
+    text = resources.files("healthcare_data.reference").joinpath(NAME_TABLE).read_text("utf-8")
+    lists: dict[str, list[tuple[str, str]]] = {}
+    for line in text.splitlines()[2:]:  # header, provenance comment
+        kind, value, weight = line.split("\t")
+        lists.setdefault(kind, []).append((value, weight))
+    return lists
+
+
+_LISTS = _name_lists()
+_MALE = {name: float(weight) for name, weight in _LISTS["first_male"]}
+_FEMALE = {name: float(weight) for name, weight in _LISTS["first_female"]}
+FIRST_NAMES: dict[str, Weighted[str]] = {"male": Weighted(_MALE), "female": Weighted(_FEMALE)}
+FIRST_NAMES["other"] = Weighted(_MALE | _FEMALE)
 FIRST_NAMES["unknown"] = FIRST_NAMES["other"]
-LAST_NAMES: Weighted[str] = Weighted(dict(_FakerPerson.last_names))
-STREET_SUFFIXES: tuple[str, ...] = tuple(_FakerAddress.street_suffixes)
+LAST_NAMES: Weighted[str] = Weighted({name: float(weight) for name, weight in _LISTS["last"]})
+STREET_SUFFIXES: tuple[str, ...] = tuple(suffix for suffix, _ in _LISTS["street_suffix"])
 STATES: Weighted[str] = Weighted(STATE_WEIGHTS)
 
 

@@ -15,14 +15,14 @@ the finished sequence into lists, so batch size 7 and 5000 give the same rows.
 Memory. Nothing keeps full rows beyond the batch in flight. What later tables need of
 earlier rows is kept in typed arrays (``array``), preallocated to the spec's counts:
 
-* per patient, 16 bytes: birth date ordinal (4), persona (1), gender (1), payer (1),
-  state (1), conditions packed as up to 8 one-byte indexes (8);
+* per patient, 14 bytes: birth date ordinal (4), persona (1), payer (1), conditions
+  packed as up to 8 one-byte indexes (8);
 * per provider, 2 bytes: specialty (1), practice type (1);
 * per appointment, 9 bytes: patient (4), start as a 15-minute slot of the window (2),
   duration (1), type (1), status (1). The provider is *not* stored: appointments are
   generated provider by provider, so it follows from the appointment's position.
 
-So 1,000,000 patients with 5,000,000 appointments hold about 16 MB + 45 MB of arrays;
+So 1,000,000 patients with 5,000,000 appointments hold about 14 MB + 45 MB of arrays;
 everything else is bounded by the batch size and the care group.
 
 Regenerating patients from their serial instead was rejected: it would need one child
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from healthcare_data import fakes, identifiers
+from healthcare_data import fakes
 from healthcare_data.dataset_spec import (
     DEFAULT_BATCH_SIZE,
     ID_TABLES,
@@ -58,8 +58,6 @@ from healthcare_data.generation_plan import (
     _APPOINTMENT_TYPES,
     _CONDITION_INDEX,
     _CONDITIONS,
-    _GENDER_INDEX,
-    _GENDERS,
     _MAX_PACKED_CONDITIONS,
     _PAYER_INDEX,
     _PAYERS,
@@ -67,7 +65,6 @@ from healthcare_data.generation_plan import (
     _PRACTICES,
     _SPECIALTIES,
     _SPECIALTY_INDEX,
-    _STATE_INDEX,
     _Plan,
     _Store,
 )
@@ -189,9 +186,7 @@ def _patient_rows(plan: _Plan, store: _Store, rng: Randomness, size: int) -> Ite
                 profiles.append(draft.profile)
                 store.birth[i] = row["date_of_birth"].toordinal()
                 store.persona[i] = persona_index
-                store.gender[i] = _GENDER_INDEX.get(row["gender"], 3)
                 store.payer[i] = _PAYER_INDEX.get(row["insurance_provider"], 0)
-                store.state[i] = _STATE_INDEX.get(row["address_state"], 0)
                 store.conditions[i] = _pack_conditions(draft.conditions)
             yield Batch("patients", patients)
             yield from _chunks(conditions, size, "patient_conditions")
@@ -230,16 +225,13 @@ def _provider_view(plan: _Plan, store: _Store, j: int) -> dict[str, Any]:
 
 
 def _patient_view(plan: _Plan, store: _Store, i: int) -> dict[str, Any]:
-    """What the record and claim drafts read of patient ``i``, rebuilt from the store."""
-    serial = plan.first["patients"] + i
+    """What the record and claim drafts read of patient ``i``, rebuilt from the store:
+    the age (records), the payer (claims) and the id; nothing else, it is built per row."""
     payer = store.payer[i]
     return {
-        "id": serial,
-        "patient_id": identifiers.patient_id(serial),
+        "id": plan.first["patients"] + i,
         "date_of_birth": date.fromordinal(store.birth[i]),
-        "gender": _GENDERS[store.gender[i]],
         "insurance_provider": _PAYERS[payer - 1].name if payer else None,
-        "tenant_id": plan.patient_tenant(i),
     }
 
 

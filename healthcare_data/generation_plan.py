@@ -23,22 +23,17 @@ from healthcare_data.reference import (
     PAYERS,
     PRACTICE_TYPES,
     SPECIALTIES,
-    STATE_WEIGHTS,
 )
 from healthcare_data.rows.appointments import APPOINTMENT_STATUSES
 from healthcare_data.rows.claims import is_claimable
 from healthcare_data.scheduling import SLOTS_PER_DAY
 
-_STATES: tuple[str, ...] = tuple(STATE_WEIGHTS)
-_STATE_INDEX = {s: i for i, s in enumerate(_STATES)}
 _CONDITIONS = tuple(c for _, c in CONDITIONS.items())
 _CONDITION_INDEX = {c.name: i for i, c in enumerate(_CONDITIONS)}
 _PAYERS = tuple(p for _, p in PAYERS.items())
 _PAYER_INDEX = {p.name: i + 1 for i, p in enumerate(_PAYERS)}  # 0 = uninsured
 _SPECIALTIES = tuple(SPECIALTIES.names())
 _SPECIALTY_INDEX = {s: i for i, s in enumerate(_SPECIALTIES)}
-_GENDERS = ("male", "female", "other", "unknown")
-_GENDER_INDEX = {g: i for i, g in enumerate(_GENDERS)}
 _MAX_PACKED_CONDITIONS = 8
 _PRACTICES: tuple[str, ...] = PRACTICE_TYPES
 _PRACTICE_INDEX = {p: i for i, p in enumerate(_PRACTICES)}
@@ -131,9 +126,7 @@ class _Store:
         n = spec.patients
         self.birth = _zeros("i", n)  # date ordinal
         self.persona = _zeros("B", n)
-        self.gender = _zeros("B", n)
         self.payer = _zeros("B", n)  # 0 = uninsured, else index+1 into _PAYERS
-        self.state = _zeros("B", n)
         self.conditions = _zeros("Q", n)  # up to 8 condition indexes + 1, one byte each
         m = spec.providers
         self.specialty = _zeros("B", m)

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from itertools import accumulate
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from faker import Faker
+if TYPE_CHECKING:  # Faker loads on first use of Randomness.faker: generation never needs it
+    from faker import Faker
 
 T = TypeVar("T")
 
@@ -47,6 +48,8 @@ class Randomness:
     def faker(self) -> Faker:
         """A Faker (en_US) seeded from this source; created on first use because it is slow."""
         if self._faker is None:
+            from faker import Faker
+
             self._faker = Faker("en_US")
             self._faker.seed_instance(self.random.getrandbits(64))
         return self._faker

@@ -92,10 +92,10 @@ def test_heavy_dependencies_live_in_extras_and_ruff_in_dev():
     assert "ruff" in _names(extras["dev"])
 
 
-def test_faker_is_capped_because_fakes_reads_its_provider_lists():
+def test_faker_is_capped_because_the_name_table_copies_its_provider_lists():
     faker = next(r for r in PROJECT["dependencies"] if r.lower().startswith("faker"))
     assert re.search(r"<\d+", faker), faker
-    assert "_FakerPerson.first_names_male" in (ROOT / "healthcare_data" / "fakes.py").read_text()
+    assert "Person.first_names_male" in (ROOT / "scripts" / "build_name_table.py").read_text()
 
 
 def test_every_dependency_has_a_lower_bound_pinned_in_the_lowest_constraints():

@@ -30,6 +30,22 @@ def test_cli_help_loads_no_heavy_module() -> None:
     assert not loaded & set(HEAVY)
 
 
+def test_generating_rows_loads_no_database_module_nor_faker() -> None:
+    """Generation alone (pool workers, NDJSON/Parquet parts) never reads a database, so it
+    must not pay SQLAlchemy's import and the ORM mapping (~0.25 CPU s per process); names
+    come from reference/names_en_US.tsv, not from importing Faker (~0.07 CPU s)."""
+    loaded = _modules_after(
+        "from datetime import date\n"
+        "from healthcare_data.generation import DatasetSpec, generate_dataset\n"
+        "from healthcare_data.randomness import Randomness\n"
+        "spec = DatasetSpec(patients=40, providers=4, appointments=60, medical_records=10,\n"
+        "                   insurance_claims=5)\n"
+        "assert sum(len(b) for b in generate_dataset(spec, Randomness(3, today=date(2026, 11, 22)))) > 160"
+    )
+    assert "healthcare_data.rows.appointments" in loaded
+    assert not loaded & {"sqlalchemy", "sqlalchemy.orm", "healthcare_data.schema", "faker"}
+
+
 def test_public_names_resolve_on_first_use() -> None:
     import healthcare_data
 
