@@ -3,12 +3,15 @@
 With ``workers > 1`` a fresh or reset seed on PostgreSQL does not stream every row to the
 parent (one writer): the workers run :func:`healthcare_data.parts.run_parts` (the same
 tasks, phases and condition numbering as part files) with a :class:`CopySink`, which
-COPYs each part into per-run UNLOGGED staging tables ``hd_stage_<pid>_<token>_<table>``.
+COPYs each part into per-run UNLOGGED staging tables
+``hd_staging.hd_stage_<pid>_<token>_<table>`` (a schema of their own, so nothing that
+lists the database's tables sees them; creating it needs the CREATE privilege on the
+database, which the owner of the tables normally has).
 A default server has no two-phase commit (``max_prepared_transactions=0``), so the
 workers' own transactions cannot join the seed's; instead:
 
-1. the parent, holding the run lock, drops staging tables a killed run left behind
-   (:func:`sweep`) and creates this run's (committed, so the workers see them);
+1. the parent, holding the run lock, creates this run's staging tables (committed, so
+   the workers see them);
 2. each worker COPYs its parts in a transaction of its own connection;
 3. the parent, inside the seed's ONE transaction (after the reset's TRUNCATE, indexes
    deferred), moves every table with ``INSERT INTO t SELECT ... FROM stage ORDER BY pk``;
@@ -16,7 +19,8 @@ workers' own transactions cannot join the seed's; instead:
 
 A worker that raises or dies, or Ctrl-C, stops the run before step 3 commits: the real
 tables are as they were and the staging tables go. A parent killed with SIGKILL cannot
-clean up: its staging tables stay until the next seed of that database sweeps them.
+clean up: its staging tables stay until the next seed of that database (any seed on
+PostgreSQL, holding the run lock) drops them (:func:`sweep`).
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ from healthcare_data.schema import Base
 
 #: Every staging table's name starts with this (what :func:`sweep` looks for).
 PREFIX = "hd_stage_"
+#: The schema they live in: out of the way of the user's tables (a listing of the
+#: database's own schema, an export, the any-schema filler never see them).
+SCHEMA = "hd_staging"
 _PENDING = "pending"  # the staging table holding phase-1 conditions until phase 2
 
 ProgressCallback = Callable[[str, int, int], None]  # (table, rows in part, rows so far)
@@ -131,14 +138,14 @@ def sweep(db: Database) -> list[str]:
         names = list(
             conn.execute(
                 text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "SELECT tablename FROM pg_tables WHERE schemaname = :schema "
                     "AND starts_with(tablename, :prefix) ORDER BY tablename"
                 ),
-                {"prefix": PREFIX},
+                {"schema": SCHEMA, "prefix": PREFIX},
             ).scalars()
         )
         for name in names:
-            conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS {SCHEMA}."{name}"')
         conn.commit()
     return names
 
@@ -159,7 +166,7 @@ class Staging:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.prefix = f"{PREFIX}{os.getpid()}_{secrets.token_hex(4)}_"
+        self.prefix = f"{SCHEMA}.{PREFIX}{os.getpid()}_{secrets.token_hex(4)}_"
         self.tables: list[str] = []
 
     def create(self, tables: Sequence[str]) -> None:
@@ -167,6 +174,7 @@ class Staging:
         workers see them."""
         with self.db.engine.connect() as conn:
             self.tables = [*tables, _PENDING]
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
             for table in tables:
                 conn.exec_driver_sql(_create_statement(conn, self.prefix, table))
             conn.exec_driver_sql(
@@ -246,7 +254,6 @@ def write_sharded(
             if progress is not None:
                 progress(table, rows, result.rows[table])
 
-    sweep(db)
     stage.create(tables)
     try:
         sink = CopySink(_conninfo(db), stage.prefix)
@@ -282,6 +289,7 @@ def _failure(what: str, exc: BaseException) -> PersistenceError:
 
 __all__ = [
     "PREFIX",
+    "SCHEMA",
     "CopySink",
     "Staging",
     "StagingFailed",

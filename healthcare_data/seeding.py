@@ -333,6 +333,8 @@ def seed(
             # staging() is left after the transaction: see pg_shards.staging
             with pg_shards.staging(db) as stage, db.write_transaction(qa.lock_timeout) as conn:
                 mode, first_ids, rng = _prepare(db, conn, reset=reset, append=append, rng=rng)
+                if db.backend == "postgresql":  # holding the run lock: no live run owns any
+                    pg_shards.sweep(db)
                 spec = dataset_spec(chosen, first_ids=first_ids)
                 if on_ready is not None:
                     on_ready(chosen, db)

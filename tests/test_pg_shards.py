@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import signal
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import psutil
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from healthcare_data import pg_shards, seeding, shards
 from healthcare_data.db import Database
@@ -75,7 +77,10 @@ def _staging_tables(db: Database) -> list[str]:
     with db.engine.connect() as conn:
         return list(
             conn.execute(
-                text("SELECT tablename FROM pg_tables WHERE starts_with(tablename, :p)"),
+                text(
+                    "SELECT schemaname || '.' || tablename FROM pg_tables "
+                    "WHERE starts_with(tablename, :p) ORDER BY 1"
+                ),
                 {"p": pg_shards.PREFIX},
             ).scalars()
         )
@@ -166,9 +171,61 @@ def test_a_failing_worker_leaves_the_database_as_it_was(pg: Database) -> None:
 
 
 def test_staging_tables_a_killed_run_left_are_swept_by_the_next(pg: Database) -> None:
-    left = f"{pg_shards.PREFIX}99999_deadbeef_patients"
+    """Any seed sweeps them (holding the run lock, no live run owns one); the user's own
+    tables, whatever their name, are left alone."""
+    left = f"{pg_shards.SCHEMA}.{pg_shards.PREFIX}99999_deadbeef_patients"
+    mine = f"public.{pg_shards.PREFIX}mine"
     with pg.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {pg_shards.SCHEMA}")
         conn.exec_driver_sql(f"CREATE UNLOGGED TABLE {left} (id integer)")
-    assert _staging_tables(pg) == [left]
-    _seed(pg, 2)
-    assert _staging_tables(pg) == []
+        conn.exec_driver_sql(f"CREATE TABLE {mine} (id integer)")
+    assert _staging_tables(pg) == [left, mine]
+    _seed(pg, 1)
+    assert _staging_tables(pg) == [mine]
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE {mine}")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_a_parent_stopped_while_its_workers_copy_keeps_nothing(
+    pg: Database, postgres_url: str, sig: int
+) -> None:
+    """Ctrl-C: one line, exit 130, the previous rows, no staging tables. SIGKILL: the
+    previous rows; the staging tables stay (nothing can run in a killed process) until the
+    next seed sweeps them."""
+    from tests.test_faults import start_seed
+
+    _seed(pg, 1)
+    before = _digest(pg)
+    process = start_seed(postgres_url, "--profile", "load_test", "--seed", "5", "--reset", "--workers", "2")
+    deadline = time.monotonic() + 60
+    while not _staged_rows(pg):  # the workers are copying
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the workers never staged a row"
+        time.sleep(0.02)
+    helpers = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=60)
+    psutil.wait_procs(helpers, timeout=15)
+    assert _digest(pg) == before
+    if sig == signal.SIGINT:
+        assert process.returncode == 130 and "interrupted" in stderr, stderr
+        assert _staging_tables(pg) == []
+    else:
+        assert process.returncode == -signal.SIGKILL
+        assert _staging_tables(pg)  # left behind...
+        _seed(pg, 1, reset=True)
+        assert _staging_tables(pg) == []  # ...and swept
+        assert _digest(pg) == before
+
+
+def _staged_rows(db: Database) -> int:
+    """Rows in this database's staging tables of patients (0 while there are none)."""
+    tables = [t for t in _staging_tables(db) if t.endswith("_patients")]
+    if not tables:
+        return 0
+    with db.engine.connect() as conn:
+        try:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {tables[0]}").scalar_one())
+        except ProgrammingError:  # dropped between listing and counting
+            return 0
