@@ -14,6 +14,12 @@ Three tables, every figure from this run on this machine (compare ratios):
    SQLite, and to NDJSON with the shards on a Dask LocalCluster of 1 and 2 worker
    processes (started before the clock): seconds, rows/s, speed-up, CPU seconds of the
    parent, peak RSS of the parent and of the largest worker.
+3. ``--targets postgresql``: ``seeding.seed`` into a scratch PostgreSQL database
+   (``HEALTHCARE_TEST_POSTGRES_URL``'s server), 1 worker (the single writer's COPY) vs 2
+   (each worker COPYs its shards, :mod:`healthcare_data.pg_shards`); rows per CPU-second
+   count this process and its workers, not the server's backends.
+
+    PYTHONPATH=. python benchmarks/bench_parallel.py --no-workload --targets postgresql --scale 20
 
 Each measurement runs in a fresh process; the median of ``--repeats`` is kept.
 """
@@ -117,6 +123,19 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
         batches = generate_dataset(spec, rng, 5000, workers=workers)
         result = stream_to_ndjson(batches, out)
         rows, entity = result.total_rows, sum(result.rows.get(t, 0) for t in ENTITY_TABLES)
+    elif target == "postgresql":  # seeding.seed: the workers COPY their own shards when > 1
+        from healthcare_data import seeding
+
+        db = Database(_pg_scratch("create", out)).create_schema()
+        begun = time.perf_counter()
+        cpu_begun = time.process_time()
+        others_begun = sampler.sample()
+        seeded = seeding.seed(
+            "minimal", db, seed=SEED, counts=spec.counts, tenants=max(1, round(scale)), workers=workers,
+            validate=False, today=TODAY,
+        )
+        rows, entity = seeded.write.total_rows, sum(seeded.write.rows.get(t, 0) for t in ENTITY_TABLES)
+        db.dispose()
     else:
         db = Database(f"sqlite:///{out}").create_schema()
         batches = generate_dataset(spec, rng, 5000, workers=workers)
@@ -131,6 +150,8 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
     run_cpu = time.process_time() - cpu_begun  # the parent's, imports excluded
     if cluster is not None:
         cluster.close()
+    if target == "postgresql":
+        _pg_scratch("drop", out)
     print(
         json.dumps(
             {
@@ -147,6 +168,23 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
             }
         )
     )
+
+
+def _pg_scratch(action: str, out: str) -> str:
+    """Create or drop the run's own PostgreSQL database (named after its temp directory,
+    so concurrent runs never share one); returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = os.environ.get("HEALTHCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = "bench_" + re.sub(r"[^a-z0-9]", "_", Path(out).parent.name.lower())
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if action == "create":
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _cpu_of_children() -> float:
@@ -221,7 +259,8 @@ def main() -> None:
         "--targets",
         default="ndjson,parquet,ndjson-one-writer,sqlite,dask",
         help="of the 1 vs 2 workers table: ndjson/parquet (part files written by the workers), "
-        "ndjson-one-writer (the stream, written by the parent), sqlite, dask (NDJSON parts)",
+        "ndjson-one-writer (the stream, written by the parent), sqlite, dask (NDJSON parts), "
+        "postgresql (seed; 2 workers COPY their own shards)",
     )
     parser.add_argument("--no-workload", action="store_true", help="skip the x1 workload table")
     args = parser.parse_args()
@@ -309,6 +348,8 @@ def scaling(scale: float, repeats: int, targets: list[str]) -> None:
                     "speed-up": round(one / r["run_s"], 2),
                     "parent CPU s": round(r["run_cpu_s"], 2),
                     "workers CPU s": round(r["workers_cpu_s"], 2) if workers > 1 else None,
+                    # this process and its workers; a database server's CPU is not counted
+                    "rows per CPU s": round(r["rows"] / (r["run_cpu_s"] + r["workers_cpu_s"])),
                     # What an idle machine with `workers` cores would reach: the busier of
                     # the parent and the workers' even share is the bound (load-independent).
                     "idle projection rows/s": round(

@@ -229,3 +229,17 @@ def _staged_rows(db: Database) -> int:
             return int(conn.exec_driver_sql(f"SELECT count(*) FROM {tables[0]}").scalar_one())
         except ProgrammingError:  # dropped between listing and counting
             return 0
+
+
+def test_dask_workers_copy_the_rows_of_the_single_writer(pg: Database, sharded_calls: list[int]) -> None:
+    import distributed
+
+    _seed(pg, 1)
+    expected = _digest(pg)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        _seed(pg, 1, reset=True, dask_scheduler=cluster.scheduler_address)
+    assert len(sharded_calls) == 1
+    assert _digest(pg) == expected
+    assert _staging_tables(pg) == []
