@@ -14,7 +14,9 @@ workers' own transactions cannot join the seed's; instead:
    the workers see them);
 2. each worker COPYs its parts in a transaction of its own connection;
 3. the parent, inside the seed's ONE transaction (after the reset's TRUNCATE, indexes
-   deferred), moves every table with ``INSERT INTO t SELECT ... FROM stage ORDER BY pk``;
+   and foreign keys deferred), moves every table with
+   ``INSERT INTO t SELECT ... FROM stage ORDER BY pk``, then builds the indexes and adds
+   the foreign keys back (each checks every row at once);
 4. the staging tables are dropped whether the run succeeded or not.
 
 A worker that raises or dies, or Ctrl-C, stops the run before step 3 commits: the real
@@ -120,6 +122,8 @@ class CopySink:
 
 
 def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, HealthcareDataError):  # its message, without the recovery hints
+        return exc.message
     text_ = str(getattr(exc, "orig", None) or exc).strip()
     return text_.splitlines()[0] if text_ else type(exc).__name__
 
@@ -205,6 +209,25 @@ def staging(db: Database) -> Iterator[Staging]:
         stage.drop()
 
 
+def _drop_foreign_keys(conn: Connection, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of ``tables`` (inside the caller's transaction); returns
+    (table, name, definition) of each, from the catalog, to add back exactly.
+
+    Why: row by row, a foreign key costs a lookup in the parent table per row and key,
+    about two thirds of the move's time (measured: 3.3 s with the keys, 1.1 s without, for
+    286,000 rows); adding the key back checks every row at once, in one join."""
+    found = conn.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(:tables) ORDER BY 1, 2"
+        ),
+        {"tables": list(tables)},
+    ).all()
+    for table, name, _ in found:
+        conn.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    return [(str(t), str(n), str(d)) for t, n, d in found]
+
+
 def _move(conn: Connection, prefix: str, tables: Sequence[str], result: WriteResult) -> None:
     """Every staged table into its real table, parents first, in primary-key order."""
     for name in tables:
@@ -263,6 +286,7 @@ def write_sharded(
     finally:
         close_connections()  # the parent's own, used for the global tables
     deferred = drop_indexes(conn)
+    keys = _drop_foreign_keys(conn, tables)
     try:
         _move(conn, stage.prefix, tables, result)
     except SQLAlchemyError as exc:
@@ -272,6 +296,11 @@ def write_sharded(
             create_indexes(conn, [built])
         except SQLAlchemyError as exc:
             raise _failure(f"Building {describe_index(built)} after the load", exc) from exc
+    for table, name, definition in keys:
+        try:
+            conn.exec_driver_sql(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        except SQLAlchemyError as exc:
+            raise _failure(f"Checking foreign key {name} on {table} after the load", exc) from exc
     for name in result.rows:
         result.seconds[name] = time.perf_counter() - started
     result.total_seconds = time.perf_counter() - started

@@ -243,3 +243,40 @@ def test_dask_workers_copy_the_rows_of_the_single_writer(pg: Database, sharded_c
     assert len(sharded_calls) == 1
     assert _digest(pg) == expected
     assert _staging_tables(pg) == []
+
+
+def _foreign_keys(db: Database) -> list[tuple[str, str, str]]:
+    with db.engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.execute(
+                text(
+                    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE contype = 'f' ORDER BY 1, 2"
+                )
+            )
+        ]
+
+
+def test_the_move_checks_foreign_keys_at_the_end_and_keeps_them(pg: Database) -> None:
+    """The keys are dropped for the move and added back, which checks every row: an
+    orphan among the staged rows fails the run, nothing is kept, the keys are all there."""
+    _seed(pg, 1)
+    before, keys = _digest(pg), _foreign_keys(pg)
+    assert any(name == "appointments" for name, _, _ in keys)
+
+    def orphan_an_appointment(table: str, rows: int, so_far: int) -> None:
+        if table == "appointments" and so_far == rows:
+            (name,) = [t for t in _staging_tables(pg) if t.endswith("_appointments")]
+            with pg.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"UPDATE {name} SET patient_id = -1 WHERE id = (SELECT min(id) FROM {name})"
+                )
+
+    with pytest.raises(
+        PersistenceError, match=r"Checking foreign key \S+ on appointments after the load failed"
+    ):
+        _seed(pg, 2, reset=True, progress=orphan_an_appointment)
+    assert (_digest(pg), _foreign_keys(pg), _staging_tables(pg)) == (before, keys, [])
+    _seed(pg, 2, reset=True)
+    assert (_digest(pg), _foreign_keys(pg)) == (before, keys)
