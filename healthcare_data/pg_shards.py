@@ -93,32 +93,41 @@ class CopySink:
     def write(self, part: int, phase: int, batches: Sequence[Batch]) -> dict[str, int]:
         counts: dict[str, int] = {}
         conn = _connection(self.conninfo)
-        try:
-            with conn.transaction():
-                for batch in batches:
-                    if batch.rows:
-                        copy_rows(conn, self.prefix + batch.table, list(batch.rows[0]), batch.rows)
-                        counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
-        except Exception as exc:  # psycopg's errors do not always survive the trip to the parent
-            raise StagingFailed(f"COPY of part {part} (phase {phase}) failed: {_first_line(exc)}") from None
+        with _reported(f"COPY of part {part} (phase {phase})"), conn.transaction():
+            for batch in batches:
+                if batch.rows:
+                    copy_rows(conn, self.prefix + batch.table, list(batch.rows[0]), batch.rows)
+                    counts[batch.table] = counts.get(batch.table, 0) + len(batch.rows)
         return counts
 
     def hold(self, part: int, batches: list[Batch]) -> None:
         data = pickle.dumps(batches, protocol=pickle.HIGHEST_PROTOCOL)
-        _connection(self.conninfo).execute(
-            f"INSERT INTO {self.prefix}{_PENDING} (part, data) VALUES (%s, %s)", (part, data)
-        )
+        with _reported(f"Holding part {part}'s conditions"):
+            _connection(self.conninfo).execute(
+                f"INSERT INTO {self.prefix}{_PENDING} (part, data) VALUES (%s, %s)", (part, data)
+            )
 
     def take(self, part: int) -> list[Batch]:
-        row = (
-            _connection(self.conninfo)
-            .execute(f"DELETE FROM {self.prefix}{_PENDING} WHERE part = %s RETURNING data", (part,))
-            .fetchone()
-        )
+        with _reported(f"Reading part {part}'s conditions"):
+            row = (
+                _connection(self.conninfo)
+                .execute(f"DELETE FROM {self.prefix}{_PENDING} WHERE part = %s RETURNING data", (part,))
+                .fetchone()
+            )
         if row is None:
             raise StagingFailed(f"part {part}'s pending conditions are gone from {self.prefix}{_PENDING}")
         held: list[Batch] = pickle.loads(row[0])  # noqa: S301 - our own rows, written by phase 1
         return held
+
+
+@contextmanager
+def _reported(what: str) -> Iterator[None]:
+    """A database error in a worker as :class:`StagingFailed` naming ``what`` failed:
+    psycopg's errors do not always survive the trip back to the parent."""
+    try:
+        yield
+    except Exception as exc:
+        raise StagingFailed(f"{what} failed: {_first_line(exc)}") from None
 
 
 def _first_line(exc: BaseException) -> str:
