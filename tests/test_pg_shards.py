@@ -192,31 +192,49 @@ def test_a_parent_stopped_while_its_workers_copy_keeps_nothing(
 ) -> None:
     """Ctrl-C: one line, exit 130, the previous rows, no staging tables. SIGKILL: the
     previous rows; the staging tables stay (nothing can run in a killed process) until the
-    next seed sweeps them."""
+    next seed sweeps them.
+
+    The signal must land before the run commits, however slow the machine: this test
+    holds a SHARE lock on the claims staging table from before phase 2, so no worker can
+    COPY claims and the run cannot reach its move until the signal is sent."""
     from tests.test_faults import start_seed
 
     _seed(pg, 1)
     before = _digest(pg)
     process = start_seed(postgres_url, "--profile", "load_test", "--seed", "5", "--reset", "--workers", "2")
     deadline = time.monotonic() + 60
-    while not _staged_rows(pg):  # the workers are copying
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the workers never staged a row"
-        time.sleep(0.02)
-    helpers = psutil.Process(process.pid).children(recursive=True)
-    process.send_signal(sig)
+    with pg.engine.connect() as locker:
+        claims = _wait_for(
+            process, deadline, lambda: [t for t in _staging_tables(pg) if t.endswith("_claims")]
+        )
+        locker.exec_driver_sql(f"LOCK TABLE {claims[0]} IN SHARE MODE")
+        assert locker.exec_driver_sql(f"SELECT count(*) FROM {claims[0]}").scalar() == 0  # before phase 2
+        _wait_for(process, deadline, lambda: _staged_rows(pg))  # the workers are copying
+        helpers = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(sig)
+        locker.rollback()
     _, stderr = process.communicate(timeout=60)
     psutil.wait_procs(helpers, timeout=15)
-    assert _digest(pg) == before
     if sig == signal.SIGINT:
         assert process.returncode == 130 and "interrupted" in stderr, stderr
         assert _staging_tables(pg) == []
     else:
         assert process.returncode == -signal.SIGKILL
         assert _staging_tables(pg)  # left behind...
+    assert _digest(pg) == before
+    if sig == signal.SIGKILL:
         _seed(pg, 1, reset=True)
         assert _staging_tables(pg) == []  # ...and swept
         assert _digest(pg) == before
+
+
+def _wait_for(process: Any, deadline: float, found: Any) -> Any:
+    """Poll ``found()`` until it is truthy, while the seed ``process`` runs."""
+    while not (result := found()):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the seed never got there"
+        time.sleep(0.02)
+    return result
 
 
 def _staged_rows(db: Database) -> int:
