@@ -14,6 +14,15 @@ Three tables, every figure from this run on this machine (compare ratios):
    SQLite, and to NDJSON with the shards on a Dask LocalCluster of 1 and 2 worker
    processes (started before the clock): seconds, rows/s, speed-up, CPU seconds of the
    parent, peak RSS of the parent and of the largest worker.
+3. ``--targets postgresql``: ``seeding.seed`` into a scratch PostgreSQL database
+   (``HEALTHCARE_TEST_POSTGRES_URL``'s server), 1 worker (the single writer's COPY) vs 2
+   (each worker COPYs its shards, :mod:`healthcare_data.pg_shards`); rows per CPU-second
+   count this process and its workers; the server's backends serving the run's database
+   are sampled apart ("server CPU s", psutil every 0.1 s: a lower bound, a backend's
+   last tenth of a second and connections shorter than that are missed; empty where the
+   server's processes cannot be read).
+
+    PYTHONPATH=. python benchmarks/bench_parallel.py --no-workload --targets postgresql --scale 20
 
 Each measurement runs in a fresh process; the median of ``--repeats`` is kept.
 """
@@ -33,6 +42,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = Path(os.environ.get("HEALTHCARE_PEERS_DIR", ROOT.parent / "shared" / "bench" / "peers"))
@@ -84,6 +94,49 @@ class _PeakRss:
         return self.peak
 
 
+class _Backends:
+    """CPU seconds of the PostgreSQL backends serving ``db``'s database (not this
+    sampler's own), sampled every 0.1 s until :meth:`stop`; None if they cannot be read."""
+
+    def __init__(self, db: Any) -> None:
+        import threading
+
+        self.db = db
+        self.cpu: dict[int, float] = {}
+        self.readable = True
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psutil
+        from sqlalchemy import text
+
+        with self.db.engine.connect() as conn:
+            while not self._stop.wait(0.1):
+                pids = conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND pid <> pg_backend_pid()"
+                    )
+                ).scalars()
+                conn.rollback()
+                for pid in pids:
+                    try:
+                        times = psutil.Process(pid).cpu_times()
+                    except psutil.AccessDenied:
+                        self.readable = False
+                        return
+                    except psutil.Error:
+                        continue
+                    self.cpu[pid] = times.user + times.system
+
+    def stop(self) -> float | None:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.cpu.values()) if self.readable else None
+
+
 def child(target: str, scale: float, workers: int, out: str) -> None:
     """One run in this (fresh) process; prints a JSON line."""
     started = time.perf_counter()
@@ -117,6 +170,22 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
         batches = generate_dataset(spec, rng, 5000, workers=workers)
         result = stream_to_ndjson(batches, out)
         rows, entity = result.total_rows, sum(result.rows.get(t, 0) for t in ENTITY_TABLES)
+    elif target == "postgresql":  # seeding.seed: the workers COPY their own shards when > 1
+        from healthcare_data import seeding
+
+        db = Database(_pg_scratch("create", out)).create_schema()
+        server = _Backends(db)
+        begun = time.perf_counter()
+        cpu_begun = time.process_time()
+        others_begun = sampler.sample()
+        seeded = seeding.seed(
+            "minimal", db, seed=SEED, counts={**spec.counts, "locations": 2 * max(1, round(scale))},
+            tenants=max(1, round(scale)), workers=workers,
+            validate=False, today=TODAY,
+        )
+        rows, entity = seeded.write.total_rows, sum(seeded.write.rows.get(t, 0) for t in ENTITY_TABLES)
+        server_cpu = server.stop()
+        db.dispose()
     else:
         db = Database(f"sqlite:///{out}").create_schema()
         batches = generate_dataset(spec, rng, 5000, workers=workers)
@@ -131,6 +200,8 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
     run_cpu = time.process_time() - cpu_begun  # the parent's, imports excluded
     if cluster is not None:
         cluster.close()
+    if target == "postgresql":
+        _pg_scratch("drop", out)
     print(
         json.dumps(
             {
@@ -142,11 +213,29 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
                 "workers_cpu_s": others_cpu,
                 "worker_mb": sampler.stop(),
                 "run_cpu_s": run_cpu,
+                "server_cpu_s": server_cpu if target == "postgresql" else None,
                 "parent_cpu_s": resource.getrusage(resource.RUSAGE_SELF).ru_utime
                 + resource.getrusage(resource.RUSAGE_SELF).ru_stime,
             }
         )
     )
+
+
+def _pg_scratch(action: str, out: str) -> str:
+    """Create or drop the run's own PostgreSQL database (named after its temp directory,
+    so concurrent runs never share one); returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = os.environ.get("HEALTHCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    name = "bench_" + re.sub(r"[^a-z0-9]", "_", Path(out).parent.name.lower())
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if action == "create":
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 def _cpu_of_children() -> float:
@@ -181,7 +270,8 @@ def project(target: str, scale: float, workers: int, repeats: int) -> dict[str, 
         runs.append(figures)
         shutil.rmtree(work, ignore_errors=True)
     keys = runs[0].keys()
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
+    known = [k for k in keys if all(r[k] is not None for r in runs)]
+    return {k: statistics.median(r[k] for r in runs) if k in known else None for k in keys}
 
 
 def peer(script: str, repeats: int, *args: str) -> dict[str, float] | None:
@@ -221,7 +311,8 @@ def main() -> None:
         "--targets",
         default="ndjson,parquet,ndjson-one-writer,sqlite,dask",
         help="of the 1 vs 2 workers table: ndjson/parquet (part files written by the workers), "
-        "ndjson-one-writer (the stream, written by the parent), sqlite, dask (NDJSON parts)",
+        "ndjson-one-writer (the stream, written by the parent), sqlite, dask (NDJSON parts), "
+        "postgresql (seed; 2 workers COPY their own shards)",
     )
     parser.add_argument("--no-workload", action="store_true", help="skip the x1 workload table")
     args = parser.parse_args()
@@ -309,6 +400,9 @@ def scaling(scale: float, repeats: int, targets: list[str]) -> None:
                     "speed-up": round(one / r["run_s"], 2),
                     "parent CPU s": round(r["run_cpu_s"], 2),
                     "workers CPU s": round(r["workers_cpu_s"], 2) if workers > 1 else None,
+                    # this process and its workers; a database server's CPU is not counted
+                    "rows per CPU s": round(r["rows"] / (r["run_cpu_s"] + r["workers_cpu_s"])),
+                    "server CPU s": None if r.get("server_cpu_s") is None else round(r["server_cpu_s"], 2),
                     # What an idle machine with `workers` cores would reach: the busier of
                     # the parent and the workers' even share is the bound (load-independent).
                     "idle projection rows/s": round(

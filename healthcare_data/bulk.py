@@ -227,11 +227,17 @@ class _CopyWriter(_Writer):
         raw = self.conn.connection.driver_connection
         if raw is None or not hasattr(raw, "cursor"):
             raise ConfigurationError("COPY needs the psycopg 3 driver (postgresql+psycopg://)")
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            write_row = copy.write_row
-            for row in rows:
-                write_row([row[c] for c in columns])
+        copy_rows(raw, table.name, columns, rows)
+
+
+def copy_rows(raw: Any, target: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """``COPY target (columns) FROM STDIN`` of ``rows`` on a psycopg 3 connection ``raw``:
+    the one COPY of the project (the seed's writer and the PostgreSQL shard workers')."""
+    statement = f"COPY {target} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row([row[c] for c in columns])
 
 
 def _writer_class(backend: str, method: str) -> type[_Writer]:

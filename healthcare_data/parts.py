@@ -29,8 +29,10 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from healthcare_data.errors import ConfigurationError
 from healthcare_data.generation import (
@@ -41,6 +43,7 @@ from healthcare_data.generation import (
     checked_plan,
     global_rows,
 )
+from healthcare_data.generation_plan import _Plan
 from healthcare_data.randomness import Randomness
 from healthcare_data.shards import (
     Unit,
@@ -92,17 +95,59 @@ def _write_part(fmt: str, staging: Path, part: int, phase: int, batches: Sequenc
     return counts
 
 
+class PartSink(Protocol):
+    """Where a task's rows go: part files here, PostgreSQL staging tables in
+    :mod:`healthcare_data.pg_shards`. Sent to the workers, so it must pickle; it holds a
+    phase-1 task's conditions until phase 2 hands them their first id."""
+
+    def write(self, part: int, phase: int, batches: Sequence[Batch]) -> dict[str, int]:
+        """Write ``batches`` as part ``part`` of ``phase``; rows per table."""
+        ...
+
+    def hold(self, part: int, batches: list[Batch]) -> None:
+        """Keep part ``part``'s conditions until phase 2."""
+        ...
+
+    def take(self, part: int) -> list[Batch]:
+        """The conditions :meth:`hold` kept for part ``part`` (and forget them)."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileSink:
+    """Part files of ``fmt`` under the run's ``staging`` directory; pending conditions
+    pickled beside them."""
+
+    fmt: str
+    staging: str
+
+    def write(self, part: int, phase: int, batches: Sequence[Batch]) -> dict[str, int]:
+        return _write_part(self.fmt, Path(self.staging), part, phase, batches)
+
+    def _pending(self, part: int) -> Path:
+        return Path(self.staging) / _PENDING / f"{part}.pickle"
+
+    def hold(self, part: int, batches: list[Batch]) -> None:
+        with self._pending(part).open("wb") as handle:
+            pickle.dump(batches, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def take(self, part: int) -> list[Batch]:
+        pending = self._pending(part)
+        with pending.open("rb") as handle:
+            held: list[Batch] = pickle.load(handle)  # noqa: S301 - our own file, written by phase 1
+        pending.unlink()
+        return held
+
+
 def entity_part(
-    seed: int | None, today: date, task: Sequence[Unit], size: int, staging: str, fmt: str, part: int
+    seed: int | None, today: date, task: Sequence[Unit], size: int, sink: PartSink, part: int
 ) -> tuple[dict[str, int], list[tuple[_Store, int, int]], int]:
-    """Phase 1 in a worker: generate the task, write its part files, keep its conditions
-    pending. Returns the rows written, the units' stores, and the conditions held back."""
+    """Phase 1 in a worker: generate the task, write its part, hold its conditions back.
+    Returns the rows written, the units' stores, and the conditions held back."""
     batches, kept = generate_task(seed, today, task, size)
     held = [batch for batch in batches if batch.table == "patient_conditions"]
-    counts = _write_part(fmt, Path(staging), part, 1, [b for b in batches if b.table != "patient_conditions"])
-    pending = Path(staging) / _PENDING / f"{part}.pickle"
-    with pending.open("wb") as handle:
-        pickle.dump(held, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    counts = sink.write(part, 1, [b for b in batches if b.table != "patient_conditions"])
+    sink.hold(part, held)
     return counts, kept, sum(len(batch.rows) for batch in held)
 
 
@@ -111,24 +156,57 @@ def visit_part(
     today: date,
     task: Sequence[Visits],
     size: int,
-    staging: str,
-    fmt: str,
+    sink: PartSink,
     part: int,
     first_condition: int,
 ) -> dict[str, int]:
     """Phase 2 in a worker: the task's conditions numbered from ``first_condition``, its
     records and claims, written as part ``part``."""
-    pending = Path(staging) / _PENDING / f"{part}.pickle"
-    with pending.open("rb") as handle:
-        held: list[Batch] = pickle.load(handle)  # noqa: S301 - our own file, written by phase 1
+    held = sink.take(part)
     serial = first_condition
     for batch in held:
         for row in batch.rows:
             row["id"] = serial
             serial += 1
-    counts = _write_part(fmt, Path(staging), part, 2, [*held, *visit_task(seed, today, task, size)])
-    pending.unlink()
-    return counts
+    return sink.write(part, 2, [*held, *visit_task(seed, today, task, size)])
+
+
+def run_parts(
+    plan: _Plan,
+    rng: Randomness,
+    sink: PartSink,
+    batch_size: int,
+    workers: int,
+    dask_scheduler: str | None,
+    tally: Callable[[dict[str, int]], None],
+) -> None:
+    """The whole dataset through ``sink``, each part written by the worker that made it:
+    the global tables as part 0 (here), phase 1 and phase 2 as parts 1..n; ``tally(counts)``
+    after each part is in. One place for the two phases and the condition numbering,
+    whatever the sink."""
+    tally(sink.write(0, 0, list(global_rows(plan, rng, batch_size))))
+    all_units = units(plan)
+    work = tasks(all_units)
+    seed, today = rng.seed_value, rng.today
+    runner = _runner(workers, len(work), dask_scheduler)
+    try:
+        stores: list[tuple[_Store, int, int]] = []
+        held: list[int] = []
+        calls = ((seed, today, task, batch_size, sink, k) for k, task in enumerate(work))
+        for counts, kept, conditions in runner.map(entity_part, calls):
+            tally(counts)
+            stores.extend(kept)
+            held.append(conditions)
+        visit_work = _visit_tasks(plan, all_units, stores, work)
+        firsts, serial = [], plan.first["patient_conditions"]
+        for conditions in held:
+            firsts.append(serial)
+            serial += conditions
+        calls2 = ((seed, today, task, batch_size, sink, k, firsts[k]) for k, task in enumerate(visit_work))
+        for counts in runner.map(visit_part, calls2):
+            tally(counts)
+    finally:
+        runner.close()
 
 
 def write_parts(
@@ -167,35 +245,11 @@ def write_parts(
 
     with atomic_output(target, directory=True) as staging:
         (staging / _PENDING).mkdir()
-        tally(_write_part(fmt, staging, 0, 0, list(global_rows(plan, rng, batch_size))))
-        all_units = units(plan)
-        work = tasks(all_units)
-        seed, today, where = rng.seed_value, rng.today, str(staging)
-        runner = _runner(workers, len(work), dask_scheduler)
-        try:
-            stores: list[tuple[_Store, int, int]] = []
-            held: list[int] = []
-            calls = ((seed, today, task, batch_size, where, fmt, k) for k, task in enumerate(work))
-            for counts, kept, conditions in runner.map(entity_part, calls):
-                tally(counts)
-                stores.extend(kept)
-                held.append(conditions)
-            visit_work = _visit_tasks(plan, all_units, stores, work)
-            firsts, serial = [], plan.first["patient_conditions"]
-            for conditions in held:
-                firsts.append(serial)
-                serial += conditions
-            calls2 = (
-                (seed, today, task, batch_size, where, fmt, k, firsts[k]) for k, task in enumerate(visit_work)
-            )
-            for counts in runner.map(visit_part, calls2):
-                tally(counts)
-        finally:
-            runner.close()
+        run_parts(plan, rng, FileSink(fmt, str(staging)), batch_size, workers, dask_scheduler, tally)
         for scratch in (staging / _PENDING, staging / _SCRATCH):
             if scratch.exists():
                 scratch.rmdir()
     return totals
 
 
-__all__ = ["PART_FORMATS", "part_name", "write_parts"]
+__all__ = ["PART_FORMATS", "FileSink", "PartSink", "part_name", "run_parts", "write_parts"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from healthcare_data import settings
+from healthcare_data import pg_shards, settings
 from healthcare_data.bulk import METHODS, WriteResult
 from healthcare_data.connections import connect, describe, require_schema
 from healthcare_data.db import Database, is_lock_timeout, open_database
@@ -235,15 +235,23 @@ def _write(
     defer_indexes: bool = False,
     workers: int = 1,
     dask_scheduler: str | None = None,
+    stage: pg_shards.Staging | None = None,
 ) -> WriteResult:
     """Generate and write inside the seed's ONE transaction: a failure anywhere keeps nothing.
 
-    ``defer_indexes`` (fresh or reset loads): indexes are built after the rows are in."""
+    ``defer_indexes`` (fresh or reset loads): indexes are built after the rows are in.
+    PostgreSQL COPY loads of a fresh or reset database with several workers (or a Dask
+    cluster) are written by the workers themselves through ``stage``
+    (:mod:`healthcare_data.pg_shards`); everything else streams to this one writer."""
     from healthcare_data.bulk import write_dataset
     from healthcare_data.generation import generate_dataset
 
-    batches = generate_dataset(spec, rng, size, workers=workers, dask_scheduler=dask_scheduler)
     try:
+        if stage is not None and _workers_write(db, method, defer_indexes, workers, dask_scheduler):
+            return pg_shards.write_sharded(
+                db, conn, stage, spec, rng, size, workers, dask_scheduler=dask_scheduler, progress=progress
+            )
+        batches = generate_dataset(spec, rng, size, workers=workers, dask_scheduler=dask_scheduler)
         return write_dataset(
             db, batches, method=method, progress=progress, connection=conn, defer_indexes=defer_indexes
         )
@@ -261,6 +269,21 @@ def _write(
         if cause is not None:
             raise cause from None
         raise
+
+
+def _workers_write(
+    db: Database, method: str, fresh: bool, workers: int, dask_scheduler: str | None
+) -> bool:
+    """Whether the workers COPY their own shards: PostgreSQL with the COPY writer, a
+    fresh or reset load (an append keeps the single writer: its tables keep their
+    indexes and rows, so there is nothing to gain from a second pass), and more than one
+    worker or a Dask cluster."""
+    return (
+        db.backend == "postgresql"
+        and method in ("auto", "copy")
+        and fresh
+        and (workers > 1 or dask_scheduler is not None)
+    )
 
 
 def seed(
@@ -307,8 +330,11 @@ def seed(
         _check_method(write_method, db.backend)
         db.check_connection()
         try:
-            with db.write_transaction(qa.lock_timeout) as conn:
+            # staging() is left after the transaction: see pg_shards.staging
+            with pg_shards.staging(db) as stage, db.write_transaction(qa.lock_timeout) as conn:
                 mode, first_ids, rng = _prepare(db, conn, reset=reset, append=append, rng=rng)
+                if db.backend == "postgresql":  # holding the run lock: no live run owns any
+                    pg_shards.sweep(db)
                 spec = dataset_spec(chosen, first_ids=first_ids)
                 if on_ready is not None:
                     on_ready(chosen, db)
@@ -324,6 +350,7 @@ def seed(
                     defer_indexes=mode != "append",
                     workers=processes,
                     dask_scheduler=dask_scheduler,
+                    stage=stage,
                 )
                 db.sync_sequences(conn)
         except (SQLAlchemyError, PersistenceError) as exc:

@@ -124,7 +124,7 @@ def sqlite_file(url: str) -> Path:
 
 
 def wait_until_mid_write(url: str, process: subprocess.Popen[str], on_disk: bool) -> None:
-    """Block until the run is writing: PostgreSQL runs a COPY; SQLite has a journal (the
+    """Block until the run is writing: PostgreSQL runs a COPY or stages rows; SQLite has a journal (the
     reset's deletes are in the transaction) or, ``on_disk``, the file itself has grown
     by new pages (the page cache spilled: the file really is half-written)."""
     deadline = time.monotonic() + 60
@@ -150,6 +150,11 @@ def wait_until_mid_write(url: str, process: subprocess.Popen[str], on_disk: bool
                             "AND query LIKE 'COPY %'"
                         ),
                         {"d": name},
+                    ).scalar()
+                    # workers COPYing their shards (pg_shards): short COPYs, staging tables
+                    # from the first to the last of them
+                    or conn.execute(
+                        text("SELECT count(*) FROM pg_tables WHERE schemaname = 'hd_staging'")
                     ).scalar()
                 )
 
