@@ -492,12 +492,15 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     err = err or sys.stderr
     from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, UnknownNameError
 
+    global _grace
+    _grace = INTERRUPT_GRACE_SECONDS
     previous = _interrupt_on_sigterm()
     interrupted = INTERRUPTED
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         interrupted = getattr(args, "interrupted", interrupted)  # a command's own line (export)
+        _grace = getattr(args, "interrupt_grace", INTERRUPT_GRACE_SECONDS)
         handler: Callable[[argparse.Namespace, IO[str], IO[str]], int] | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_help(out)
@@ -547,6 +550,9 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
 
 #: Seconds an interrupted run gets to roll back in-process before it exits anyway.
 INTERRUPT_GRACE_SECONDS = 0.8
+#: The grace of the command running now: a command may ask for longer (``interrupt_grace``
+#: default on its parser) when its clean-up must wait for workers to finish a part.
+_grace = INTERRUPT_GRACE_SECONDS
 
 
 def _interrupt_on_sigterm() -> Any:
@@ -554,10 +560,10 @@ def _interrupt_on_sigterm() -> Any:
 
     The handler raises :class:`~healthcare_data.errors.Interrupted`, so the open
     transaction rolls back (on a connection cut mid-COPY: by closing it). In case a
-    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS
-    regardless: an unfinished transaction is then rolled back by the server, or on
-    SQLite by the journal the next reader plays back. A signal the parent set to be
-    ignored (``nohup``, a background job) stays ignored.
+    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS (or the
+    command's own ``interrupt_grace``) regardless: an unfinished transaction is then
+    rolled back by the server, or on SQLite by the journal the next reader plays back. A
+    signal the parent set to be ignored (``nohup``, a background job) stays ignored.
     """
     import signal
     import threading
@@ -568,7 +574,7 @@ def _interrupt_on_sigterm() -> Any:
     from healthcare_data.errors import Interrupted
 
     def interrupt(signum: int, frame: Any) -> None:
-        _start_watchdog(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
+        _start_watchdog(_grace, _exit_interrupted)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {}

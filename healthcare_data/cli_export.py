@@ -35,6 +35,11 @@ PART_FORMATS = ("ndjson", "parquet")
 PARTS_FLAGS = ("--parts", "--workers", "--dask-scheduler")
 #: Printed by cli.main when an export is interrupted (instead of the database's line).
 INTERRUPTED = "interrupted; nothing was exported (the unfinished output was removed)"
+#: Seconds an interrupted export gets to remove its unfinished output before cli.main's
+#: watchdog exits anyway: part-file workers ignore Ctrl-C and finish the part in hand
+#: (a task of shards.TASK_ROWS rows, about a second here) before the pool can close and
+#: the staging directory be deleted. 0.8 s (the database commands') left it behind under load.
+INTERRUPT_GRACE = 10.0
 
 
 def add_export(commands: Any) -> None:
@@ -79,7 +84,7 @@ def add_export(commands: Any) -> None:
     options.add_parallel(
         parts, "worker processes writing parts (default $QA_PARALLEL_WORKERS, else the CPUs)"
     )
-    export.set_defaults(handler=cmd_export, interrupted=INTERRUPTED)
+    export.set_defaults(handler=cmd_export, interrupted=INTERRUPTED, interrupt_grace=INTERRUPT_GRACE)
 
 
 def export_progress(args: argparse.Namespace, err: IO[str]) -> Any:
