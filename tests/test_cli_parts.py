@@ -263,30 +263,66 @@ def test_progress_on_a_terminal_and_not_with_quiet(profile: str, tmp_path: Path)
 # --- failures mid-run: nothing left behind ------------------------------------------------------------
 
 
+# Two phase-1 tasks of ~9,000 rows (a few seconds each): when part 0 (written by this
+# process) is in, both workers are mid-task, so an interrupt must wait for them to let go.
+BIG = """
+name = "parts_big"
+extends = "load_test"
+[counts]
+patients = 3000
+appointments = 15000
+"""
+RUN = """
+import sys
+from healthcare_data import cli, shards
+shards.TASK_ROWS = 9000
+sys.exit(cli.main(["export", "--profile", "big.toml", "-f", "ndjson", "-o", "out", "--workers", "2"]))
+"""
+
+
 def _start(tmp_path: Path) -> subprocess.Popen[str]:
-    """``export --profile load_test --workers 2`` (3 tasks, a few seconds) into tmp_path/out."""
+    """``export --profile big.toml --workers 2`` into tmp_path/out, in a process of its own."""
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("QA_")}
     environment["PYTHONPATH"] = str(ROOT) + os.pathsep + environment.get("PYTHONPATH", "")
-    command = [sys.executable, "-m", "healthcare_data", "export", "--profile", "load_test", "-f", "ndjson",
-               "-o", "out", "--workers", "2"]
-    return subprocess.Popen(command, cwd=tmp_path, env=environment, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+    (tmp_path / "big.toml").write_text(BIG)
+    return subprocess.Popen([sys.executable, "-c", RUN], cwd=tmp_path, env=environment, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _wait_for_a_part(tmp_path: Path, process: subprocess.Popen[str]) -> None:
-    """Until a worker's first part file is in the hidden staging directory."""
+def _wait_for_part(tmp_path: Path, process: subprocess.Popen[str], table: str) -> None:
+    """Until ``table``'s first part file is in the hidden staging directory."""
     deadline = time.monotonic() + 120
-    while not any(tmp_path.glob(".out.*.partial/patients/part-*")):
+    while not any(tmp_path.glob(f".out.*.partial/{table}/part-*")):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "no part file was ever written"
+        time.sleep(0.01)
+
+
+def _left(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if p.name != "big.toml")
+
+
+def _workers(process: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The pool's workers: children of the forkserver, grandchildren of the command."""
+    return [p for p in psutil.Process(process.pid).children(recursive=True) if p.ppid() != process.pid]
+
+
+def _wait_for_workers(process: subprocess.Popen[str]) -> None:
+    """Until both workers are up. Python's forkserver prints a traceback of its own when
+    Ctrl-C lands while it is still starting or forking a worker (the data is safe then
+    too): this test is about interrupting workers mid-task."""
+    deadline = time.monotonic() + 120
+    while len(_workers(process)) < 2:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the pool never started"
         time.sleep(0.01)
 
 
 def test_a_killed_worker_fails_the_export_and_leaves_nothing(tmp_path: Path) -> None:
     process = _start(tmp_path)
     try:
-        _wait_for_a_part(tmp_path, process)
-        workers = [p for p in psutil.Process(process.pid).children(recursive=True) if p.ppid() != process.pid]
+        _wait_for_part(tmp_path, process, "patients")  # a worker's part: the pool is up
+        workers = _workers(process)
         assert workers, "no pool workers found"
         for worker in workers:
             worker.send_signal(signal.SIGKILL)
@@ -296,14 +332,15 @@ def test_a_killed_worker_fails_the_export_and_leaves_nothing(tmp_path: Path) -> 
             process.kill()
     assert process.returncode == 1, err
     assert "worker process died" in one_line_error(err)
-    assert list(tmp_path.iterdir()) == []
+    assert _left(tmp_path) == []
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
 def test_an_interrupted_export_exits_130_and_leaves_nothing(tmp_path: Path, sig: signal.Signals) -> None:
     process = _start(tmp_path)
     try:
-        _wait_for_a_part(tmp_path, process)
+        _wait_for_workers(process)
+        time.sleep(0.3)  # into their tasks of a few seconds: the clean-up has to wait for them
         os.killpg(process.pid, sig)  # as Ctrl-C does: the whole process group
         _, err = process.communicate(timeout=120)
     finally:
@@ -312,4 +349,4 @@ def test_an_interrupted_export_exits_130_and_leaves_nothing(tmp_path: Path, sig:
     assert process.returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines == ["healthcare-data: interrupted; nothing was exported (the unfinished output was removed)"]
-    assert list(tmp_path.iterdir()) == []
+    assert _left(tmp_path) == []
