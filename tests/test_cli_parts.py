@@ -142,7 +142,7 @@ def test_workers_default_to_qa_parallel_workers_as_in_seed(
     assert code == 0, err
     assert asked == [3] and "up to 3 worker processes" in out
     monkeypatch.delenv("QA_PARALLEL_WORKERS")
-    code, out, err = export(*run, "-o", str(tmp_path / "cpus"))
+    code, out, err = export(*run, "-o", str(tmp_path / "cpus"), "--per-table")  # parts are per table
     assert code == 0, err
     assert asked == [3, shards.default_workers()]
     assert files_of(tmp_path / "three") == files_of(tmp_path / "cpus")
