@@ -350,3 +350,18 @@ def test_an_interrupted_export_exits_130_and_leaves_nothing(tmp_path: Path, sig:
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines == ["healthcare-data: interrupted; nothing was exported (the unfinished output was removed)"]
     assert _left(tmp_path) == []
+
+
+def test_dask_cluster_writes_the_same_files_as_one_worker(profile: str, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    run = ("--profile", profile, "--seed", "7", "--today", TODAY, "-f", "ndjson")
+    code, out, err = export(*run, "-o", str(tmp_path / "one"), "--workers", "1")
+    assert code == 0, out + err
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        code, out, err = export(*run, "-o", str(tmp_path / "dask"), "--dask-scheduler", address)
+    assert code == 0, out + err
+    assert f"on the Dask cluster {address}" in out
+    assert files_of(tmp_path / "dask") == files_of(tmp_path / "one")
