@@ -23,6 +23,9 @@ from typing import IO, Any, NoReturn
 
 PROG = "healthcare-data"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: What an interrupted command says by default (a command may set its own ``interrupted``).
+INTERRUPTED = "interrupted; the database is as it was (the transaction was rolled back)"
+
 COUNT_FLAGS = ("patients", "providers", "appointments", "medical_records", "insurance_claims", "locations")
 
 
@@ -35,19 +38,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
-
-
-DEPRECATED_P = "-p is deprecated and will be removed: use --profile (in Synthea -p is the population size)"
-
-
-class _DeprecatedShortProfile(argparse.Action):
-    """``--profile``; the short ``-p`` still works but warns: Synthea's ``-p`` is population size."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        if option_string == "-p":  # logged by main() once logging is set up
-            namespace.deprecations = [DEPRECATED_P]
-        setattr(namespace, self.dest, values)
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -185,15 +175,6 @@ def _print_notes(reports: dict[str, Any], out: IO[str]) -> None:
 
     for note in validation_notes(reports):
         print(f"Note: {note}", file=out)
-
-
-def _add_population(parser: argparse.ArgumentParser) -> None:
-    """Synthea-like filters on the generated patients (see healthcare_data.population)."""
-    group = parser.add_argument_group("population (generated patients only)")
-    group.add_argument("--gender", "-g", metavar="M|F", help="only patients of this gender (M, F, other)")
-    group.add_argument("--age", "-a", metavar="LOW-HIGH", help="only patients aged LOW-HIGH, e.g. 60-65")
-    group.add_argument("--state", metavar="XX", help="only patients living in this state, e.g. MA")
-    group.add_argument("--city", metavar="NAME", help="only patients of this city (with --state: in it)")
 
 
 def _profile_with_population(args: argparse.Namespace) -> Any:
@@ -355,101 +336,6 @@ def cmd_validate(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     return EXIT_OK
 
 
-def _parse_fields(values: Sequence[str] | None) -> dict[str, list[str]] | None:
-    if not values:
-        return None
-    from healthcare_data.errors import ConfigurationError
-
-    fields: dict[str, list[str]] = {}
-    for value in values:
-        table, sep, columns = value.partition("=")
-        names = [c.strip() for c in columns.split(",") if c.strip()]
-        if not sep or not table.strip() or not names:
-            raise ConfigurationError(f"--fields {value!r} must look like table=col1,col2")
-        fields.setdefault(table.strip(), []).extend(names)
-    return fields
-
-
-def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from healthcare_data import seeding
-
-    if args.profile is None:
-        flags = ("--seed", "--tenants", "--today", "--gender", "--age", "--state", "--city")
-        for flag in flags:
-            value = getattr(args, flag.lstrip("-"))
-            if value is not None:
-                raise UsageError(
-                    f"{flag} needs --profile (it shapes a generation run, not a database export)"
-                )
-    tables = [t.strip() for t in args.tables.split(",") if t.strip()] if args.tables else None
-    if args.output == "-":
-        return _export_to_stdout(args, tables, out, err)
-    from healthcare_data.cli_export import export_progress
-
-    bars = export_progress(args, err)
-    try:
-        result = _export(seeding, args, tables, bars)
-    finally:
-        bars.close()
-    _table([{"table": t, "rows": n} for t, n in (result.resources or result.rows).items()], out)
-    files = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
-    what = f"{sum(result.resources.values())} resources from" if result.resources else "Exported"
-    print(
-        f"\n{what} {result.total_rows} rows of {len(result.rows)} tables as {result.format} "
-        f"to {result.path} ({files}) in {result.seconds:.2f} s",
-        file=out,
-    )
-    return EXIT_OK
-
-
-def _export(seeding: Any, args: argparse.Namespace, tables: list[str] | None, progress: Any) -> Any:
-    return seeding.export(
-        args.output,
-        args.format,
-        url=args.database_url,
-        profile=_profile_with_population(args) if args.profile else None,
-        seed=args.seed,
-        tenants=args.tenants,
-        per_table=args.per_table or None,
-        tables=tables,
-        fields=_parse_fields(args.fields),
-        today=_today(args.today),
-        dialect=args.dialect,
-        timezone=args.timezone,
-        progress=progress,
-    )
-
-
-def _export_to_stdout(args: argparse.Namespace, tables: list[str] | None, out: IO[str], err: IO[str]) -> int:
-    """``-o -``: the document on stdout, the summary on stderr (a pipe gets only data)."""
-    import tempfile
-
-    from healthcare_data import seeding
-
-    if args.format == "csv" or args.per_table:
-        raise UsageError("-o - writes one document: use --format json, yaml or ndjson without --per-table")
-    with tempfile.TemporaryDirectory(prefix="hd-export-") as folder:
-        target = Path(folder) / f"export.{args.format}"
-        result = seeding.export(
-            target,
-            args.format,
-            url=args.database_url,
-            profile=_profile_with_population(args) if args.profile else None,
-            seed=args.seed,
-            tenants=args.tenants,
-            tables=tables,
-            fields=_parse_fields(args.fields),
-            today=_today(args.today),
-        )
-        with target.open(encoding="utf-8") as handle:
-            for chunk in iter(lambda: handle.read(1 << 16), ""):
-                out.write(chunk)
-    out.flush()
-    print(f"Exported {result.total_rows} rows of {len(result.rows)} tables as {result.format} to stdout",
-          file=err)
-    return EXIT_OK
-
-
 def cmd_vocabulary(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     # Imported here, not at the top: the registries it reads load the whole library,
     # which --help must not pay for (tests/test_startup.py).
@@ -486,15 +372,6 @@ def cmd_profiles(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 # --- parser --------------------------------------------------------------------------------
 
 
-def _add_database(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="database URL (default: $DATABASE_URL, else sqlite:///healthcare_data.db); "
-        "postgresql://user@host/db, mysql://user@host/db",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     from healthcare_data import __version__
 
@@ -510,15 +387,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     seed = commands.add_parser("seed", help="fill a database with a profile's dataset")
-    seed.add_argument(
-        "--profile",
-        "-p",
-        action=_DeprecatedShortProfile,
-        metavar="NAME|FILE",
-        help="minimal, standard, load_test, integration, or a .toml/.yaml file "
-        "(default: $QA_ENVIRONMENT, else standard)",
-    )
-    _add_database(seed)
+    from healthcare_data import cli_options as options
+
+    options.add_profile(seed)
+    options.add_database(seed)
     seed.add_argument(
         "--seed", "-s", type=int, help="random seed; the same seed gives the same rows (default 0)"
     )
@@ -537,16 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument(
         "--batch-size", type=int, metavar="N", help="rows per batch (default $QA_BATCH_SIZE or 1000)"
     )
-    seed.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="generation processes; the same rows for any N (default $QA_PARALLEL_WORKERS, else the CPUs)",
-    )
-    seed.add_argument(
-        "--dask-scheduler",
-        metavar="tcp://HOST:PORT",
-        help="generate the shards on this Dask cluster (pip install 'healthcare-data[dask]')",
+    options.add_parallel(
+        seed, "generation processes; the same rows for any N (default $QA_PARALLEL_WORKERS, else the CPUs)"
     )
     seed.add_argument("--method", help="writer: auto, core, driver (SQLite), copy (PostgreSQL), executemany")
     seed.add_argument(
@@ -570,54 +434,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="violations shown per validator (default $QA_VALIDATION_SAMPLE_SIZE or 100)",
     )
     seed.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and appointments count from")
-    _add_population(seed)
+    options.add_population(seed)
     seed.add_argument("--metrics-json", metavar="PATH", help="write the metrics dictionary to PATH")
     seed.set_defaults(handler=cmd_seed)
 
     validate = commands.add_parser("validate", help="run the validators on a seeded database")
-    _add_database(validate)
+    options.add_database(validate)
     validate.add_argument("--strict", action="store_true", default=None, help="statistics warnings fail too")
     validate.add_argument("--show", type=int, metavar="N", help="violations shown per validator")
     validate.add_argument("--today", metavar="YYYY-MM-DD", help="the date the data was generated on")
     validate.add_argument("--metrics-json", metavar="PATH", help="write the results as JSON to PATH")
     validate.set_defaults(handler=cmd_validate)
 
-    export = commands.add_parser("export", help="export a database or a generation run to files")
-    from healthcare_data.cli_export import FORMAT_HELP, add_deidentify, add_export_options
+    from healthcare_data.cli_export import add_deidentify, add_export
 
-    export.add_argument("--format", "-f", required=True, help=FORMAT_HELP)
-    export.add_argument(
-        "--output", "-o", required=True, metavar="PATH",
-        help="file, or directory for csv/--per-table; '-' writes json/yaml/ndjson to stdout"
-    )
-    source = export.add_mutually_exclusive_group()
-    source.add_argument(
-        "--database-url", metavar="URL", help="export this database (default: $DATABASE_URL / SQLite file)"
-    )
-    source.add_argument(
-        "--profile", "-p", action=_DeprecatedShortProfile, metavar="NAME|FILE",
-        help="export a fresh generation run of this profile"
-    )
-    export.add_argument("--seed", "-s", type=int, help="seed of the generation run (with --profile)")
-    export.add_argument(
-        "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
-    )
-    export.add_argument(
-        "--per-table",
-        action="store_true",
-        help="a file per table (csv and parquet always; ndjson unless -o ends in .ndjson)",
-    )
-    export.add_argument("--tables", metavar="T1,T2", help="only these tables")
-    export.add_argument(
-        "--fields",
-        action="append",
-        metavar="TABLE=COL1,COL2",
-        help="only these columns of TABLE (PHI guard applies); repeatable",
-    )
-    export.add_argument("--today", metavar="YYYY-MM-DD", help="the date a generation run counts from")
-    _add_population(export)
-    add_export_options(export)
-    export.set_defaults(handler=cmd_export)
+    add_export(commands)
     add_deidentify(commands)
 
     vocabulary = commands.add_parser(
@@ -661,10 +492,15 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
     err = err or sys.stderr
     from healthcare_data.errors import ConfigurationError, HealthcareDataError, Interrupted, UnknownNameError
 
+    global _grace
+    _grace = INTERRUPT_GRACE_SECONDS
     previous = _interrupt_on_sigterm()
+    interrupted = INTERRUPTED
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        interrupted = getattr(args, "interrupted", interrupted)  # a command's own line (export)
+        _grace = getattr(args, "interrupt_grace", INTERRUPT_GRACE_SECONDS)
         handler: Callable[[argparse.Namespace, IO[str], IO[str]], int] | None = getattr(args, "handler", None)
         if handler is None:
             parser.print_help(out)
@@ -705,7 +541,7 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
         print(f"{PROG}: error: database error: {_one_line(reason)}", file=err)
         return EXIT_FAILED
     except (KeyboardInterrupt, Interrupted):
-        print(f"{PROG}: interrupted; the database is as it was (the transaction was rolled back)", file=err)
+        print(f"{PROG}: {interrupted}", file=err)
         _interrupt_reported()
         return EXIT_INTERRUPTED
     finally:
@@ -714,6 +550,9 @@ def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None, err: 
 
 #: Seconds an interrupted run gets to roll back in-process before it exits anyway.
 INTERRUPT_GRACE_SECONDS = 0.8
+#: The grace of the command running now: a command may ask for longer (``interrupt_grace``
+#: default on its parser) when its clean-up must wait for workers to finish a part.
+_grace = INTERRUPT_GRACE_SECONDS
 
 
 def _interrupt_on_sigterm() -> Any:
@@ -721,10 +560,10 @@ def _interrupt_on_sigterm() -> Any:
 
     The handler raises :class:`~healthcare_data.errors.Interrupted`, so the open
     transaction rolls back (on a connection cut mid-COPY: by closing it). In case a
-    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS
-    regardless: an unfinished transaction is then rolled back by the server, or on
-    SQLite by the journal the next reader plays back. A signal the parent set to be
-    ignored (``nohup``, a background job) stays ignored.
+    driver still holds that up, a watchdog exits after INTERRUPT_GRACE_SECONDS (or the
+    command's own ``interrupt_grace``) regardless: an unfinished transaction is then
+    rolled back by the server, or on SQLite by the journal the next reader plays back. A
+    signal the parent set to be ignored (``nohup``, a background job) stays ignored.
     """
     import signal
     import threading
@@ -735,7 +574,7 @@ def _interrupt_on_sigterm() -> Any:
     from healthcare_data.errors import Interrupted
 
     def interrupt(signum: int, frame: Any) -> None:
-        _start_watchdog(INTERRUPT_GRACE_SECONDS, _exit_interrupted)
+        _start_watchdog(_grace, _exit_interrupted)
         raise Interrupted(signal.Signals(signum).name)
 
     previous = {}

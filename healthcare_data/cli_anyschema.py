@@ -139,12 +139,13 @@ def cmd_interactive(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int
 def register(commands: Any) -> None:
     """Add the any-schema commands to the ``healthcare-data`` parser."""
     from healthcare_data.anyschema_options import FORMATS, METHODS
-    from healthcare_data.cli import _add_common, _add_database
+    from healthcare_data.cli import _add_common
+    from healthcare_data.cli_options import add_database
 
     introspect = commands.add_parser(
         "introspect", help="read any database's schema into an editable plan (YAML)"
     )
-    _add_database(introspect)
+    add_database(introspect)
     introspect.add_argument(
         "--output", "-o", metavar="PLAN.yaml", help="write the plan here (default: stdout)"
     )
@@ -155,7 +156,7 @@ def register(commands: Any) -> None:
     generate = commands.add_parser(
         "generate", help="fill any database's own tables (or files) with related rows"
     )
-    _add_database(generate)
+    add_database(generate)
     generate.add_argument(
         "--schema", metavar="PLAN.yaml", help="a plan from introspect (default: introspect now)"
     )

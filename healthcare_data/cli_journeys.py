@@ -18,14 +18,14 @@ from typing import IO, Any
 
 def add_parser(commands: Any) -> None:
     """Register the ``workflows`` command on ``cli.build_parser``'s subparsers."""
+    from healthcare_data import cli_options as options
+
     parser = commands.add_parser("workflows", help="write workflow YAML files of patient journeys")
     parser.add_argument("--output", "-o", required=True, metavar="DIR", help="new or empty directory")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--database-url", metavar="URL", help="read the journeys of this seeded database")
+    options.add_database(source, "read the journeys of this seeded database")
     source.add_argument("--records", type=int, metavar="N", help="generate about N records (default 500)")
-    source.add_argument(
-        "--profile", "-p", metavar="NAME|FILE", help="generate as many patients as this profile"
-    )
+    options.add_profile(source, "generate as many patients as this profile")
     parser.add_argument("--seed", "-s", type=int, help="seed of the generation run (default $QA_SEED / 42)")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="the date journeys are generated up to")
     parser.add_argument(

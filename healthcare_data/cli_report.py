@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import IO
 
-from healthcare_data.cli import EXIT_OK, UsageError, _add_database, _today
+from healthcare_data import cli_options as options
+from healthcare_data.cli import EXIT_OK, UsageError, _today
 
 
 def add_report_command(commands: argparse._SubParsersAction) -> None:
@@ -21,14 +22,9 @@ def add_report_command(commands: argparse._SubParsersAction) -> None:
         "--output", "-o", required=True, metavar="PATH", help="HTML file to write ('-': stdout)"
     )
     source = report.add_mutually_exclusive_group()
-    _add_database(source)
-    source.add_argument(
-        "--profile", metavar="NAME|FILE", help="report on a fresh generation run of this profile"
-    )
-    report.add_argument("--seed", "-s", type=int, help="seed of the generation run (with --profile)")
-    report.add_argument(
-        "--tenants", type=int, metavar="N", help="tenants of the generation run (with --profile)"
-    )
+    options.add_database(source)
+    options.add_profile(source, "report on a fresh generation run of this profile", short=False)
+    options.add_generation_run(report)
     report.add_argument("--today", metavar="YYYY-MM-DD", help="the date ages and visits count from")
     report.set_defaults(handler=cmd_report)
 

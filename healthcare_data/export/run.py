@@ -5,6 +5,10 @@ server-side cursor or :func:`healthcare_data.seeding.generate`'s batches). The F
 formats join across tables (a claim's payer is on its patient), so a generation run is
 first written to a scratch SQLite file beside the output and exported from there: the
 rows go to disk, not to memory.
+
+:func:`export_parts` is the other layout of a generation run: NDJSON or Parquet part files
+(``<table>/part-NNNNN.<ext>``), each written by the worker process (or Dask worker) that
+generated it (:func:`healthcare_data.parts.write_parts`), so no single writer caps it.
 """
 
 from __future__ import annotations
@@ -72,6 +76,60 @@ def _generated(
     profile: Any, seed: int | None, tenants: int | None, today: date | None, batch_size: int | None
 ) -> Iterator[Batch]:
     return generate(profile, seed, tenants=tenants, today=today, batch_size=batch_size)
+
+
+def export_parts(
+    path: str | Path,
+    fmt: str = "ndjson",
+    *,
+    profile: Any = None,
+    seed: int | None = None,
+    tenants: int | None = None,
+    today: date | None = None,
+    workers: int | None = None,
+    dask_scheduler: str | None = None,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExportResult:
+    """A generation run of ``profile`` as part files under ``path`` (a new or empty directory).
+
+    The files are the same, byte for byte, whatever ``workers`` (default
+    ``QA_PARALLEL_WORKERS``, else the CPUs, resolved as ``seed`` resolves them) or the Dask
+    cluster; reading a table's parts in name order gives the rows a single-process
+    :func:`export_dataset` of the run writes. All or nothing: a failure leaves ``path`` as
+    it was. ``progress(table, rows, so_far)`` is called after each part file is in.
+    """
+    from healthcare_data import seeding, settings
+    from healthcare_data.parts import PART_FORMATS, write_parts
+
+    qa = settings.qa_settings()
+    chosen = seeding._profile(profile, tenants, None, qa)
+    if chosen.fields:
+        raise ConfigurationError(
+            f"profile {chosen.name!r} narrows its exports with [fields]; part files hold whole "
+            "tables: export it without part files"
+        )
+    rng = seeding._rng(seed, today, qa)
+    so_far: dict[str, int] = {}
+
+    def tally(table: str, rows: int) -> None:
+        so_far[table] = so_far.get(table, 0) + rows
+        if progress is not None:
+            progress(table, rows, so_far[table])
+
+    started = time.perf_counter()
+    counts = write_parts(
+        seeding.dataset_spec(chosen),
+        rng,
+        path,
+        fmt,
+        batch_size=seeding._batch_size(batch_size, qa),
+        workers=seeding._workers(workers, qa),
+        dask_scheduler=dask_scheduler,
+        progress=tally,
+    )
+    files = sorted(Path(path).rglob(f"*{PART_FORMATS[fmt]}"))
+    return ExportResult(fmt, Path(path), files, counts, time.perf_counter() - started)
 
 
 def export_dataset(
