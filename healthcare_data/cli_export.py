@@ -187,7 +187,7 @@ def _export_parts(args: argparse.Namespace, progress: Any) -> tuple[Any, str]:
     from healthcare_data.cli import _profile_with_population, _today
     from healthcare_data.export.run import export_parts
 
-    workers = None if args.dask_scheduler else seeding._workers(args.workers, settings.qa_settings())
+    workers = None if args.dask_scheduler else seeding.resolve_workers(args.workers, settings.qa_settings())
     result = export_parts(
         args.output,
         args.format,

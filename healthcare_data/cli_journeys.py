@@ -43,7 +43,7 @@ def cmd_workflows(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     from healthcare_data.journeys import JourneySpec, allocate, load_definitions
     from healthcare_data.journeys.generate import journey_tables
     from healthcare_data.journeys.workflows import read_tables, write_workflows
-    from healthcare_data.seeding import _rng
+    from healthcare_data.seeding import resolve_rng
     from healthcare_data.settings import qa_settings
 
     definitions = load_definitions(args.journeys)
@@ -57,7 +57,7 @@ def cmd_workflows(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             db.dispose()
         when = today or date.today()
     else:
-        rng = _rng(args.seed, today, qa_settings())
+        rng = resolve_rng(args.seed, today, qa_settings())
         if args.profile:
             from healthcare_data.profiles import resolve_profile
 

@@ -110,17 +110,19 @@ def dataset_spec(profile: Profile, *, first_ids: Mapping[str, int] | None = None
     return spec
 
 
-def _profile(
+def chosen_profile(
     profile: Profile | str | None,
     tenants: int | None,
     counts: Mapping[str, int | None] | None,
     qa: settings.QASettings,
 ) -> Profile:
+    """The profile a run uses: the argument, else QA_ENVIRONMENT's, with the overrides applied."""
     chosen = resolve_profile(profile if profile is not None else qa.environment)
     return chosen.with_overrides(tenants=tenants, **dict(counts or {}))
 
 
-def _rng(seed: int | None, today: date | None, qa: settings.QASettings) -> Randomness:
+def resolve_rng(seed: int | None, today: date | None, qa: settings.QASettings) -> Randomness:
+    """The run's random stream: the seed argument, else QA_SEED (checked: a whole number >= 0)."""
     value = qa.seed if seed is None else seed
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ConfigurationError(f"seed must be a whole number >= 0, got {value!r}")
@@ -138,10 +140,10 @@ def generate(
 ) -> Iterator[Batch]:
     """The profile's dataset as a deterministic stream of batches (no database involved)."""
     qa = settings.qa_settings()
-    chosen = _profile(profile, tenants, counts, qa)
+    chosen = chosen_profile(profile, tenants, counts, qa)
     spec = dataset_spec(chosen)
-    size = _batch_size(batch_size, qa)
-    return generate_dataset(spec, _rng(seed, today, qa), size)
+    size = resolve_batch_size(batch_size, qa)
+    return generate_dataset(spec, resolve_rng(seed, today, qa), size)
 
 
 def generate_tables(
@@ -156,7 +158,7 @@ def generate_tables(
     return tables
 
 
-def _workers(workers: int | None, qa: settings.QASettings) -> int:
+def resolve_workers(workers: int | None, qa: settings.QASettings) -> int:
     """Generation processes: the argument, else QA_PARALLEL_WORKERS, else one per CPU."""
     chosen = qa.parallel_workers if workers is None else workers
     if chosen == 0 and workers is None:
@@ -166,7 +168,8 @@ def _workers(workers: int | None, qa: settings.QASettings) -> int:
     return chosen
 
 
-def _batch_size(batch_size: int | None, qa: settings.QASettings) -> int:
+def resolve_batch_size(batch_size: int | None, qa: settings.QASettings) -> int:
+    """Rows per batch: the argument, else QA_BATCH_SIZE (checked: a whole number >= 1)."""
     size = qa.batch_size if batch_size is None else batch_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigurationError(f"batch size must be a whole number >= 1, got {size!r}")
@@ -318,11 +321,11 @@ def seed(
     qa = settings.qa_settings()
     if reset and append:
         raise ConfigurationError("--reset and --append exclude each other; pick one")
-    chosen = _profile(profile, tenants, counts, qa)
+    chosen = chosen_profile(profile, tenants, counts, qa)
     dataset_spec(chosen)  # counts the bulk engine cannot honour fail before the database is touched
-    rng = _rng(seed, today, qa)
-    size = _batch_size(batch_size, qa)
-    processes = _workers(workers, qa)
+    rng = resolve_rng(seed, today, qa)
+    size = resolve_batch_size(batch_size, qa)
+    processes = resolve_workers(workers, qa)
     write_method = method or qa.write_method
 
     db = open_database(url, create=False)
@@ -464,8 +467,8 @@ def export(
         raise ConfigurationError("export reads either a database (--database-url) or a profile, not both")
     if profile is not None:
         qa = settings.qa_settings()
-        chosen = _profile(profile, tenants, None, qa)
-        rng = _rng(seed, today, qa)
+        chosen = chosen_profile(profile, tenants, None, qa)
+        rng = resolve_rng(seed, today, qa)
         return export_dataset(
             path, format, profile=chosen, seed=rng.seed_value, per_table=per_table, tables=tables,
             fields=fields if fields is not None else chosen.fields, today=today,

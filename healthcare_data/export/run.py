@@ -103,13 +103,13 @@ def export_parts(
     from healthcare_data.parts import PART_FORMATS, write_parts
 
     qa = settings.qa_settings()
-    chosen = seeding._profile(profile, tenants, None, qa)
+    chosen = seeding.chosen_profile(profile, tenants, None, qa)
     if chosen.fields:
         raise ConfigurationError(
             f"profile {chosen.name!r} narrows its exports with [fields]; part files hold whole "
             "tables: export it without part files"
         )
-    rng = seeding._rng(seed, today, qa)
+    rng = seeding.resolve_rng(seed, today, qa)
     so_far: dict[str, int] = {}
 
     def tally(table: str, rows: int) -> None:
@@ -123,8 +123,8 @@ def export_parts(
         rng,
         path,
         fmt,
-        batch_size=seeding._batch_size(batch_size, qa),
-        workers=seeding._workers(workers, qa),
+        batch_size=seeding.resolve_batch_size(batch_size, qa),
+        workers=seeding.resolve_workers(workers, qa),
         dask_scheduler=dask_scheduler,
         progress=tally,
     )
