@@ -160,11 +160,12 @@ def cmd_export(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     finally:
         bars.close()
     _table([{"table": t, "rows": n} for t, n in (result.resources or result.rows).items()], out)
-    files = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
+    listed = ", ".join(str(f) for f in result.files[:3]) + (" ..." if len(result.files) > 3 else "")
+    files = f" ({listed})" if listed else ""
     what = f"{sum(result.resources.values())} resources from" if result.resources else "Exported"
     print(
         f"\n{what} {result.total_rows} rows of {len(result.rows)} tables as {result.format}{how} "
-        f"to {result.path} ({files}) in {result.seconds:.2f} s",
+        f"to {result.path}{files} in {result.seconds:.2f} s",
         file=out,
     )
     return EXIT_OK

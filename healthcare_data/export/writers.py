@@ -75,7 +75,10 @@ Tables = Mapping[str, list[dict[str, Any]]]
 
 @dataclass
 class ExportResult:
-    """Where an export went and how many rows of each table it holds."""
+    """Where an export went and how many rows of each table it holds.
+
+    ``files``: the files written, except for ``fhir-bundle`` (one file per patient, not
+    listed: ``resources["Bundle"]`` counts them under ``path``)."""
 
     format: str
     path: Path
