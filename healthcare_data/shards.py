@@ -278,6 +278,10 @@ def _exit_with(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+#: How often a wait for a worker's result checks that the workers are alive (seconds).
+_POLL_SECONDS = 1.0
+
+
 class _Runner:
     """Runs shard functions in order: in this process, or on a pool of ``workers`` processes
     with at most ``2 * workers`` tasks in flight (memory stays bounded)."""
@@ -291,6 +295,7 @@ class _Runner:
             else None
         )
         self.depth = 2 * workers
+        self.abandoned = False  # a dead worker found by _result, not by the pool
 
     def map(self, function: Callable[..., T], calls: Iterable[tuple[Any, ...]]) -> Iterator[T]:
         if self.pool is None:
@@ -305,7 +310,7 @@ class _Runner:
                 if len(pending) >= self.depth:
                     break
             while pending:
-                result = pending.popleft().result()
+                result = self._result(pending.popleft())
                 for args in upcoming:
                     pending.append(self.pool.submit(function, *args))
                     break
@@ -319,9 +324,41 @@ class _Runner:
             for future in pending:
                 future.cancel()
 
+    def _result(self, future: Future[T]) -> T:
+        """``future.result()``, also when the pool cannot tell that a worker died.
+
+        A worker killed while it writes a result (SIGKILL, the OOM killer) can leave the
+        pool's manager thread blocked reading the half-written message: the pool then
+        never marks the worker dead and the future never resolves (seen once as a hung
+        test under load). So wait in slices and check the workers' exit codes here too."""
+        assert self.pool is not None
+        while True:
+            try:
+                return future.result(timeout=_POLL_SECONDS)
+            except TimeoutError:
+                # _processes is the executor's own pid -> Process table (no public view).
+                dead = [p for p in list((self.pool._processes or {}).values()) if p.exitcode is not None]
+                if dead:
+                    self.abandoned = True
+                    worker = dead[0]
+                    raise BrokenProcessPool(f"worker {worker.pid} exited ({worker.exitcode})") from None
+
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is None:
+            return
+        if self.abandoned:  # the pool's manager thread may be stuck in a read: free it
+            processes = list((self.pool._processes or {}).values())
+            for process in processes:
+                process.kill()
+            for process in processes:
+                process.join(timeout=5)
+            # This process holds a writing end of the result pipe too: with it closed and
+            # every worker gone, the manager's read ends (EOF) and its thread exits instead
+            # of blocking the interpreter's exit, which joins it.
+            self.pool._result_queue._writer.close()  # type: ignore[attr-defined]
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            return
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _DaskRunner:

@@ -152,6 +152,50 @@ def test_a_killed_worker_leaves_the_database_as_it_was(small_tasks: None, db: Da
     assert not [w for w in _workers() if _alive(w)]
 
 
+def test_a_dead_worker_is_found_even_when_the_pool_misses_it(monkeypatch) -> None:
+    """A worker killed while writing its result can leave the pool's manager thread blocked
+    reading the half-written message: the pool never learns the worker died. The runner
+    checks the workers itself, raises, and frees the manager so the process can exit."""
+    import threading
+    import time
+    from concurrent.futures import process
+
+    def stuck_in_a_read(manager):  # what the manager does after such a kill
+        with contextlib.suppress(EOFError, OSError):
+            manager.result_queue._reader.recv()
+        return None, True, None
+
+    monkeypatch.setattr(process._ExecutorManagerThread, "wait_result_broken_or_wakeup", stuck_in_a_read)
+    runner = shards._Runner(2)
+    results = runner.map(time.sleep, [(60,), (60,)])
+
+    def kill_when_running() -> None:
+        while len(runner.pool._processes) < 2 or not all(p.pid for p in runner.pool._processes.values()):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        for worker in list(runner.pool._processes.values()):
+            os.kill(worker.pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_when_running, daemon=True).start()
+    outcome: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            next(results)
+        except BaseException as exc:  # noqa: BLE001 - inspected below
+            outcome.append(exc)
+
+    consumer = threading.Thread(target=consume, daemon=True)
+    consumer.start()
+    consumer.join(timeout=60)
+    assert not consumer.is_alive(), "the runner waited for a result no worker would send"
+    assert isinstance(outcome[0], shards.WorkerFailed) and "worker process died" in str(outcome[0])
+    manager = runner.pool._executor_manager_thread
+    runner.close()
+    manager.join(timeout=30)
+    assert not manager.is_alive(), "the pool's manager thread would block the interpreter's exit"
+
+
 def _interrupt_workers(table: str, rows: int, so_far: int) -> None:
     """Progress callback: on the first batch of a table, SIGINT every worker process, as
     Ctrl-C in a terminal does (it reaches the whole process group)."""
