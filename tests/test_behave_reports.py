@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,25 +71,32 @@ def test_behavex_runs_features_in_parallel_processes_each_on_its_own_database(tm
     if shutil.which("behavex", path=str(Path(sys.executable).parent)) is None:
         pytest.fail("behavex is not installed (it is in the test extra)")
     log = tmp_path / "databases.log"
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "behavex"),
-            "-t", QUICK,
-            "--parallel-processes", "2",
-            "--parallel-scheme", "feature",
-            "-o", str(tmp_path / "behavex"),
-            "-D", f"run_database_log={log}",
-        ],
-        cwd=ROOT,
-        env=_environment(DATABASE_URL=postgres_url),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )  # fmt: skip
+    # behavex puts its multiprocessing socket under its output folder: a pytest-xdist
+    # tmp_path there exceeds the 108 bytes an AF_UNIX path may have.
+    output = Path(tempfile.mkdtemp(prefix="hd-bx-"))
+    try:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "behavex"),
+                "-t", QUICK,
+                "--parallel-processes", "2",
+                "--parallel-scheme", "feature",
+                "-o", str(output / "behavex"),
+                "-D", f"run_database_log={log}",
+            ],
+            cwd=ROOT,
+            env=_environment(DATABASE_URL=postgres_url),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )  # fmt: skip
+        report = (output / "behavex" / "report.html").exists()
+    finally:
+        shutil.rmtree(output, ignore_errors=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 scenarios passed, 0 failed" in result.stdout
     databases = _databases(log)
     names = [name for names in databases.values() for name in names]
     assert len(databases) == 2  # two processes...
     assert len(names) == len(set(names)) == 2  # ...each with a database of its own
-    assert (tmp_path / "behavex" / "report.html").exists()
+    assert report
