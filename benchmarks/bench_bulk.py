@@ -323,20 +323,23 @@ CEILING = re.compile(r"CEILING x\d+ (\S+)\s+rows=(\d+) median_s=([\d.]+).*rows_p
 
 def run_peer(script: str, *argv: str, workdir: Path) -> tuple[str, float, float, int] | str:
     """(label, seconds, peak MB, rows) from a peer's RESULT line, or why it was skipped."""
+    match = _peer_result(script, [script, *argv], workdir)
+    if isinstance(match, str):
+        return match
+    return match.group(1), float(match.group(3)), float(match.group(5)), int(match.group(2))
+
+
+def _peer_result(script: str, argv: list[str], workdir: Path) -> re.Match[str] | str:
+    """The RESULT line of the peers' interpreter run with ``argv``, or why it was skipped."""
     if not PEERS_PYTHON.exists():
         return f"skipped: {PEERS_PYTHON} missing (see /work/shared/bench/peers/README.md)"
     proc = subprocess.run(
-        [str(PEERS_PYTHON), script, *argv],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
+        [str(PEERS_PYTHON), *argv], cwd=workdir, capture_output=True, text=True, timeout=3600, check=False
     )
     match = RESULT.search(proc.stdout)
     if not match:
         return f"skipped: {script} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
-    return match.group(1), float(match.group(3)), float(match.group(5)), int(match.group(2))
+    return match
 
 
 def run_peer_cpu(script: str, *argv: str, workdir: Path) -> tuple[int, float] | str:
@@ -347,23 +350,13 @@ def run_peer_cpu(script: str, *argv: str, workdir: Path) -> tuple[int, float] | 
     its ``in_process_s`` is the CPU its generation and inserts used (the figure that
     survives a loaded machine), with its own code unchanged.
     """
-    if not PEERS_PYTHON.exists():
-        return f"skipped: {PEERS_PYTHON} missing (see /work/shared/bench/peers/README.md)"
     code = (
         "import runpy, sys, time; time.perf_counter = time.process_time; "
         f"sys.argv = {[script, *argv]!r}; runpy.run_path({script!r}, run_name='__main__')"
     )
-    proc = subprocess.run(
-        [str(PEERS_PYTHON), "-c", code],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    match = RESULT.search(proc.stdout)
-    if not match:
-        return f"skipped: {script} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+    match = _peer_result(script, ["-c", code], workdir)
+    if isinstance(match, str):
+        return match
     return int(match.group(2)), float(match.group(3))
 
 
