@@ -347,6 +347,9 @@ class _Runner:
         if self.pool is None:
             return
         if self.abandoned:  # the pool's manager thread may be stuck in a read: free it
+            # Its clean-up fails every future it still lists, and one map() cancelled
+            # raises InvalidStateError in that thread (a traceback on the terminal).
+            self.pool._pending_work_items.clear()
             processes = list((self.pool._processes or {}).values())
             for process in processes:
                 process.kill()
