@@ -2,6 +2,7 @@
 
     PYTHONPATH=. nice -n 10 python benchmarks/bench_million.py sqlite --workers 2
     PYTHONPATH=. nice -n 10 python benchmarks/bench_million.py postgresql --workers 2
+    PYTHONPATH=. nice -n 10 python benchmarks/bench_million.py postgresql-copy --workers 2
     PYTHONPATH=. nice -n 10 python benchmarks/bench_million.py ndjson --workers 2
     PYTHONPATH=. nice -n 10 python benchmarks/bench_million.py parquet --workers 2
     PYTHONPATH=. python benchmarks/bench_million.py ndjson --scale 1 --workers 1   # quick check
@@ -9,8 +10,10 @@
 The dataset is ``DatasetSpec.bulk_scenario(scale)`` (default x1000: 1,000,000 patients,
 200,000 providers, 5,000,000 appointments, 3,000,000 records, 2,000,000 claims, plus
 their conditions and profiles: ~14.2M rows). SQLite and PostgreSQL are written by the
-parent in one transaction with deferred indexes (what ``seed --reset`` does) while the
-workers generate; NDJSON and Parquet are written by the workers themselves as part files
+parent in one transaction with deferred indexes while the workers generate;
+``postgresql-copy`` has each worker COPY its own shards into staging tables that the one
+transaction moves in (what ``seed --reset`` does on PostgreSQL with workers > 1); NDJSON
+and Parquet are written by the workers themselves as part files
 (:func:`healthcare_data.parts.write_parts`).
 
 Why a script of its own: the run takes tens of minutes on this machine, so it prints a
@@ -37,7 +40,7 @@ from typing import Any
 
 TODAY = date(2026, 11, 22)
 SEED = 20261122
-TARGETS = ("sqlite", "postgresql", "ndjson", "parquet")
+TARGETS = ("sqlite", "postgresql", "postgresql-copy", "ndjson", "parquet")
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -163,8 +166,16 @@ def run(target: str, scale: float, workers: int, every: float, work: Path) -> di
             url, drop = _pg_database()
         db = Database(url).create_schema()
         try:
-            batches = generate_dataset(spec, rng, 5000, workers=workers)
-            written = write_dataset(db, progress.through(batches), atomic=True, defer_indexes=True)
+            if target == "postgresql-copy":  # each worker COPYs its shards (what seed does)
+                from healthcare_data import pg_shards
+
+                with pg_shards.staging(db) as stage, db.write_transaction(60) as conn:
+                    written = pg_shards.write_sharded(
+                        db, conn, stage, spec, rng, 5000, workers, progress=lambda _t, n, _s: progress.add(n)
+                    )
+            else:
+                batches = generate_dataset(spec, rng, 5000, workers=workers)
+                written = write_dataset(db, progress.through(batches), atomic=True, defer_indexes=True)
             rows = written.total_rows
         finally:
             db.dispose()
