@@ -83,6 +83,46 @@ def test_load_settings_are_restored_after_the_load(sqlite_db: Database) -> None:
     assert (cache, synchronous) == (-3000, 2)
 
 
+@pytest.mark.parametrize("caller_connection", [False, True], ids=["write_dataset's", "the seed's"])
+def test_the_load_has_the_large_cache_and_the_index_build_a_small_one(
+    sqlite_db: Database, monkeypatch, caller_connection: bool
+) -> None:
+    """The load's page cache speeds FK lookups, also inside the seed's transaction; the index
+    build runs with a smaller one, which bounds SQLite's sorter memory (the 1M seed's peak)."""
+    from healthcare_data import bulk
+
+    seen: dict[str, int] = {}
+
+    def cache(conn) -> int:
+        return conn.exec_driver_sql("PRAGMA cache_size").scalar()
+
+    real_writer_class, real_create = bulk._writer_class, bulk.create_indexes
+
+    def writer_class(backend: str, method: str):
+        class Recording(real_writer_class(backend, method)):  # type: ignore[misc]
+            def write(self, table, rows) -> None:
+                seen.setdefault("load", cache(self.conn))
+                super().write(table, rows)
+
+        return Recording
+
+    def create_indexes(conn, indexes) -> None:
+        seen.setdefault("index build", cache(conn))
+        real_create(conn, indexes)
+
+    monkeypatch.setattr(bulk, "_writer_class", writer_class)
+    monkeypatch.setattr(bulk, "create_indexes", create_indexes)
+    with sqlite_db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA cache_size=-3000")
+        conn.commit()
+        with conn.begin():
+            mine = {"connection": conn} if caller_connection else {"atomic": True}
+            write_dataset(sqlite_db, _batches(), defer_indexes=True, **mine)
+        after = cache(conn)
+    assert seen == {"load": -bulk.LOAD_CACHE_KIB, "index build": -bulk.INDEX_BUILD_CACHE_KIB}
+    assert after == -3000
+
+
 def test_defer_indexes_needs_one_transaction(sqlite_db: Database) -> None:
     from healthcare_data.errors import ConfigurationError
 
