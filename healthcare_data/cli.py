@@ -75,6 +75,9 @@ class ProgressBars:
 
     Rows of dependent tables written alongside an entity (a patient's conditions and
     profile) are counted on that entity's line instead of opening lines of their own.
+    When an entity that already had its line comes back (sharded runs deliver every
+    shard's tables in turn), the rest of the run is ONE bar over all the entities, which
+    advances shard by shard, instead of a new line at every change of table.
     """
 
     WIDTH = 28
@@ -88,20 +91,28 @@ class ProgressBars:
         self.done: dict[str, int] = {}
         self.extras: dict[str, dict[str, int]] = {}
         self.started = time.perf_counter()
+        self.combined = False  # one bar over every entity (tables arrive interleaved)
+        self.run_started = self.started
 
     def __call__(self, table: str, batch_rows: int, so_far: int) -> None:
         if not self.enabled:
             return
         entity, label = self.FOLDED.get(table, (table, ""))
-        if self.current is not None and entity != self.current:
+        if self.current is not None and entity != self.current and not self.combined:
             self.stream.write("\n")
-            self.started = time.perf_counter()
+            self.combined = entity in self.done or entity in self.extras
+            if not self.combined:
+                self.started = time.perf_counter()
         self.current = entity
         if label:
             self.extras.setdefault(entity, {})[label] = so_far
         else:
             self.done[entity] = so_far
-        count, total = self.done.get(entity, 0), self.totals.get(entity)
+        if self.combined:
+            entity, self.started = "all tables", self.run_started
+            count, total = sum(self.done.values()), sum(self.totals.values())
+        else:
+            count, total = self.done.get(entity, 0), self.totals.get(entity, 0)
         if total:
             share = min(count / total, 1.0)
             filled = round(share * self.WIDTH)

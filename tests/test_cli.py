@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from healthcare_data.cli import main
+from healthcare_data.cli import COUNT_FLAGS, ProgressBars, main
 from healthcare_data.db import Database
 from healthcare_data.export import load_dataset, read_database
 
@@ -678,6 +678,37 @@ def test_progress_bars_on_a_terminal_and_quiet_flag(tmp_path):
         err=quiet,
     )
     assert code == 0 and quiet.getvalue() == ""
+
+
+BAR_TABLES = ("tenants", *COUNT_FLAGS)  # the entities with a bar (conditions fold in)
+
+
+def test_a_sharded_seed_draws_one_bar_over_all_tables_not_a_line_per_change_of_table(tmp_path):
+    """Workers deliver each shard's tables in turn: once a table comes back, one bar over
+    every entity replaces the per-table lines (before: a new line at every change)."""
+    err = _Terminal()
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    code = main(["seed", "--profile", "load_test", "--database-url", url, "--no-validate", "--workers", "2"],
+                out=io.StringIO(), err=err)  # fmt: skip
+    assert code == 0
+    lines = err.getvalue().split("\n")
+    names = [line.rsplit("\r", 1)[-1].split()[0] for line in lines if line.strip()]
+    assert len(names) == len(set(names)), names  # no entity opens a second line
+    assert names[-1] == "all"
+    with Database(url).engine.connect() as conn:
+        rows = sum(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in BAR_TABLES)
+    assert lines[-2].rsplit("\r", 1)[-1].split()[3:5] == ["100%", f"{rows}/{rows}"]
+
+
+def test_the_single_process_seed_keeps_a_line_per_entity():
+    bars = ProgressBars({"patients": 4, "appointments": 6}, _Terminal(), True)
+    for table, rows, so_far in [("patients", 4, 4), ("patient_conditions", 3, 3), ("appointments", 6, 6)]:
+        bars(table, rows, so_far)
+    bars.close()
+    lines = bars.stream.getvalue().split("\n")
+    names = [line.rsplit("\r", 1)[-1].split()[0] for line in lines if line.strip()]
+    assert names == ["patients", "appointments"]
+    assert "(+3 conditions)" in lines[0]
 
 
 # --- MariaDB / MySQL (optional: needs PyMySQL and a server) ------------------------------------
