@@ -216,6 +216,33 @@ def test_workers_leave_ctrl_c_to_the_parent(small_tasks: None, db: Database) -> 
     assert _database_digest(db) == one
 
 
+def test_a_worker_that_fails_to_start_is_quiet_and_the_forkserver_is_not() -> None:
+    """The forkserver prints a child's start-up failure through sys.excepthook: seen as a
+    traceback after the CLI's one "interrupted" line when a SIGTERM landed mid-fork. The
+    parent reports dead workers itself, so the children stay quiet; the server does not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "import healthcare_data._forkserver_preload\n"
+        "def fail(where):\n"
+        "    try:\n"
+        "        raise FileNotFoundError(2, where)\n"
+        "    except FileNotFoundError:\n"
+        "        sys.excepthook(*sys.exc_info())\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    fail('in a child being started')\n"
+        "    os._exit(1)\n"
+        "os.waitpid(pid, 0)\n"
+        "fail('in the server itself')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "in the server itself" in done.stderr
+    assert "in a child being started" not in done.stderr
+
+
 def test_workers_must_be_a_positive_whole_number() -> None:
     from healthcare_data.errors import ConfigurationError
 
