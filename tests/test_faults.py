@@ -755,7 +755,9 @@ def test_mariadb_a_run_killed_mid_write_leaves_the_previous_rows(mysql_url, sig)
     seed_here(mysql_url, "--profile", "minimal", "--seed", "0")
     before = fingerprint(mysql_url)
     held = sum(n for n, _ in before.values())
-    process = start_seed(mysql_url, *KILLED_PROFILE)
+    # Four times load_test's visits: its 1.5 s on MariaDB could end between two polls of a
+    # loaded machine (each poll opens a connection), and the signal then came too late.
+    process = start_seed(mysql_url, *KILLED_PROFILE, "--patients", "8000", "--appointments", "40000")
     deadline = time.monotonic() + 90
     while _mysql_writes(mysql_url) < held + 2000:  # the reset's deletes, then new rows
         assert process.poll() is None, process.communicate()
