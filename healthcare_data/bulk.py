@@ -431,8 +431,6 @@ def write_dataset(
             stack.callback(iterator.close)
         if connection is None:
             stack.callback(_tune(conn, db.backend))
-        else:  # the caller's transaction (the seed's): the page cache alone is ours to set
-            stack.enter_context(_sqlite_cache(conn, LOAD_CACHE_KIB))
         writer = writer_class(conn)
         outer = conn.begin() if atomic and connection is None else None
         deferred = drop_indexes(conn) if defer_indexes else []
