@@ -121,22 +121,19 @@ class Progress:
 
 
 def _pg_database() -> tuple[str, Any]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    """This run's own PostgreSQL database and the function that drops it (``scripts/pg_scratch.py``)."""
+    import subprocess
 
+    script = Path(__file__).resolve().parents[1] / "scripts" / "pg_scratch.py"
     name = f"bench_million_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    def scratch(action: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(script), action, PG_ADMIN, name], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
 
-    return url, drop
+    return scratch("create"), lambda: scratch("drop")
 
 
 def run(target: str, scale: float, workers: int, every: float, work: Path) -> dict[str, Any]:

@@ -223,19 +223,14 @@ def child(target: str, scale: float, workers: int, out: str) -> None:
 
 def _pg_scratch(action: str, out: str) -> str:
     """Create or drop the run's own PostgreSQL database (named after its temp directory,
-    so concurrent runs never share one); returns its URL."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
+    so concurrent runs never share one) with ``scripts/pg_scratch.py``; returns its URL."""
     admin_url = os.environ.get("HEALTHCARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     name = "bench_" + re.sub(r"[^a-z0-9]", "_", Path(out).parent.name.lower())
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if action == "create":
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "pg_scratch.py"
+    done = subprocess.run(
+        [sys.executable, str(script), action, admin_url, name], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def _cpu_of_children() -> float:
